@@ -1,0 +1,23 @@
+namespace StepML.Storage;
+
+/// <summary>Which store a URI means. <c>file://PATH</c> (or a bare path) is the local folder store;
+/// <c>s3://bucket/prefix</c> is S3 (see <c>S3ObjectStore</c>).</summary>
+public static class ObjectStores
+{
+    public const string DefaultFolder = ".stepml";
+
+    public static IObjectStore Open(string uri)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(uri);
+        if (uri.StartsWith("file://", StringComparison.Ordinal))
+            return new FileObjectStore(uri["file://".Length..]);
+        if (uri.StartsWith("s3://", StringComparison.Ordinal))
+            return OpenS3(uri);
+        if (uri.Contains("://", StringComparison.Ordinal))
+            throw new ArgumentException($"store URI '{uri}' has an unknown scheme: use file://PATH or s3://BUCKET[/PREFIX]");
+        return new FileObjectStore(uri);
+    }
+
+    private static IObjectStore OpenS3(string uri) =>
+        throw new ArgumentException($"store URI '{uri}': the S3 store is not built into this version");
+}
