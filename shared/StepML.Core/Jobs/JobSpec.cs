@@ -44,11 +44,11 @@ public sealed record AlgorithmSpec
     public string Type { get; init; } = AlgorithmTypes.Admm;
     public double LearningRate { get; init; } = 0.5;
     /// <summary>Rows per mini-batch; 0 means the whole partition (full-batch gradient).</summary>
-    public int BatchSize { get; init; }
+    public int BatchSize { get; init; } = 1000;
     /// <summary>MA-SGD and ADMM: passes over the local partition per round.</summary>
     public int LocalEpochs { get; init; } = 1;
     /// <summary>ADMM penalty ρ (Boyd et al. 2011, §3.1).</summary>
-    public double Rho { get; init; } = 1.0;
+    public double Rho { get; init; } = 0.1;
     /// <summary>GA-SGD heavy-ball momentum μ in [0, 1).</summary>
     public double Momentum { get; init; }
 }
