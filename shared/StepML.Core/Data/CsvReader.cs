@@ -71,7 +71,8 @@ public sealed class CsvReader : IDisposable
                 string hint = _lines.LineNumber == 1 && column == 0 && !_skipHeader
                     ? " If the first line is a header, set the CSV header option."
                     : " Write decimals like 0.5 or -1e-3 (nan and inf are not allowed).";
-                throw Error($"{what} {LineBuffer.Excerpt(line, i)} is not a number.{hint}");
+                bool empty = i == line.Length || line[i] == (byte)',';
+                throw Error(empty ? $"{what} is empty.{hint}" : $"{what} {LineBuffer.Excerpt(line, i)} is not a number.{hint}");
             }
 
             if (column == 0)
