@@ -454,7 +454,7 @@ internal static class AslParser
             var text = OptString(field);
             if (text is null) return null;
             try { return ExpressionTemplate.Compile(text, field); }
-            catch (FormatException e) { throw Error(field, e.Message); }
+            catch (FormatException e) { throw new AslValidationException($"State '{State}': field {e.Message}"); }
         }
 
         public PayloadTemplate? Template(string field)
@@ -462,7 +462,7 @@ internal static class AslParser
             if (!obj.TryGetPropertyValue(field, out var node)) { _read.Add(field); return null; }
             _read.Add(field);
             try { return PayloadTemplate.Compile(node, field); }
-            catch (FormatException e) { throw Error(field, e.Message); }
+            catch (FormatException e) { throw new AslValidationException($"State '{State}': field {e.Message}"); }
         }
 
         public void RejectRemaining(string kind, string[] unsupported)

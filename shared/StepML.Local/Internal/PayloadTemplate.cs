@@ -30,7 +30,7 @@ internal abstract class PayloadTemplate
                     {
                         var name = key[..^2];
                         if (!JsonNodes.TryGetString(value, out var text))
-                            throw new FormatException($"{location}.{key}: a field ending in '.$' must hold a string path or intrinsic function");
+                            throw new FormatException($"'{location}.{key}' must hold a string path or intrinsic function (it ends in '.$')");
                         fields.Add((name, ExpressionTemplate.Compile(text, $"{location}.{key}")));
                         dynamic = true;
                     }
@@ -103,15 +103,23 @@ internal sealed class ExpressionTemplate : PayloadTemplate
 
     public override bool UsesContext { get; }
 
+    /// <summary>Throws <see cref="FormatException"/> whose message starts with the quoted field name.</summary>
     public static ExpressionTemplate Compile(string text, string field)
     {
-        if (CallExpr.IsIntrinsic(text)) return new ExpressionTemplate(CallExpr.Parse(text, field), text.Contains("$$", StringComparison.Ordinal));
-        if (text.StartsWith('$'))
+        try
         {
-            var path = JsonPath.Parse(text);
-            return new ExpressionTemplate(new PathExpr(path, field), path.IsContext);
+            if (CallExpr.IsIntrinsic(text)) return new ExpressionTemplate(CallExpr.Parse(text, field), text.Contains("$$", StringComparison.Ordinal));
+            if (text.StartsWith('$'))
+            {
+                var path = JsonPath.Parse(text);
+                return new ExpressionTemplate(new PathExpr(path, field), path.IsContext);
+            }
         }
-        throw new FormatException($"{field}: '{text}' is neither a JSONPath (starting with '$') nor an intrinsic function (States.*)");
+        catch (FormatException e)
+        {
+            throw new FormatException($"'{field}': {e.Message}");
+        }
+        throw new FormatException($"'{field}': '{text}' is neither a JSONPath (starting with '$') nor an intrinsic function (States.*)");
     }
 
     public override JsonNode? Build(JsonNode? input, StateScope scope) => JsonNodes.Detached(_expr.Evaluate(input, scope), input);
