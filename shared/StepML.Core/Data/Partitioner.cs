@@ -53,6 +53,7 @@ public static class Partitioner
     {
         ArgumentNullException.ThrowIfNull(openInput);
         ArgumentNullException.ThrowIfNull(options);
+        Partition.RequireLittleEndian();
         CheckOptions(options);
         Directory.CreateDirectory(outputDirectory);
 
@@ -93,11 +94,15 @@ public static class Partitioner
                 }
             }
 
+            // Spill buffers are released by Close; assembly reuses one read and one write buffer.
+            var buffers = new AssemblyBuffers(budget);
             for (int p = 0; p < outputs; p++)
             {
                 string name = p == options.Partitions ? "validation.part" : p + ".part";
-                Assemble(spills[p], options.Sparse, features.Value, Path.Combine(outputDirectory, name), options.Partitions, budget);
+                Assemble(spills[p], options.Sparse, features.Value, Path.Combine(outputDirectory, name), options.Partitions, buffers);
             }
+
+            budget.Release(buffers.Read.Length + buffers.Write.Length);
 
             var rowsPerPartition = new long[options.Partitions];
             for (int p = 0; p < options.Partitions; p++)
@@ -249,7 +254,7 @@ public static class Partitioner
         return (total, features!.Value);
     }
 
-    private static void Assemble(SpillFile spill, bool sparse, int features, string path, int partitions, BufferBudget budget)
+    private static void Assemble(SpillFile spill, bool sparse, int features, string path, int partitions, AssemblyBuffers buffers)
     {
         long bodyLength = Partition.BodyLength(sparse, spill.Rows, features, spill.Values);
         if (Partition.HeaderSize + bodyLength > Array.MaxLength || spill.Rows > int.MaxValue - 1)
@@ -263,11 +268,11 @@ public static class Partitioner
         using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
             output.Write(new byte[Partition.HeaderSize]);
-            var body = new SectionWriter(output, AssemblyBufferBytes, budget);
+            var body = new SectionWriter(output, buffers.Write);
 
             // Pass 1: labels.
             Span<byte> bytes = stackalloc byte[4];
-            using (var records = new SpillReader(spill.Path, sparse, features, budget))
+            using (var records = new SpillReader(spill.Path, sparse, features, buffers))
             {
                 while (records.Next(out float label, out _, out _))
                 {
@@ -282,7 +287,7 @@ public static class Partitioner
                 Span<byte> offset = stackalloc byte[4];
                 int running = 0;
                 body.Write(offset); // starts zeroed
-                using (var records = new SpillReader(spill.Path, sparse, features, budget))
+                using (var records = new SpillReader(spill.Path, sparse, features, buffers))
                 {
                     while (records.Next(out _, out ReadOnlySpan<byte> indices, out _))
                     {
@@ -293,7 +298,7 @@ public static class Partitioner
                 }
 
                 // Pass 3: column indices.
-                using (var records = new SpillReader(spill.Path, sparse, features, budget))
+                using (var records = new SpillReader(spill.Path, sparse, features, buffers))
                 {
                     while (records.Next(out _, out ReadOnlySpan<byte> indices, out _))
                     {
@@ -303,7 +308,7 @@ public static class Partitioner
             }
 
             // Last pass: values.
-            using (var records = new SpillReader(spill.Path, sparse, features, budget))
+            using (var records = new SpillReader(spill.Path, sparse, features, buffers))
             {
                 while (records.Next(out _, out _, out ReadOnlySpan<byte> values))
                 {
@@ -312,7 +317,6 @@ public static class Partitioner
             }
 
             body.Flush();
-            budget.Release(AssemblyBufferBytes);
             if (body.Written != bodyLength)
             {
                 throw new InvalidOperationException($"{path}: assembled {body.Written} body bytes, expected {bodyLength}.");
@@ -398,7 +402,7 @@ public static class Partitioner
     /// <summary>Append-only spill of row records through a fixed buffer.</summary>
     private sealed class SpillFile : IDisposable
     {
-        private readonly byte[] _buffer;
+        private byte[] _buffer;
         private readonly bool _keepOpen;
         private readonly BufferBudget _budget;
         private FileStream? _stream;
@@ -442,11 +446,14 @@ public static class Partitioner
             _used += bytes.Length;
         }
 
+        /// <summary>Flushes, closes the file and gives the buffer back; no appends after this.</summary>
         public void Close()
         {
             Flush();
             _stream?.Dispose();
             _stream = null;
+            _budget.Release(_buffer.Length);
+            _buffer = [];
         }
 
         private void Flush()
@@ -474,6 +481,7 @@ public static class Partitioner
             _stream?.Dispose();
             _stream = null;
             _budget.Release(_buffer.Length);
+            _buffer = [];
         }
     }
 
@@ -483,19 +491,18 @@ public static class Partitioner
         private readonly FileStream _stream;
         private readonly bool _sparse;
         private readonly int _denseBytes;
-        private readonly BufferBudget _budget;
+        private readonly AssemblyBuffers _buffers;
         private byte[] _buffer;
         private int _start;
         private int _end;
 
-        public SpillReader(string path, bool sparse, int features, BufferBudget budget)
+        public SpillReader(string path, bool sparse, int features, AssemblyBuffers buffers)
         {
             _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             _sparse = sparse;
             _denseBytes = 4 * features;
-            _budget = budget;
-            _buffer = new byte[Math.Max(AssemblyBufferBytes, 4 + _denseBytes)];
-            budget.Allocate(_buffer.Length);
+            _buffers = buffers;
+            _buffer = buffers.Read;
         }
 
         public bool Next(out float label, out ReadOnlySpan<byte> indices, out ReadOnlySpan<byte> values)
@@ -542,11 +549,12 @@ public static class Partitioner
             if (count > _buffer.Length)
             {
                 var larger = new byte[count];
-                _budget.Allocate(count - _buffer.Length);
+                _buffers.Budget.Allocate(count - _buffer.Length);
                 _buffer.AsSpan(_start, _end - _start).CopyTo(larger);
                 _end -= _start;
                 _start = 0;
                 _buffer = larger;
+                _buffers.Read = larger;
             }
             else
             {
@@ -569,11 +577,25 @@ public static class Partitioner
             return true;
         }
 
-        public void Dispose()
+        public void Dispose() => _stream.Dispose();
+    }
+
+    /// <summary>The read and write buffers every assembly pass shares, allocated once per run.</summary>
+    private sealed class AssemblyBuffers
+    {
+        public AssemblyBuffers(BufferBudget budget)
         {
-            _stream.Dispose();
-            _budget.Release(_buffer.Length);
+            Budget = budget;
+            Read = new byte[AssemblyBufferBytes];
+            Write = new byte[AssemblyBufferBytes];
+            budget.Allocate(2 * AssemblyBufferBytes);
         }
+
+        public BufferBudget Budget { get; }
+
+        public byte[] Read { get; set; }
+
+        public byte[] Write { get; }
     }
 
     /// <summary>Buffered sequential writer that checksums the bytes as they leave the buffer.</summary>
@@ -583,11 +605,10 @@ public static class Partitioner
         private readonly byte[] _buffer;
         private int _used;
 
-        public SectionWriter(Stream output, int bufferBytes, BufferBudget budget)
+        public SectionWriter(Stream output, byte[] buffer)
         {
             _output = output;
-            _buffer = new byte[bufferBytes];
-            budget.Allocate(bufferBytes);
+            _buffer = buffer;
         }
 
         public uint Crc { get; private set; }
