@@ -11,16 +11,23 @@ internal sealed class LineBuffer : IDisposable
 {
     internal const int DefaultSize = 1 << 20;
 
+    // A longer "line" means the input is not line-oriented text; stop before memory runs out.
+    internal const int MaxLineBytes = 256 << 20;
+
     private readonly Stream _input;
+    private readonly string _source;
+    private readonly int _maxLineBytes;
     private byte[] _buffer;
     private int _start;
     private int _end;
     private bool _eof;
 
-    public LineBuffer(Stream input, int size = DefaultSize)
+    public LineBuffer(Stream input, string source, int size = DefaultSize, int maxLineBytes = MaxLineBytes)
     {
         ArgumentNullException.ThrowIfNull(input);
         _input = input;
+        _source = source;
+        _maxLineBytes = maxLineBytes;
         _buffer = ArrayPool<byte>.Shared.Rent(size);
     }
 
@@ -71,6 +78,12 @@ internal sealed class LineBuffer : IDisposable
         int pending = _end - _start;
         if (pending == _buffer.Length)
         {
+            if (pending >= _maxLineBytes)
+            {
+                throw new DatasetFormatException(
+                    _source, LineNumber + 1, $"a line longer than {_maxLineBytes} bytes: the input is not a LIBSVM or CSV text file, or its line breaks are missing.");
+            }
+
             byte[] larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
             _buffer.AsSpan(_start, pending).CopyTo(larger);
             ArrayPool<byte>.Shared.Return(_buffer);

@@ -94,12 +94,18 @@ public static class Partitioner
                 }
             }
 
+            string[] names = new string[outputs];
+            for (int p = 0; p < outputs; p++)
+            {
+                names[p] = p == options.Partitions ? "validation.part" : p + ".part";
+                CheckFits(spills[p], options.Sparse, features.Value, names[p], options.Partitions);
+            }
+
             // Spill buffers are released by Close; assembly reuses one read and one write buffer.
             var buffers = new AssemblyBuffers(budget);
             for (int p = 0; p < outputs; p++)
             {
-                string name = p == options.Partitions ? "validation.part" : p + ".part";
-                Assemble(spills[p], options.Sparse, features.Value, Path.Combine(outputDirectory, name), options.Partitions, buffers);
+                Assemble(spills[p], options.Sparse, features.Value, Path.Combine(outputDirectory, names[p]), buffers);
             }
 
             budget.Release(buffers.Read.Length + buffers.Write.Length);
@@ -254,17 +260,36 @@ public static class Partitioner
         return (total, features!.Value);
     }
 
-    private static void Assemble(SpillFile spill, bool sparse, int features, string path, int partitions, AssemblyBuffers buffers)
+    // A partition is decoded from one byte array, so it must stay under Array.MaxLength bytes.
+    private static void CheckFits(SpillFile spill, bool sparse, int features, string name, int partitions)
     {
         long bodyLength = Partition.BodyLength(sparse, spill.Rows, features, spill.Values);
         if (Partition.HeaderSize + bodyLength > Array.MaxLength || spill.Rows > int.MaxValue - 1)
         {
             long needed = (long)Math.Ceiling(partitions * (double)(Partition.HeaderSize + bodyLength) / Array.MaxLength) + 1;
             throw new ArgumentException(
-                $"{Path.GetFileName(path)} would hold {bodyLength} bytes, more than one partition may (2 GiB): set dataset.partitions to {needed} or more.");
+                $"{name} would hold {bodyLength} bytes, more than one partition may (2 GiB): set dataset.partitions to {needed} or more.");
         }
+    }
 
+    private static void Assemble(SpillFile spill, bool sparse, int features, string path, AssemblyBuffers buffers)
+    {
+        long bodyLength = Partition.BodyLength(sparse, spill.Rows, features, spill.Values);
         string temporary = path + ".tmp";
+        try
+        {
+            WriteAssembled(spill, sparse, features, temporary, bodyLength, buffers);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private static void WriteAssembled(SpillFile spill, bool sparse, int features, string temporary, long bodyLength, AssemblyBuffers buffers)
+    {
         using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
             output.Write(new byte[Partition.HeaderSize]);
@@ -319,7 +344,7 @@ public static class Partitioner
             body.Flush();
             if (body.Written != bodyLength)
             {
-                throw new InvalidOperationException($"{path}: assembled {body.Written} body bytes, expected {bodyLength}.");
+                throw new InvalidOperationException($"{temporary}: assembled {body.Written} body bytes, expected {bodyLength}.");
             }
 
             Span<byte> header = stackalloc byte[Partition.HeaderSize];
@@ -327,8 +352,6 @@ public static class Partitioner
             output.Position = 0;
             output.Write(header);
         }
-
-        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>Maps {0,1} and {-1,+1} to {0,1}, and refuses anything else or a mix of 0 and -1.</summary>
