@@ -3,10 +3,8 @@ using System.Text;
 
 namespace StepML.Core.Data;
 
-/// <summary>
-/// Splits a stream into lines inside one large pooled buffer, so parsers see byte spans and no
-/// string is made per line. A line longer than the buffer grows it.
-/// </summary>
+// Splits a stream into lines inside one large pooled buffer, so parsers see byte spans and no
+// string is made per line. A line longer than the buffer grows it.
 internal sealed class LineBuffer : IDisposable
 {
     internal const int DefaultSize = 1 << 20;
@@ -31,13 +29,13 @@ internal sealed class LineBuffer : IDisposable
         _buffer = ArrayPool<byte>.Shared.Rent(size);
     }
 
-    /// <summary>1-based number of the line last returned.</summary>
+    // 1-based number of the line last returned.
     public long LineNumber { get; private set; }
 
-    /// <summary>Largest buffer held so far, in bytes.</summary>
+    // Largest buffer held so far, in bytes.
     public int BufferBytes => _buffer.Length;
 
-    /// <summary>Next line without its '\n' or "\r\n"; false at the end of the stream.</summary>
+    // Next line without its '\n' or "\r\n"; false at the end of the stream.
     public bool TryReadLine(out ReadOnlySpan<byte> line)
     {
         int searchFrom = _start;
@@ -114,7 +112,7 @@ internal sealed class LineBuffer : IDisposable
     private static ReadOnlySpan<byte> TrimCarriageReturn(ReadOnlySpan<byte> line) =>
         line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
 
-    /// <summary>The token at <paramref name="start"/> as text for an error message, cut at 40 characters.</summary>
+    // The token at start as text for an error message, cut at 40 characters.
     public static string Excerpt(ReadOnlySpan<byte> line, int start)
     {
         int end = start;

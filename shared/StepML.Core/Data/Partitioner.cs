@@ -354,7 +354,7 @@ public static class Partitioner
         }
     }
 
-    /// <summary>Maps {0,1} and {-1,+1} to {0,1}, and refuses anything else or a mix of 0 and -1.</summary>
+    // Maps {0,1} and {-1,+1} to {0,1}, and refuses anything else or a mix of 0 and -1.
     private sealed class BinaryLabels(string source)
     {
         private long _zeroLine;
@@ -422,7 +422,7 @@ public static class Partitioner
         public void Dispose() => reader.Dispose();
     }
 
-    /// <summary>Append-only spill of row records through a fixed buffer.</summary>
+    // Append-only spill of row records through a fixed buffer.
     private sealed class SpillFile : IDisposable
     {
         private byte[] _buffer;
@@ -469,7 +469,7 @@ public static class Partitioner
             _used += bytes.Length;
         }
 
-        /// <summary>Flushes, closes the file and gives the buffer back; no appends after this.</summary>
+        // Flushes, closes the file and gives the buffer back; no appends after this.
         public void Close()
         {
             Flush();
@@ -508,7 +508,7 @@ public static class Partitioner
         }
     }
 
-    /// <summary>Reads spill records back: label, then the row's index and value bytes (dense rows have no indices).</summary>
+    // Reads spill records back: label, then the row's index and value bytes (dense rows have no indices).
     private sealed class SpillReader : IDisposable
     {
         private readonly FileStream _stream;
@@ -603,7 +603,7 @@ public static class Partitioner
         public void Dispose() => _stream.Dispose();
     }
 
-    /// <summary>The read and write buffers every assembly pass shares, allocated once per run.</summary>
+    // The read and write buffers every assembly pass shares, allocated once per run.
     private sealed class AssemblyBuffers
     {
         public AssemblyBuffers(BufferBudget budget)
@@ -621,7 +621,7 @@ public static class Partitioner
         public byte[] Write { get; }
     }
 
-    /// <summary>Buffered sequential writer that checksums the bytes as they leave the buffer.</summary>
+    // Buffered sequential writer that checksums the bytes as they leave the buffer.
     private sealed class SectionWriter
     {
         private readonly Stream _output;
@@ -664,7 +664,7 @@ public static class Partitioner
     }
 }
 
-/// <summary>Accounts for the buffers the partitioner allocates by design, so tests can bound them.</summary>
+// Accounts for the buffers the partitioner allocates by design, so tests can bound them.
 internal sealed class BufferBudget
 {
     private long _current;
@@ -679,6 +679,6 @@ internal sealed class BufferBudget
 
     public void Release(long bytes) => _current -= bytes;
 
-    /// <summary>Records a transient total (e.g. a reader's buffer that grew) against the peak.</summary>
+    // Records a transient total (e.g. a reader's buffer that grew) against the peak.
     public void Observe(long bytes) => Peak = Math.Max(Peak, _current + bytes);
 }

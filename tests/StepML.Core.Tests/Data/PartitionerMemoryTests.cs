@@ -6,7 +6,7 @@ namespace StepML.Core.Tests.Data;
 [CollectionDefinition(nameof(MemoryCollection), DisableParallelization = true)]
 public sealed class MemoryCollection;
 
-/// <summary>Runs alone so other tests' allocations do not blur the heap measurement.</summary>
+// Runs alone so other tests' allocations do not blur the heap measurement.
 [Collection(nameof(MemoryCollection))]
 public sealed class PartitionerMemoryTests : IDisposable
 {
