@@ -2,29 +2,25 @@ using System.Globalization;
 
 namespace StepML.Core.Data;
 
-/// <summary>
-/// Parses a decimal float from ASCII bytes without allocating: the significant digits go into a
-/// ulong mantissa (at most 19, the rest only shift the exponent) and a decimal exponent. When the
-/// mantissa is at most 2^53 and |exponent| ≤ 22 both are exact doubles, so one IEEE multiply or
-/// divide gives the correctly rounded double (Clinger's fast path); otherwise a correctly rounded
-/// power of ten makes the double within a few double ulps. Narrowing to float then stays within
-/// one float ulp of <see cref="float.Parse(string)"/>.
-/// </summary>
+// Parses a decimal float from ASCII bytes without allocating: the significant digits go into a
+// ulong mantissa (at most 19, the rest only shift the exponent) and a decimal exponent. When the
+// mantissa is at most 2^53 and |exponent| ≤ 22 both are exact doubles, so one IEEE multiply or
+// divide gives the correctly rounded double (Clinger's fast path); otherwise a correctly rounded
+// power of ten makes the double within a few double ulps. Narrowing to float then stays within
+// one float ulp of float.Parse(string).
 internal static class FastFloatParser
 {
-    /// <summary>Returned for a token that is not a decimal number (including nan and inf).</summary>
+    // Returned for a token that is not a decimal number (including nan and inf).
     public const int Invalid = -1;
 
-    /// <summary>Returned for a number whose magnitude exceeds <see cref="float.MaxValue"/>.</summary>
+    // Returned for a number whose magnitude exceeds float.MaxValue.
     public const int OutOfRange = -2;
 
     private const int MaxSignificantDigits = 19;
     private static readonly double[] s_powersOfTen = BuildPowers();
 
-    /// <summary>
-    /// Parses the number starting at <paramref name="start"/> and returns the index just past it,
-    /// or <see cref="Invalid"/> / <see cref="OutOfRange"/>. The caller checks what follows.
-    /// </summary>
+    // Parses the number starting at start and returns the index just past it,
+    // or Invalid / OutOfRange. The caller checks what follows.
     public static int Parse(ReadOnlySpan<byte> text, int start, out float value)
     {
         value = 0;
@@ -157,7 +153,7 @@ internal static class FastFloatParser
         return i;
     }
 
-    /// <summary>Parses a whole token; true only when every byte belongs to the number.</summary>
+    // Parses a whole token; true only when every byte belongs to the number.
     public static bool TryParse(ReadOnlySpan<byte> token, out float value)
     {
         int end = Parse(token, 0, out value);

@@ -3,34 +3,39 @@ using System.Text;
 
 namespace StepML.Core.Data;
 
-/// <summary>
-/// Splits a stream into lines inside one large pooled buffer, so parsers see byte spans and no
-/// string is made per line. A line longer than the buffer grows it.
-/// </summary>
+// Splits a stream into lines inside one large pooled buffer, so parsers see byte spans and no
+// string is made per line. A line longer than the buffer grows it.
 internal sealed class LineBuffer : IDisposable
 {
     internal const int DefaultSize = 1 << 20;
 
+    // A longer "line" means the input is not line-oriented text; stop before memory runs out.
+    internal const int MaxLineBytes = 256 << 20;
+
     private readonly Stream _input;
+    private readonly string _source;
+    private readonly int _maxLineBytes;
     private byte[] _buffer;
     private int _start;
     private int _end;
     private bool _eof;
 
-    public LineBuffer(Stream input, int size = DefaultSize)
+    public LineBuffer(Stream input, string source, int size = DefaultSize, int maxLineBytes = MaxLineBytes)
     {
         ArgumentNullException.ThrowIfNull(input);
         _input = input;
+        _source = source;
+        _maxLineBytes = maxLineBytes;
         _buffer = ArrayPool<byte>.Shared.Rent(size);
     }
 
-    /// <summary>1-based number of the line last returned.</summary>
+    // 1-based number of the line last returned.
     public long LineNumber { get; private set; }
 
-    /// <summary>Largest buffer held so far, in bytes.</summary>
+    // Largest buffer held so far, in bytes.
     public int BufferBytes => _buffer.Length;
 
-    /// <summary>Next line without its '\n' or "\r\n"; false at the end of the stream.</summary>
+    // Next line without its '\n' or "\r\n"; false at the end of the stream.
     public bool TryReadLine(out ReadOnlySpan<byte> line)
     {
         int searchFrom = _start;
@@ -71,6 +76,12 @@ internal sealed class LineBuffer : IDisposable
         int pending = _end - _start;
         if (pending == _buffer.Length)
         {
+            if (pending >= _maxLineBytes)
+            {
+                throw new DatasetFormatException(
+                    _source, LineNumber + 1, $"a line longer than {_maxLineBytes} bytes: the input is not a LIBSVM or CSV text file, or its line breaks are missing.");
+            }
+
             byte[] larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
             _buffer.AsSpan(_start, pending).CopyTo(larger);
             ArrayPool<byte>.Shared.Return(_buffer);
@@ -101,7 +112,7 @@ internal sealed class LineBuffer : IDisposable
     private static ReadOnlySpan<byte> TrimCarriageReturn(ReadOnlySpan<byte> line) =>
         line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
 
-    /// <summary>The token at <paramref name="start"/> as text for an error message, cut at 40 characters.</summary>
+    // The token at start as text for an error message, cut at 40 characters.
     public static string Excerpt(ReadOnlySpan<byte> line, int start)
     {
         int end = start;

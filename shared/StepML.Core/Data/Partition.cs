@@ -91,6 +91,7 @@ public sealed class Partition
 
     public byte[] Encode()
     {
+        RequireLittleEndian();
         long nnz = IsSparse ? Values!.Length : (long)Rows * Features;
         long bodyLength = BodyLength(IsSparse, Rows, Features, nnz);
         var bytes = new byte[HeaderSize + bodyLength];
@@ -129,6 +130,7 @@ public sealed class Partition
 
     public static Partition Decode(ReadOnlySpan<byte> bytes, string source)
     {
+        RequireLittleEndian();
         if (bytes.Length < HeaderSize)
         {
             throw new PartitionFormatException(source, $"truncated: {bytes.Length} bytes is shorter than the {HeaderSize}-byte partition header.");
@@ -266,6 +268,15 @@ public sealed class Partition
         }
 
         return null;
+    }
+
+    // Sections are copied as raw memory; no big-endian .NET host is supported today.
+    internal static void RequireLittleEndian()
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("partition files are read and written as little-endian memory images; this host is big-endian.");
+        }
     }
 
     private static int Copy(ReadOnlySpan<byte> source, Span<byte> destination)

@@ -53,6 +53,7 @@ public static class Partitioner
     {
         ArgumentNullException.ThrowIfNull(openInput);
         ArgumentNullException.ThrowIfNull(options);
+        Partition.RequireLittleEndian();
         CheckOptions(options);
         Directory.CreateDirectory(outputDirectory);
 
@@ -93,11 +94,21 @@ public static class Partitioner
                 }
             }
 
+            string[] names = new string[outputs];
             for (int p = 0; p < outputs; p++)
             {
-                string name = p == options.Partitions ? "validation.part" : p + ".part";
-                Assemble(spills[p], options.Sparse, features.Value, Path.Combine(outputDirectory, name), options.Partitions, budget);
+                names[p] = p == options.Partitions ? "validation.part" : p + ".part";
+                CheckFits(spills[p], options.Sparse, features.Value, names[p], options.Partitions);
             }
+
+            // Spill buffers are released by Close; assembly reuses one read and one write buffer.
+            var buffers = new AssemblyBuffers(budget);
+            for (int p = 0; p < outputs; p++)
+            {
+                Assemble(spills[p], options.Sparse, features.Value, Path.Combine(outputDirectory, names[p]), buffers);
+            }
+
+            budget.Release(buffers.Read.Length + buffers.Write.Length);
 
             var rowsPerPartition = new long[options.Partitions];
             for (int p = 0; p < options.Partitions; p++)
@@ -249,25 +260,44 @@ public static class Partitioner
         return (total, features!.Value);
     }
 
-    private static void Assemble(SpillFile spill, bool sparse, int features, string path, int partitions, BufferBudget budget)
+    // A partition is decoded from one byte array, so it must stay under Array.MaxLength bytes.
+    private static void CheckFits(SpillFile spill, bool sparse, int features, string name, int partitions)
     {
         long bodyLength = Partition.BodyLength(sparse, spill.Rows, features, spill.Values);
         if (Partition.HeaderSize + bodyLength > Array.MaxLength || spill.Rows > int.MaxValue - 1)
         {
             long needed = (long)Math.Ceiling(partitions * (double)(Partition.HeaderSize + bodyLength) / Array.MaxLength) + 1;
             throw new ArgumentException(
-                $"{Path.GetFileName(path)} would hold {bodyLength} bytes, more than one partition may (2 GiB): set dataset.partitions to {needed} or more.");
+                $"{name} would hold {bodyLength} bytes, more than one partition may (2 GiB): set dataset.partitions to {needed} or more.");
         }
+    }
 
+    private static void Assemble(SpillFile spill, bool sparse, int features, string path, AssemblyBuffers buffers)
+    {
+        long bodyLength = Partition.BodyLength(sparse, spill.Rows, features, spill.Values);
         string temporary = path + ".tmp";
+        try
+        {
+            WriteAssembled(spill, sparse, features, temporary, bodyLength, buffers);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private static void WriteAssembled(SpillFile spill, bool sparse, int features, string temporary, long bodyLength, AssemblyBuffers buffers)
+    {
         using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
             output.Write(new byte[Partition.HeaderSize]);
-            var body = new SectionWriter(output, AssemblyBufferBytes, budget);
+            var body = new SectionWriter(output, buffers.Write);
 
             // Pass 1: labels.
             Span<byte> bytes = stackalloc byte[4];
-            using (var records = new SpillReader(spill.Path, sparse, features, budget))
+            using (var records = new SpillReader(spill.Path, sparse, features, buffers))
             {
                 while (records.Next(out float label, out _, out _))
                 {
@@ -282,7 +312,7 @@ public static class Partitioner
                 Span<byte> offset = stackalloc byte[4];
                 int running = 0;
                 body.Write(offset); // starts zeroed
-                using (var records = new SpillReader(spill.Path, sparse, features, budget))
+                using (var records = new SpillReader(spill.Path, sparse, features, buffers))
                 {
                     while (records.Next(out _, out ReadOnlySpan<byte> indices, out _))
                     {
@@ -293,7 +323,7 @@ public static class Partitioner
                 }
 
                 // Pass 3: column indices.
-                using (var records = new SpillReader(spill.Path, sparse, features, budget))
+                using (var records = new SpillReader(spill.Path, sparse, features, buffers))
                 {
                     while (records.Next(out _, out ReadOnlySpan<byte> indices, out _))
                     {
@@ -303,7 +333,7 @@ public static class Partitioner
             }
 
             // Last pass: values.
-            using (var records = new SpillReader(spill.Path, sparse, features, budget))
+            using (var records = new SpillReader(spill.Path, sparse, features, buffers))
             {
                 while (records.Next(out _, out _, out ReadOnlySpan<byte> values))
                 {
@@ -312,10 +342,9 @@ public static class Partitioner
             }
 
             body.Flush();
-            budget.Release(AssemblyBufferBytes);
             if (body.Written != bodyLength)
             {
-                throw new InvalidOperationException($"{path}: assembled {body.Written} body bytes, expected {bodyLength}.");
+                throw new InvalidOperationException($"{temporary}: assembled {body.Written} body bytes, expected {bodyLength}.");
             }
 
             Span<byte> header = stackalloc byte[Partition.HeaderSize];
@@ -323,11 +352,9 @@ public static class Partitioner
             output.Position = 0;
             output.Write(header);
         }
-
-        File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>Maps {0,1} and {-1,+1} to {0,1}, and refuses anything else or a mix of 0 and -1.</summary>
+    // Maps {0,1} and {-1,+1} to {0,1}, and refuses anything else or a mix of 0 and -1.
     private sealed class BinaryLabels(string source)
     {
         private long _zeroLine;
@@ -395,10 +422,10 @@ public static class Partitioner
         public void Dispose() => reader.Dispose();
     }
 
-    /// <summary>Append-only spill of row records through a fixed buffer.</summary>
+    // Append-only spill of row records through a fixed buffer.
     private sealed class SpillFile : IDisposable
     {
-        private readonly byte[] _buffer;
+        private byte[] _buffer;
         private readonly bool _keepOpen;
         private readonly BufferBudget _budget;
         private FileStream? _stream;
@@ -442,11 +469,14 @@ public static class Partitioner
             _used += bytes.Length;
         }
 
+        // Flushes, closes the file and gives the buffer back; no appends after this.
         public void Close()
         {
             Flush();
             _stream?.Dispose();
             _stream = null;
+            _budget.Release(_buffer.Length);
+            _buffer = [];
         }
 
         private void Flush()
@@ -474,28 +504,28 @@ public static class Partitioner
             _stream?.Dispose();
             _stream = null;
             _budget.Release(_buffer.Length);
+            _buffer = [];
         }
     }
 
-    /// <summary>Reads spill records back: label, then the row's index and value bytes (dense rows have no indices).</summary>
+    // Reads spill records back: label, then the row's index and value bytes (dense rows have no indices).
     private sealed class SpillReader : IDisposable
     {
         private readonly FileStream _stream;
         private readonly bool _sparse;
         private readonly int _denseBytes;
-        private readonly BufferBudget _budget;
+        private readonly AssemblyBuffers _buffers;
         private byte[] _buffer;
         private int _start;
         private int _end;
 
-        public SpillReader(string path, bool sparse, int features, BufferBudget budget)
+        public SpillReader(string path, bool sparse, int features, AssemblyBuffers buffers)
         {
             _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             _sparse = sparse;
             _denseBytes = 4 * features;
-            _budget = budget;
-            _buffer = new byte[Math.Max(AssemblyBufferBytes, 4 + _denseBytes)];
-            budget.Allocate(_buffer.Length);
+            _buffers = buffers;
+            _buffer = buffers.Read;
         }
 
         public bool Next(out float label, out ReadOnlySpan<byte> indices, out ReadOnlySpan<byte> values)
@@ -542,11 +572,12 @@ public static class Partitioner
             if (count > _buffer.Length)
             {
                 var larger = new byte[count];
-                _budget.Allocate(count - _buffer.Length);
+                _buffers.Budget.Allocate(count - _buffer.Length);
                 _buffer.AsSpan(_start, _end - _start).CopyTo(larger);
                 _end -= _start;
                 _start = 0;
                 _buffer = larger;
+                _buffers.Read = larger;
             }
             else
             {
@@ -569,25 +600,38 @@ public static class Partitioner
             return true;
         }
 
-        public void Dispose()
-        {
-            _stream.Dispose();
-            _budget.Release(_buffer.Length);
-        }
+        public void Dispose() => _stream.Dispose();
     }
 
-    /// <summary>Buffered sequential writer that checksums the bytes as they leave the buffer.</summary>
+    // The read and write buffers every assembly pass shares, allocated once per run.
+    private sealed class AssemblyBuffers
+    {
+        public AssemblyBuffers(BufferBudget budget)
+        {
+            Budget = budget;
+            Read = new byte[AssemblyBufferBytes];
+            Write = new byte[AssemblyBufferBytes];
+            budget.Allocate(2 * AssemblyBufferBytes);
+        }
+
+        public BufferBudget Budget { get; }
+
+        public byte[] Read { get; set; }
+
+        public byte[] Write { get; }
+    }
+
+    // Buffered sequential writer that checksums the bytes as they leave the buffer.
     private sealed class SectionWriter
     {
         private readonly Stream _output;
         private readonly byte[] _buffer;
         private int _used;
 
-        public SectionWriter(Stream output, int bufferBytes, BufferBudget budget)
+        public SectionWriter(Stream output, byte[] buffer)
         {
             _output = output;
-            _buffer = new byte[bufferBytes];
-            budget.Allocate(bufferBytes);
+            _buffer = buffer;
         }
 
         public uint Crc { get; private set; }
@@ -620,7 +664,7 @@ public static class Partitioner
     }
 }
 
-/// <summary>Accounts for the buffers the partitioner allocates by design, so tests can bound them.</summary>
+// Accounts for the buffers the partitioner allocates by design, so tests can bound them.
 internal sealed class BufferBudget
 {
     private long _current;
@@ -635,6 +679,6 @@ internal sealed class BufferBudget
 
     public void Release(long bytes) => _current -= bytes;
 
-    /// <summary>Records a transient total (e.g. a reader's buffer that grew) against the peak.</summary>
+    // Records a transient total (e.g. a reader's buffer that grew) against the peak.
     public void Observe(long bytes) => Peak = Math.Max(Peak, _current + bytes);
 }

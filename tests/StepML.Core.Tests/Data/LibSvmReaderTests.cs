@@ -91,7 +91,7 @@ public class LibSvmReaderTests
     public void TryReadLine_LinesLongerThanBuffer_GrowsAndSplitsCorrectly()
     {
         string longLine = new('x', 100);
-        using var lines = new LineBuffer(Utf8($"ab\r\n{longLine}\nc\n\nlast"), size: 16);
+        using var lines = new LineBuffer(Utf8($"ab\r\n{longLine}\nc\n\nlast"), "t", size: 16);
         var seen = new List<string>();
         while (lines.TryReadLine(out ReadOnlySpan<byte> line))
         {
@@ -100,5 +100,14 @@ public class LibSvmReaderTests
 
         Assert.Equal(["ab", longLine, "c", "", "last"], seen);
         Assert.Equal(5, lines.LineNumber);
+    }
+
+    [Fact]
+    public void TryReadLine_LineBeyondLimit_ThrowsInsteadOfGrowingForever()
+    {
+        using var lines = new LineBuffer(Utf8("1 1:1\n" + new string('7', 500)), "blob.bin", size: 16, maxLineBytes: 64);
+        Assert.True(lines.TryReadLine(out _));
+        var ex = Assert.Throws<DatasetFormatException>(() => lines.TryReadLine(out _));
+        Assert.StartsWith("blob.bin:2: a line longer than", ex.Message);
     }
 }
