@@ -52,9 +52,10 @@ public sealed class LocalPipeline
 
     private void OnStateExited(Execution execution, StateExit exit)
     {
-        if (exit.StateName is not ("Decide" or "Prepare") || exit.Output is null) return;
-        var state = exit.Output.Deserialize(ContractJson.Default.RunState);
-        if (state is null || state.Skip == true) return;
+        // A caught error also leaves the state (its output is the input plus $.error): only a real run state counts.
+        if (exit.StateName is not ("Decide" or "Prepare") || exit.Output is not JsonObject output || output.ContainsKey("error")) return;
+        var state = output.Deserialize(ContractJson.Default.RunState);
+        if (state is null || state.Skip == true || state.Partitions.Length == 0) return;
         _runIds[execution.ExecutionArn] = state.RunId;
         if (exit.StateName == "Decide") RoundCompleted?.Invoke(state);
         else if (execution.ParentExecutionArn is null) Prepared?.Invoke(state);

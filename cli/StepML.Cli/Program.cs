@@ -1,12 +1,1 @@
-using System.CommandLine;
-using StepML.Cli;
-using StepML.Cli.Commands;
-
-var root = new RootCommand("StepML: train machine-learning models on serverless infrastructure, orchestrated by a Step Functions state machine that also runs locally.")
-{
-    DemoCommand.Create(),
-    RunCommand.Create(),
-    DataCommands.Create(),
-    HistoryCommand.Create(),
-};
-return await CliErrors.InvokeAsync(root, args);
+return await StepML.Cli.CliApp.RunAsync(args);
