@@ -95,7 +95,7 @@ public sealed class RunBehaviourTests(PipelineFixture fixture) : IClassFixture<P
 
         Assert.Equal("FAILED", result.Status);
         Assert.Equal("TensorChecksumException", result.Error);
-        Assert.Contains("rounds/2/stats/1.tensor", Commands.RunCommand.CauseMessage(result.Cause));
+        Assert.Contains("rounds/2/stats/1.tensor", StepML.Cli.Commands.RunCommand.CauseMessage(result.Cause));
         Assert.False(await store.ExistsAsync(RunLayout.Model("test-run", 3)));
         Assert.Equal(await clean.GetAsync(RunLayout.Model("test-run", 2)), await store.GetAsync(RunLayout.Model("test-run", 2)));
         var failure = Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Failure("test-run")));
@@ -165,7 +165,7 @@ public sealed class RunBehaviourTests(PipelineFixture fixture) : IClassFixture<P
 
         Assert.Equal("FAILED", result.Status);
         Assert.Equal("DatasetFormatException", result.Error);
-        Assert.Contains("datasets/bad.libsvm:3", Commands.RunCommand.CauseMessage(result.Cause));
+        Assert.Contains("datasets/bad.libsvm:3", StepML.Cli.Commands.RunCommand.CauseMessage(result.Cause));
     }
 
     [Fact]
@@ -179,7 +179,7 @@ public sealed class RunBehaviourTests(PipelineFixture fixture) : IClassFixture<P
 
         Assert.Equal("FAILED", result.Status);
         Assert.Equal("JobSpecException", result.Error);
-        var message = Commands.RunCommand.CauseMessage(result.Cause);
+        var message = StepML.Cli.Commands.RunCommand.CauseMessage(result.Cause);
         Assert.Contains("algorithm.type", message);
         Assert.Contains("did you mean \"admm\"", message);
         Assert.Null(result.RunId);
