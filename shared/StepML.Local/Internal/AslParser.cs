@@ -281,7 +281,7 @@ internal static class AslParser
     private static WaitState ParseWait(FieldReader r)
     {
         var (next, end) = Transition(r);
-        double? seconds = r.OptNumber("Seconds", 0, 99999999);
+        double? seconds = r.OptInt("Seconds", min: 0);
         var secondsPath = r.OptPlainPath("SecondsPath");
         DateTimeOffset? timestamp = null;
         if (r.OptString("Timestamp") is { } ts)

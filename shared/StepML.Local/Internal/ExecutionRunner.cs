@@ -91,7 +91,7 @@ internal sealed class ExecutionRunner
             ["input"] = JsonNodes.ToJson(input),
             ["inputDetails"] = NotTruncated(),
         });
-        var scope = new StateScope { Execution = _info, StateName = state.Name, EnteredTime = JsonNodes.FormatTimestamp(entered) };
+        var scope = new StateScope { Execution = _info, StateName = state.Name, Entered = entered };
         Step step;
         switch (state)
         {
@@ -370,7 +370,7 @@ internal sealed class ExecutionRunner
         for (int i = 0; i < n; i++)
         {
             if (m.ItemSelector is null) { inputs[i] = items[i]?.DeepClone(); continue; }
-            var itemScope = new StateScope { Execution = _info, StateName = m.Name, EnteredTime = scope.EnteredTime, MapIndex = i, MapValue = items[i] };
+            var itemScope = new StateScope { Execution = _info, StateName = m.Name, Entered = scope.Entered, MapIndex = i, MapValue = items[i] };
             inputs[i] = m.ItemSelector.Build(effective, itemScope);
         }
 

@@ -12,9 +12,6 @@ internal abstract class PayloadTemplate
     /// <summary>Builds a fresh, detached tree.</summary>
     public abstract JsonNode? Build(JsonNode? input, StateScope scope);
 
-    /// <summary>True when any path in the template reads the context object.</summary>
-    public abstract bool UsesContext { get; }
-
     /// <summary>Compiles <paramref name="node"/>; throws <see cref="FormatException"/> with the JSON location of the problem.</summary>
     public static PayloadTemplate Compile(JsonNode? node, string location)
     {
@@ -61,14 +58,11 @@ internal abstract class PayloadTemplate
 
     private sealed class LiteralTemplate(JsonNode? value) : PayloadTemplate
     {
-        public override bool UsesContext => false;
         public override JsonNode? Build(JsonNode? input, StateScope scope) => value?.DeepClone();
     }
 
     private sealed class ObjectTemplate((string Key, PayloadTemplate Value)[] fields) : PayloadTemplate
     {
-        public override bool UsesContext => Array.Exists(fields, f => f.Value.UsesContext);
-
         public override JsonNode? Build(JsonNode? input, StateScope scope)
         {
             var result = new JsonObject();
@@ -79,8 +73,6 @@ internal abstract class PayloadTemplate
 
     private sealed class ArrayTemplate(PayloadTemplate[] items) : PayloadTemplate
     {
-        public override bool UsesContext => Array.Exists(items, i => i.UsesContext);
-
         public override JsonNode? Build(JsonNode? input, StateScope scope)
         {
             var result = new JsonArray();
@@ -95,24 +87,18 @@ internal sealed class ExpressionTemplate : PayloadTemplate
 {
     private readonly Expr _expr;
 
-    private ExpressionTemplate(Expr expr, bool usesContext)
-    {
-        _expr = expr;
-        UsesContext = usesContext;
-    }
-
-    public override bool UsesContext { get; }
+    private ExpressionTemplate(Expr expr) => _expr = expr;
 
     /// <summary>Throws <see cref="FormatException"/> whose message starts with the quoted field name.</summary>
     public static ExpressionTemplate Compile(string text, string field)
     {
         try
         {
-            if (CallExpr.IsIntrinsic(text)) return new ExpressionTemplate(CallExpr.Parse(text, field), text.Contains("$$", StringComparison.Ordinal));
+            if (CallExpr.IsIntrinsic(text)) return new ExpressionTemplate(CallExpr.Parse(text, field));
             if (text.StartsWith('$'))
             {
                 var path = JsonPath.Parse(text);
-                return new ExpressionTemplate(new PathExpr(path, field), path.IsContext);
+                return new ExpressionTemplate(new PathExpr(path, field));
             }
         }
         catch (FormatException e)

@@ -50,7 +50,7 @@ internal sealed class StateScope
 {
     public required ExecutionInfo Execution { get; init; }
     public required string StateName { get; init; }
-    public required string EnteredTime { get; init; }
+    public required DateTimeOffset Entered { get; init; }
     public int RetryCount { get; set; }
     public int MapIndex { get; init; } = -1;
     public JsonNode? MapValue { get; init; }
@@ -90,7 +90,7 @@ internal sealed class StateScope
         {
             ["Execution"] = execution,
             ["StateMachine"] = new JsonObject { ["Id"] = Execution.StateMachineArn, ["Name"] = Execution.StateMachineName },
-            ["State"] = new JsonObject { ["Name"] = StateName, ["EnteredTime"] = EnteredTime, ["RetryCount"] = RetryCount },
+            ["State"] = new JsonObject { ["Name"] = StateName, ["EnteredTime"] = JsonNodes.FormatTimestamp(Entered), ["RetryCount"] = RetryCount },
         };
         if (MapIndex >= 0)
         {
