@@ -119,10 +119,12 @@ internal sealed class ExecutionRunner
             default:
                 throw new InvalidOperationException($"State '{state.Name}' has unhandled type {state.Type}");
         }
+        var outputJson = JsonNodes.ToJson(step.Output);
+        CheckPayloadSize(outputJson, $"The state/task '{state.Name}' returned a result with a size exceeding the maximum number of bytes service limit");
         chain.Last = _history.Add(state.Type + "StateExited", chain.Last, new JsonObject
         {
             ["name"] = state.Name,
-            ["output"] = JsonNodes.ToJson(step.Output),
+            ["output"] = outputJson,
             ["outputDetails"] = NotTruncated(),
         });
         return step;
@@ -316,6 +318,10 @@ internal sealed class ExecutionRunner
         }
         catch (Exception e) when (e is not StatesError)
         {
+            // A host that calls handlers through reflection or .Result wraps the handler's exception; the Error is the handler's.
+            while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
+            if (e is AggregateException { InnerExceptions.Count: 1 } aggregate) e = aggregate.InnerExceptions[0];
+            if (e is StatesError states) throw states;
             var type = e.GetType().Name;
             throw new StatesError(type, new JsonObject { ["errorType"] = type, ["errorMessage"] = e.Message }.ToJsonString());
         }
@@ -331,6 +337,9 @@ internal sealed class ExecutionRunner
             }
         }
         if (bytes.Length == 0) return (null, "null");
+        if (bytes.Length > MaxPayloadBytes)
+            throw new StatesError(ErrorNames.DataLimitExceeded,
+                $"Function '{function}' returned {bytes.Length} bytes, above the {MaxPayloadBytes}-byte (256 KiB) Step Functions payload quota; return S3 keys instead of data");
         try { return (JsonNode.Parse(bytes), Encoding.UTF8.GetString(bytes)); }
         catch (JsonException e)
         {
@@ -592,6 +601,18 @@ internal sealed class ExecutionRunner
     {
         double scaled = seconds * _scale;
         return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time) : Task.CompletedTask;
+    }
+
+    /// <summary>The Step Functions payload quota for inputs, outputs and task results: 256 KiB of UTF-8.</summary>
+    internal const int MaxPayloadBytes = 262144;
+
+    private static void CheckPayloadSize(string json, string message)
+    {
+        // Cheap pre-check on char count: UTF-8 is at least one byte per char and at most three per UTF-16 unit.
+        if (json.Length * 3 <= MaxPayloadBytes) return;
+        int bytes = Encoding.UTF8.GetByteCount(json);
+        if (bytes > MaxPayloadBytes)
+            throw new StatesError(ErrorNames.DataLimitExceeded, $"{message}: {bytes} bytes > {MaxPayloadBytes} (256 KiB). Keep tensors in storage and pass keys.");
     }
 
     private static JsonObject NotTruncated() => new() { ["truncated"] = false };
