@@ -90,6 +90,7 @@ public sealed class LocalEngine
             _executions.Add(execution);
         }
         var runner = new ExecutionRunner(this, machine, execution, history, input);
+        execution.Runner = runner;
         runner.RecordStart();
         var start = new Task<Task<ExecutionResult>>(runner.RunAsync);
         execution.Completion = start.Unwrap();

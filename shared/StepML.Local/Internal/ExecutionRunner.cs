@@ -22,6 +22,7 @@ internal sealed class ExecutionRunner
     private readonly ExecutionInfo _info;
     private readonly TimeProvider _time;
     private readonly double _scale;
+    private readonly CancellationTokenSource _abort = new();
 
     public ExecutionRunner(LocalEngine engine, StateMachineDefinition machine, Execution execution, HistoryRecorder history, JsonNode? input)
     {
@@ -39,6 +40,18 @@ internal sealed class ExecutionRunner
     private readonly record struct Frame(int Depth, bool HoldsSlot);
 
     private readonly record struct Step(JsonNode? Output, string? Next);
+
+    /// <summary>Requests a stop: running functions see their CancellationToken cancelled, waits end, and the
+    /// execution finishes as ABORTED with an ExecutionAborted event.</summary>
+    public void Abort(string? error, string? cause)
+    {
+        _abortError = error;
+        _abortCause = cause;
+        _abort.Cancel();
+    }
+
+    private volatile string? _abortError;
+    private volatile string? _abortCause;
 
     public void RecordStart()
         => _history.Add("ExecutionStarted", 0, new JsonObject
@@ -61,10 +74,18 @@ internal sealed class ExecutionRunner
             _history.Add("ExecutionSucceeded", chain.Last, new JsonObject { ["output"] = json, ["outputDetails"] = NotTruncated() });
             return new ExecutionResult("SUCCEEDED", json, null, null);
         }
-        catch (StatesError e)
+        catch (StatesError e) when (!_abort.IsCancellationRequested)
         {
             _history.Add("ExecutionFailed", chain.Last, ErrorDetails(e));
             return new ExecutionResult("FAILED", null, e.Error, e.Cause);
+        }
+        catch (Exception e) when (_abort.IsCancellationRequested && e is OperationCanceledException or StatesError)
+        {
+            var details = new JsonObject();
+            if (_abortError is { } error) details["error"] = error;
+            if (_abortCause is { } cause) details["cause"] = cause;
+            _history.Add("ExecutionAborted", chain.Last, details);
+            return new ExecutionResult("ABORTED", null, _abortError, _abortCause);
         }
     }
 
@@ -84,6 +105,7 @@ internal sealed class ExecutionRunner
 
     private async ValueTask<Step> RunStateAsync(StateBase state, JsonNode? input, Chain chain, Frame frame)
     {
+        _abort.Token.ThrowIfCancellationRequested();
         var entered = _time.GetUtcNow();
         chain.Last = _history.Add(state.Type + "StateEntered", chain.Last, new JsonObject
         {
@@ -299,15 +321,16 @@ internal sealed class ExecutionRunner
         {
             if (timeoutSeconds is not { } seconds)
             {
-                response = await _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), CancellationToken.None).ConfigureAwait(false);
+                response = await _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), _abort.Token).ConfigureAwait(false);
             }
             else
             {
-                using var cts = new CancellationTokenSource();
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
                 var call = Task.Run(() => _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), cts.Token));
                 var timer = Task.Delay(TimeSpan.FromSeconds(seconds), _time, cts.Token);
                 if (await Task.WhenAny(call, timer).ConfigureAwait(false) != call)
                 {
+                    _abort.Token.ThrowIfCancellationRequested();
                     cts.Cancel();
                     _ = call.ContinueWith(static c => c.Exception, TaskScheduler.Default);
                     throw new StatesError(ErrorNames.Timeout, $"Task timed out after {seconds} seconds (function '{function}')");
@@ -316,7 +339,7 @@ internal sealed class ExecutionRunner
                 response = await call.ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not StatesError)
+        catch (Exception e) when (e is not StatesError && !(e is OperationCanceledException && _abort.IsCancellationRequested))
         {
             // A host that calls handlers through reflection or .Result wraps the handler's exception; the Error is the handler's.
             while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
@@ -402,7 +425,7 @@ internal sealed class ExecutionRunner
             {
                 int i = Interlocked.Increment(ref run.Next);
                 if (i >= n) return;
-                if (needSlot) await _engine.Slots.WaitAsync().ConfigureAwait(false);
+                if (needSlot) await _engine.Slots.WaitAsync(_abort.Token).ConfigureAwait(false);
                 try
                 {
                     if (run.Stop) return;
@@ -600,7 +623,7 @@ internal sealed class ExecutionRunner
     private Task DelayAsync(double seconds)
     {
         double scaled = seconds * _scale;
-        return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time) : Task.CompletedTask;
+        return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time, _abort.Token) : Task.CompletedTask;
     }
 
     /// <summary>The Step Functions payload quota for inputs, outputs and task results: 256 KiB of UTF-8.</summary>
