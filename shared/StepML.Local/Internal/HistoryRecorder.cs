@@ -10,11 +10,12 @@ internal sealed class HistoryRecorder(TimeProvider time)
 
     public long Add(string type, long previousEventId, JsonObject? details = null)
     {
-        var timestamp = time.GetUtcNow();
+        details ??= new JsonObject();
         lock (_lock)
         {
+            // Timestamp taken under the lock so that timestamps never decrease with the event id.
             long id = _events.Count + 1;
-            _events.Add(new HistoryEvent(id, previousEventId, timestamp, type, details ?? new JsonObject()));
+            _events.Add(new HistoryEvent(id, previousEventId, time.GetUtcNow(), type, details));
             return id;
         }
     }

@@ -198,12 +198,18 @@ internal static class JsonNodes
 
     public static bool TryGetNumber(JsonNode? node, out double value)
     {
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
-        {
-            value = v.GetValue<double>();
-            return true;
-        }
         value = 0;
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) return false;
+        // Parsed numbers convert to double directly; values built in code (JsonValue.Create(int)) only to their own type.
+        if (v.TryGetValue(out value)) return true;
+        if (v.TryGetValue(out int i)) { value = i; return true; }
+        if (v.TryGetValue(out long l)) { value = l; return true; }
+        if (v.TryGetValue(out decimal m)) { value = (double)m; return true; }
+        if (v.TryGetValue(out float f)) { value = f; return true; }
+        if (v.TryGetValue(out uint u)) { value = u; return true; }
+        if (v.TryGetValue(out ulong ul)) { value = ul; return true; }
+        if (v.TryGetValue(out short sh)) { value = sh; return true; }
+        if (v.TryGetValue(out byte b)) { value = b; return true; }
         return false;
     }
 
