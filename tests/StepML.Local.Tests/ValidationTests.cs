@@ -35,6 +35,7 @@ public sealed class ValidationTests
     [InlineData("""{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}}}""", "'F'", "ErrorPath")]
     [InlineData("""{"StartAt":"F","States":{"F":{"Type":"Fail","Next":"F"}}}""", "'F'", "Next")]
     [InlineData("""{"StartAt":"X","States":{"A":{"Type":"Succeed"}}}""", "State machine", "StartAt")]
+    [InlineData("""{"StartAt":"A","States":{"A":{"Type":"Succeed"},"Orphan":{"Type":"Succeed"}}}""", "'Orphan'", "not reachable")]
     [InlineData("""{"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Succeed"}}}""", "State machine", "QueryLanguage")]
     public void Parse_InvalidDefinition_NamesStateAndField(string asl, string state, string field)
     {

@@ -54,7 +54,31 @@ internal static class AslParser
         if (!states.ContainsKey(startAt))
             throw new AslValidationException($"{where}: field 'StartAt' names '{startAt}', which is not one of its states ({string.Join(", ", states.Keys)})");
         foreach (var state in states.Values) CheckTransitions(state, states);
+        CheckReachable(startAt, states, where);
         return new StateMachineBody(startAt, states);
+    }
+
+    /// <summary>AWS rejects definitions with states that no transition reaches; so do we, to catch typos locally.</summary>
+    private static void CheckReachable(string startAt, Dictionary<string, StateBase> states, string where)
+    {
+        var reached = new HashSet<string>(StringComparer.Ordinal) { startAt };
+        var pending = new Stack<string>();
+        pending.Push(startAt);
+        while (pending.TryPop(out var name))
+        {
+            var state = states[name];
+            IEnumerable<string?> targets = state switch
+            {
+                ChoiceState c => c.Choices.Select(b => b.Next).Append(c.Default),
+                ResultState r => r.Catch.Select(c => c.Next).Append(r.Next),
+                _ => [state.Next],
+            };
+            foreach (var t in targets)
+                if (t is not null && reached.Add(t)) pending.Push(t);
+        }
+        foreach (var name in states.Keys)
+            if (!reached.Contains(name))
+                throw new AslValidationException($"State '{name}' is not reachable from {where}'s StartAt '{startAt}': no Next, Default or Catch leads to it");
     }
 
     private static void CheckTransitions(StateBase state, Dictionary<string, StateBase> states)
