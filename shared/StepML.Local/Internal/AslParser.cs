@@ -253,7 +253,7 @@ internal static class AslParser
         {
             Name = r.State, Type = "Map", Next = next, End = end, Processor = processor, Distributed = distributed,
             InputPath = r.OptPath("InputPath"), OutputPath = r.OptPath("OutputPath"), ResultPath = r.OptReferencePath("ResultPath"),
-            ItemsPath = r.OptPlainPath("ItemsPath"), ItemSelector = selector, ResultSelector = r.Template("ResultSelector"),
+            ItemsPath = r.OptPlainPath("ItemsPath", reference: true), ItemSelector = selector, ResultSelector = r.Template("ResultSelector"),
             MaxConcurrency = maxConcurrency, MaxConcurrencyPath = maxConcurrencyPath,
             ToleratedFailurePercentage = pct, ToleratedFailurePercentagePath = pctPath,
             ToleratedFailureCount = count, ToleratedFailureCountPath = countPath,
@@ -460,10 +460,13 @@ internal static class AslParser
             return new OptionalPath(false, path);
         }
 
-        public JsonPath? OptPlainPath(string field)
+        public JsonPath? OptPlainPath(string field, bool reference = false)
         {
             var node = Optional(field);
-            return node is null ? null : ParsePath(field, node);
+            if (node is null) return null;
+            var path = ParsePath(field, node);
+            if (reference && path.HasWildcard) throw Error(field, $"'{path.Text}' must be a reference path (no [*])");
+            return path;
         }
 
         private JsonPath ParsePath(string field, JsonNode node)
