@@ -75,7 +75,7 @@ public sealed class LocalEngine
         lock (_lock) return _machines.Keys.ToArray();
     }
 
-    /// <summary>Duplicate execution names for the same machine are rejected, as in AWS (ExecutionAlreadyExists).</summary>
+    // Duplicate execution names for the same machine are rejected, as in AWS (ExecutionAlreadyExists).
     internal Execution Start(StateMachineDefinition machine, JsonNode? input, string? executionName, string? parentArn)
     {
         var name = executionName ?? Guid.NewGuid().ToString();

@@ -4,15 +4,13 @@ using Xunit.Abstractions;
 
 namespace StepML.Local.Tests;
 
-/// <summary>Runs the overhead measurement alone, so other test classes do not share the cores while it measures.</summary>
+// Runs the overhead measurement alone, so other test classes do not share the cores while it measures.
 [CollectionDefinition(nameof(EngineOverheadTests), DisableParallelization = true)]
 public sealed class EngineOverheadCollection;
 
-/// <summary>
-/// A micro measurement of per-round engine cost for the StepML loop shape
-/// (Task → Map over 64 → Map over 4 → Task → Choice) with functions that return at once.
-/// The real benchmark lives in bench/; this keeps a regression guard on the engine alone.
-/// </summary>
+// A micro measurement of per-round engine cost for the StepML loop shape
+// (Task → Map over 64 → Map over 4 → Task → Choice) with functions that return at once.
+// The real benchmark lives in bench/; this keeps a regression guard on the engine alone.
 [Collection(nameof(EngineOverheadTests))]
 public sealed class EngineOverheadTests(ITestOutputHelper output)
 {

@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>Parses and validates Amazon States Language (JSONPath mode) into the compiled state model.
-/// Every rejection is an <see cref="AslValidationException"/> naming the state and the field.</summary>
+// Parses and validates Amazon States Language (JSONPath mode) into the compiled state model.
+// Every rejection is an AslValidationException naming the state and the field.
 internal static class AslParser
 {
     private static readonly string[] s_unsupported =
@@ -58,7 +58,7 @@ internal static class AslParser
         return new StateMachineBody(startAt, states);
     }
 
-    /// <summary>AWS rejects definitions with states that no transition reaches; so do we, to catch typos locally.</summary>
+    // AWS rejects definitions with states that no transition reaches; so do we, to catch typos locally.
     private static void CheckReachable(string startAt, Dictionary<string, StateBase> states, string where)
     {
         var reached = new HashSet<string>(StringComparer.Ordinal) { startAt };
@@ -185,7 +185,7 @@ internal static class AslParser
         };
     }
 
-    /// <summary>arn:aws:lambda:region:account:function:name[:alias-or-version] (CDK substitutions give this form).</summary>
+    // arn:aws:lambda:region:account:function:name[:alias-or-version] (CDK substitutions give this form).
     internal static bool TryParseLambdaArn(string arn, out string function)
     {
         function = "";
@@ -388,7 +388,7 @@ internal static class AslParser
         return names;
     }
 
-    /// <summary>Reads a state's fields, remembering which were consumed so that leftovers are reported.</summary>
+    // Reads a state's fields, remembering which were consumed so that leftovers are reported.
     private sealed class FieldReader(string state, JsonObject obj, string? prefix = null)
     {
         private readonly HashSet<string> _read = new(StringComparer.Ordinal);

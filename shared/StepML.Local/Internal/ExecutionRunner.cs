@@ -4,12 +4,10 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>
-/// Interprets one execution. Input/output processing follows the documented order:
-/// InputPath → Parameters/ItemSelector → task → ResultSelector → ResultPath → OutputPath.
-/// Ownership rule: a state owns its raw input (ResultPath updates it in place); nodes taken from elsewhere are
-/// cloned only when they are inserted into another tree.
-/// </summary>
+// Interprets one execution. Input/output processing follows the documented order:
+// InputPath → Parameters/ItemSelector → task → ResultSelector → ResultPath → OutputPath.
+// Ownership rule: a state owns its raw input (ResultPath updates it in place); nodes taken from elsewhere are
+// cloned only when they are inserted into another tree.
 internal sealed class ExecutionRunner
 {
     private const string Region = "local";
@@ -41,8 +39,8 @@ internal sealed class ExecutionRunner
 
     private readonly record struct Step(JsonNode? Output, string? Next);
 
-    /// <summary>Requests a stop: running functions see their CancellationToken cancelled, waits end, and the
-    /// execution finishes as ABORTED with an ExecutionAborted event.</summary>
+    // Requests a stop: running functions see their CancellationToken cancelled, waits end, and the
+    // execution finishes as ABORTED with an ExecutionAborted event.
     public void Abort(string? error, string? cause)
     {
         _abortError = error;
@@ -313,7 +311,7 @@ internal sealed class ExecutionRunner
         return new JsonObject { ["ExecutionArn"] = child.ExecutionArn, ["StartDate"] = JsonNodes.FormatTimestamp(child.StartTime) };
     }
 
-    /// <summary>Calls the function; an exception becomes Error = type short name, Cause = {"errorType","errorMessage"}.</summary>
+    // Calls the function; an exception becomes Error = type short name, Cause = {"errorType","errorMessage"}.
     private async Task<(JsonNode? Node, string Json)> InvokeAsync(string function, byte[] payload, int? timeoutSeconds)
     {
         Stream response;
@@ -626,7 +624,7 @@ internal sealed class ExecutionRunner
         return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time, _abort.Token) : Task.CompletedTask;
     }
 
-    /// <summary>The Step Functions payload quota for inputs, outputs and task results: 256 KiB of UTF-8.</summary>
+    // The Step Functions payload quota for inputs, outputs and task results: 256 KiB of UTF-8.
     internal const int MaxPayloadBytes = 262144;
 
     private static void CheckPayloadSize(string json, string message)
