@@ -85,6 +85,7 @@ public sealed class EngineOverheadTests(ITestOutputHelper output)
         output.WriteLine($"engine overhead per round (64-item Map + 4-item Map + 2 Tasks + Choice, {Environment.ProcessorCount} cores): " +
                          $"wall median {median:F2} ms, p90 {p90:F2} ms, first {roundTimes[0]:F2} ms; CPU {cpuPerRound:F2} ms/round " +
                          $"(includes the in-test functions' JSON work); {events} history events in {rounds} rounds");
-        Assert.True(median < 20, $"median round cost {median:F2} ms exceeds the 20 ms budget");
+        // CPU time, not wall time, is asserted: other processes on a shared machine stretch wall time, not our CPU.
+        Assert.True(cpuPerRound < 20, $"a round costs {cpuPerRound:F2} ms of CPU, above the 20 ms budget");
     }
 }

@@ -247,17 +247,24 @@ internal static class JsonNodes
     public static string NumberText(double d)
         => d == Math.Floor(d) && Math.Abs(d) < 1e15 ? ((long)d).ToString(CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture);
 
-    public static byte[] ToUtf8(JsonNode? node)
+    // One writer and buffer per thread: history records serialise every state input and output, so this path is hot.
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    private static ReadOnlySpan<byte> Write(JsonNode? node)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            if (node is null) writer.WriteNullValue(); else node.WriteTo(writer);
-        }
-        return buffer.WrittenSpan.ToArray();
+        var buffer = t_buffer;
+        if (buffer is null || buffer.Capacity > 1 << 20) t_buffer = buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        else buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        if (node is null) writer.WriteNullValue(); else node.WriteTo(writer);
+        writer.Flush();
+        return buffer.WrittenSpan;
     }
 
-    public static string ToJson(JsonNode? node) => node is null ? "null" : node.ToJsonString();
+    public static byte[] ToUtf8(JsonNode? node) => Write(node).ToArray();
 
-    internal static readonly Encoding Utf8 = new UTF8Encoding(false);
+    public static string ToJson(JsonNode? node) => node is null ? "null" : Encoding.UTF8.GetString(Write(node));
+
 }
