@@ -94,8 +94,8 @@ public sealed class LocalEngine
         runner.RecordStart();
         var start = new Task<Task<ExecutionResult>>(runner.RunAsync);
         execution.Completion = start.Unwrap();
-        ExecutionStarted?.Invoke(execution);
-        start.Start(TaskScheduler.Default);
+        try { ExecutionStarted?.Invoke(execution); }
+        finally { start.Start(TaskScheduler.Default); } // a throwing handler must not leave Completion pending forever
         return execution;
     }
 }
