@@ -1,14 +1,14 @@
 namespace StepML.Infra;
 
-/// <summary>One Lambda function of the training loop: which class handles it, its default size, and
-/// exactly which bucket prefixes it may read or write. This list is the only place that says so: the
-/// functions construct, the IAM grants, the context keys and the state-machine substitutions derive
-/// from it.</summary>
-/// <param name="Name">Short name: the handler class is <c>{Name}Function</c>, the ASL substitution
-/// <c>${{Name}FunctionArn}</c>, the context keys <c>stepml:{name}MemoryMb</c> and <c>stepml:{name}TimeoutSeconds</c>.</param>
-/// <param name="Reads">Key patterns the function reads (s3:GetObject, and s3:ListBucket with an s3:prefix condition).</param>
-/// <param name="Writes">Key patterns the function writes (s3:PutObject).</param>
-/// <param name="TaggedWrites">Key patterns written with object tags (s3:PutObjectTagging as well).</param>
+// One Lambda function of the training loop: which class handles it, its default size, and
+// exactly which bucket prefixes it may read or write. This list is the only place that says so: the
+// functions construct, the IAM grants, the context keys and the state-machine substitutions derive
+// from it.
+// Name: the handler class is <Name>Function, the ASL substitution ${<Name>FunctionArn}, the context
+// keys stepml:<name>MemoryMb and stepml:<name>TimeoutSeconds.
+// Reads: Key patterns the function reads (s3:GetObject, and s3:ListBucket with an s3:prefix condition).
+// Writes: Key patterns the function writes (s3:PutObject).
+// TaggedWrites: Key patterns written with object tags (s3:PutObjectTagging as well).
 internal sealed record FunctionSpec(
     string Name,
     string Description,
@@ -31,7 +31,7 @@ internal static class FunctionCatalog
 {
     public const string Worker = "Worker";
 
-    /// <summary>Lambda's hard limit on a function's timeout.</summary>
+    // Lambda's hard limit on a function's timeout.
     public const int MaxTimeoutSeconds = 900;
 
     public static readonly IReadOnlyList<FunctionSpec> All =

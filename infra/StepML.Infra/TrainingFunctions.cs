@@ -7,9 +7,9 @@ using Constructs;
 
 namespace StepML.Infra;
 
-/// <summary>The Lambda functions of <see cref="FunctionCatalog"/>: one shared code asset, and per function
-/// its own role (only its log group and its bucket prefixes), its own log group with the configured retention,
-/// memory and timeout from context.</summary>
+// The Lambda functions of FunctionCatalog: one shared code asset, and per function
+// its own role (only its log group and its bucket prefixes), its own log group with the configured retention,
+// memory and timeout from context.
 internal sealed class TrainingFunctions : Construct
 {
     // CDK 2.160 has no constant for the managed .NET 10 runtime.

@@ -2,7 +2,7 @@ using Amazon.CDK.Assertions;
 
 namespace StepML.Infra.Tests;
 
-/// <summary>A second synthesis with every option changed, to prove the options reach the template.</summary>
+// A second synthesis with every option changed, to prove the options reach the template.
 public sealed class ContextOverrideTests
 {
     [Fact]

@@ -2,9 +2,9 @@ using System.Text.Json;
 
 namespace StepML.Infra.Tests;
 
-/// <summary>Reads IAM statements from the synthesized JSON, rendering CloudFormation intrinsics to readable
-/// strings: <c>{"Fn::GetAtt":[X,"Arn"]}</c> becomes <c>arn(X)</c>, <c>{"Ref":X}</c> becomes <c>ref(X)</c>, and
-/// <c>Fn::Join</c> concatenates its rendered parts.</summary>
+// Reads IAM statements from the synthesized JSON, rendering CloudFormation intrinsics to readable
+// strings: {"Fn::GetAtt":[X,"Arn"]} becomes arn(X), {"Ref":X} becomes ref(X), and
+// Fn::Join concatenates its rendered parts.
 internal static class Policy
 {
     public static IReadOnlyList<string> Actions(JsonElement statement) => Strings(statement.GetProperty("Action"));

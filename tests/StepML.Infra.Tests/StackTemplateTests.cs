@@ -317,7 +317,7 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
         var roleId = Policy.Render(StateMachineProperties().GetProperty("RoleArn"))["arn(".Length..^1];
         var statements = stack.StatementsOfRole(roleId);
 
-        var start = Assert.Single(statements, s => Policy.Actions(s).Any(a => a.StartsWith("states:", StringComparison.Ordinal) && a == "states:StartExecution"));
+        var start = Assert.Single(statements, s => Policy.Actions(s).Contains("states:StartExecution"));
         Assert.Equal([$"ref({StateMachineId})"], Policy.Resources(start));
         var manage = Assert.Single(statements, s => Policy.Actions(s).Contains("states:StopExecution"));
         Assert.Equal(["states:DescribeExecution", "states:StopExecution"], Policy.Actions(manage).Order(StringComparer.Ordinal));

@@ -5,9 +5,9 @@ using StepML.Infra;
 
 namespace StepML.Infra.Tests;
 
-/// <summary>One synthesis of the real stack, shared by the template tests (jsii starts node, so synthesis
-/// costs seconds). Bundling is skipped through CDK's own bundling-stacks context, so no dotnet publish runs
-/// and nothing leaves the machine.</summary>
+// One synthesis of the real stack, shared by the template tests (jsii starts node, so synthesis
+// costs seconds). Bundling is skipped through CDK's own bundling-stacks context, so no dotnet publish runs
+// and nothing leaves the machine.
 public sealed class SynthesizedStack : IDisposable
 {
     public const string StackName = "StepMLTest";
@@ -38,13 +38,13 @@ public sealed class SynthesizedStack : IDisposable
 
     public JsonElement Resource(string logicalId) => Json.GetProperty("Resources").GetProperty(logicalId);
 
-    /// <summary>The logical id of the function whose handler class is <c>{name}Function</c>.</summary>
+    // The logical id of the function whose handler class is {name}Function.
     public string FunctionId(string name) =>
         Resources("AWS::Lambda::Function")
             .Single(f => f.Resource.GetProperty("Properties").GetProperty("Handler").GetString()!
                 .EndsWith($".{name}Function::HandleAsync", StringComparison.Ordinal)).LogicalId;
 
-    /// <summary>The statements of every IAM policy attached to the role with this logical id.</summary>
+    // The statements of every IAM policy attached to the role with this logical id.
     public IReadOnlyList<JsonElement> StatementsOfRole(string roleLogicalId) =>
         Resources("AWS::IAM::Policy")
             .Where(p => p.Resource.GetProperty("Properties").GetProperty("Roles").EnumerateArray()

@@ -4,8 +4,8 @@ using FsCheck.Fluent;
 
 namespace StepML.Storage.Tests;
 
-/// <summary>The behaviour every <see cref="IObjectStore"/> promises. Each store's test class derives from
-/// this one and provides a fresh, empty store per test.</summary>
+// The behaviour every IObjectStore promises. Each store's test class derives from
+// this one and provides a fresh, empty store per test.
 public abstract class ObjectStoreContractTests
 {
     protected abstract IObjectStore Store { get; }
@@ -260,7 +260,7 @@ public abstract class ObjectStoreContractTests
             .QuickCheckThrowOnFailure();
     }
 
-    /// <summary>A stream that cannot seek or tell its length, like a network or decompression stream.</summary>
+    // A stream that cannot seek or tell its length, like a network or decompression stream.
     private sealed class ForwardOnlyStream(byte[] data) : Stream
     {
         private int _position;

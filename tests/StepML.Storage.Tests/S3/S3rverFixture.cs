@@ -8,8 +8,8 @@ using StepML.Storage.S3;
 
 namespace StepML.Storage.Tests.S3;
 
-/// <summary>A real S3-protocol server (npm <c>s3rver</c>, from the root package.json) on 127.0.0.1 and a free
-/// port, with its data in a temporary folder; stopped by its process id on dispose.</summary>
+// A real S3-protocol server (npm s3rver, from the root package.json) on 127.0.0.1 and a free
+// port, with its data in a temporary folder; stopped by its process id on dispose.
 public sealed class S3rverFixture : IDisposable
 {
     // s3rver's built-in account; any other key pair is refused.
@@ -55,7 +55,7 @@ public sealed class S3rverFixture : IDisposable
         Client = new AmazonS3Client(Credentials, config);
     }
 
-    /// <summary>A new, empty bucket: every test gets its own.</summary>
+    // A new, empty bucket: every test gets its own.
     public string CreateBucket()
     {
         var name = $"test-{Interlocked.Increment(ref _buckets)}-{Guid.NewGuid():N}"[..30];
