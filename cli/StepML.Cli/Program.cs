@@ -1,1 +1,1 @@
-return 0;
+return await StepML.Cli.CliApp.RunAsync(args);

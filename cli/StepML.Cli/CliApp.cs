@@ -1,0 +1,17 @@
+using System.CommandLine;
+using StepML.Cli.Commands;
+
+namespace StepML.Cli;
+
+public static class CliApp
+{
+    public static RootCommand Build() => new("StepML: train machine-learning models on serverless infrastructure, orchestrated by a Step Functions state machine that also runs locally.")
+    {
+        DemoCommand.Create(),
+        RunCommand.Create(),
+        DataCommands.Create(),
+        HistoryCommand.Create(),
+    };
+
+    public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);
+}

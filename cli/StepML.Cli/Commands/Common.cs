@@ -1,0 +1,24 @@
+using System.CommandLine;
+using System.Globalization;
+using StepML.Storage;
+
+namespace StepML.Cli.Commands;
+
+internal static class Common
+{
+    public static Option<string> StoreOption() => new("--store")
+    {
+        Description = "Where runs and datasets live: a folder (default .stepml under the current directory) or s3://BUCKET[/PREFIX]",
+        DefaultValueFactory = _ => ObjectStores.DefaultFolder,
+    };
+
+    public static Option<int> ConcurrencyOption() => new("--concurrency")
+    {
+        Description = "How many Map iterations (workers, mergers) run at once in the local engine",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    public static string F(double value, string format = "F6") => value.ToString(format, CultureInfo.InvariantCulture);
+
+    public static string Percent(double? value) => value is { } v ? (v * 100).ToString("F2", CultureInfo.InvariantCulture) + "%" : "–";
+}

@@ -1,0 +1,101 @@
+using System.Text.Json.Serialization;
+
+namespace StepML.Functions;
+
+/// <summary>
+/// The small state the training loop carries between states (never tensors: keys are derived from
+/// <see cref="RunId"/> and <see cref="Round"/>). Prepare creates it, Decide returns the next one.
+/// </summary>
+public sealed record RunState
+{
+    public string RunId { get; init; } = "";
+    /// <summary>The round about to run; the global model it reads is model/&lt;Round&gt;.tensor.</summary>
+    public long Round { get; init; }
+    public int[] Partitions { get; init; } = [];
+    public int[] Shards { get; init; } = [];
+    public int MaxConcurrency { get; init; }
+    public double ToleratedFailurePercentage { get; init; }
+    public long StartedAtMs { get; init; }
+    public int RoundsThisExecution { get; init; }
+    public int RoundsPerExecution { get; init; }
+    public double? PreviousLoss { get; init; }
+    public double? FirstLoss { get; init; }
+    public int StallRounds { get; init; }
+    public double CostUsd { get; init; }
+    /// <summary>Set by Decide: continue, stop or continue-as-new (the Choice state reads it).</summary>
+    public string? Action { get; init; }
+    public string? Reason { get; init; }
+    /// <summary>Set by Prepare when the triggering object is not something to train on (a sidecar job file).</summary>
+    public bool? Skip { get; init; }
+    /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
+    public WorkerOutput[]? Workers { get; init; }
+    /// <summary>Outputs of the Merge Map (ResultPath $.merged).</summary>
+    public MergeOutput[]? Merged { get; init; }
+}
+
+public sealed record WorkerInput(string RunId, long Round, int Partition);
+
+/// <summary>A worker's scalars. <see cref="Partition"/> is null in the slot of a failed, tolerated iteration
+/// (whose object carries Error and Cause instead).</summary>
+public sealed record WorkerOutput
+{
+    public int? Partition { get; init; }
+    public long Samples { get; init; }
+    public double Loss { get; init; }
+    public double Seconds { get; init; }
+    public string? Error { get; init; }
+}
+
+public sealed record MergeInput(string RunId, long Round, int Shard, WorkerOutput[] Workers);
+
+public sealed record MergeOutput
+{
+    public int Shard { get; init; }
+    public int Contributors { get; init; }
+    public double Seconds { get; init; }
+}
+
+public sealed record FinalSummary
+{
+    public string RunId { get; init; } = "";
+    public long Rounds { get; init; }
+    public string ModelKey { get; init; } = "";
+    public double TrainLoss { get; init; }
+    public double TrainAccuracy { get; init; }
+    public double? ValidationLoss { get; init; }
+    public double? ValidationAccuracy { get; init; }
+    public string StopReason { get; init; } = "";
+    public double CostUsd { get; init; }
+    public double ElapsedSeconds { get; init; }
+}
+
+/// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>
+public sealed record RoundMetrics
+{
+    public long Round { get; init; }
+    public double TrainLoss { get; init; }
+    public double? ValidationLoss { get; init; }
+    public double? ValidationAccuracy { get; init; }
+    public long Samples { get; init; }
+    public int Workers { get; init; }
+    public int FailedWorkers { get; init; }
+    public double WorkerSeconds { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public double CostUsd { get; init; }
+    public string Action { get; init; } = "";
+    public string? Reason { get; init; }
+}
+
+public sealed record FailureRecord(string? RunId, string Error, string Cause, DateTimeOffset Time);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(RunState))]
+[JsonSerializable(typeof(WorkerInput))]
+[JsonSerializable(typeof(WorkerOutput))]
+[JsonSerializable(typeof(MergeInput))]
+[JsonSerializable(typeof(MergeOutput))]
+[JsonSerializable(typeof(FinalSummary))]
+[JsonSerializable(typeof(RoundMetrics))]
+[JsonSerializable(typeof(FailureRecord))]
+public sealed partial class ContractJson : JsonSerializerContext;

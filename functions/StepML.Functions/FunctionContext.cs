@@ -1,0 +1,56 @@
+using StepML.Storage;
+
+namespace StepML.Functions;
+
+/// <summary>
+/// What every handler of one container shares: the store, the clock and the caches of immutable run objects
+/// (job.json and partitions never change once Prepare wrote them). In Lambda it is built once per container from
+/// the environment; locally one instance serves all handlers of the in-process engine.
+/// </summary>
+public sealed class FunctionContext
+{
+    private static readonly Lazy<FunctionContext> s_fromEnvironment = new(() => new FunctionContext(FunctionSettings.FromEnvironment()));
+
+    public FunctionContext(FunctionSettings settings, IObjectStore? store = null, TimeProvider? time = null)
+    {
+        Settings = settings;
+        Store = store ?? ObjectStores.Open(settings.StoreUri);
+        Time = time ?? TimeProvider.System;
+        Cache = new RunCache(Store, settings.CacheBytes);
+    }
+
+    public static FunctionContext FromEnvironment() => s_fromEnvironment.Value;
+
+    public FunctionSettings Settings { get; }
+    public IObjectStore Store { get; }
+    public TimeProvider Time { get; }
+    internal RunCache Cache { get; }
+}
+
+/// <summary>Settings read once from the environment at the handler edge.</summary>
+/// <param name="StoreUri">STEPML_STORE: <c>s3://bucket[/prefix]</c> in the cloud, a folder locally.</param>
+/// <param name="MaxConcurrency">STEPML_MAX_CONCURRENCY: the cap on concurrent workers when a job sets none (0 = no cap).</param>
+/// <param name="CacheBytes">STEPML_CACHE_MB: memory for cached partitions per container.</param>
+/// <param name="Architecture">STEPML_ARCHITECTURE: x86_64 or arm64, for cost estimates.</param>
+public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64")
+{
+    public static FunctionSettings FromEnvironment()
+    {
+        var store = Environment.GetEnvironmentVariable("STEPML_STORE");
+        if (string.IsNullOrEmpty(store)) store = ObjectStores.DefaultFolder;
+        return new FunctionSettings(
+            store,
+            ReadInt("STEPML_MAX_CONCURRENCY", 0),
+            ReadInt("STEPML_CACHE_MB", 1024) * (1L << 20),
+            Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64");
+    }
+
+    private static int ReadInt(string name, int fallback)
+    {
+        var text = Environment.GetEnvironmentVariable(name);
+        if (string.IsNullOrEmpty(text)) return fallback;
+        return int.TryParse(text, out var value) && value >= 0
+            ? value
+            : throw new InvalidOperationException($"environment variable {name}='{text}' must be a whole number ≥ 0");
+    }
+}

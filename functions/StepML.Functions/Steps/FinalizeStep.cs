@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using StepML.Core.Models;
+using StepML.Storage;
+
+namespace StepML.Functions;
+
+/// <summary>Evaluates the last model on every training partition and the validation partition, and writes
+/// model/final.tensor, model/final.json and report.html.</summary>
+public static class FinalizeStep
+{
+    public static async Task<FinalSummary> RunAsync(FunctionContext context, RunState state)
+    {
+        var store = context.Store;
+        var runId = state.RunId;
+        var job = await context.Cache.JobAsync(runId).ConfigureAwait(false);
+        var model = Models.Create(job.Model, job.Dataset.Features);
+        var n = model.ParameterCount;
+        var modelKey = RunLayout.Model(runId, state.Round);
+        var bytes = await store.GetAsync(modelKey).ConfigureAwait(false);
+        var parameters = await TensorIo.ReadAsync(store, modelKey, n).ConfigureAwait(false);
+
+        var train = new Evaluation();
+        for (var p = 0; p < job.Dataset.Partitions; p++)
+        {
+            var data = await context.Cache.PartitionAsync(RunLayout.Partition(runId, p)).ConfigureAwait(false);
+            train += model.Evaluate(parameters, data);
+        }
+        var mask = new float[n];
+        model.RegularizationMask(mask);
+        var validationData = await context.Cache.PartitionAsync(RunLayout.Validation(runId)).ConfigureAwait(false);
+        Evaluation? validation = validationData.Rows > 0 ? model.Evaluate(parameters, validationData) : null;
+
+        var summary = new FinalSummary
+        {
+            RunId = runId,
+            Rounds = state.Round,
+            ModelKey = RunLayout.FinalModel(runId),
+            TrainLoss = train.MeanLoss + Models.Regularization(parameters, mask, job.Model.L2),
+            TrainAccuracy = train.Accuracy,
+            ValidationLoss = validation?.MeanLoss,
+            ValidationAccuracy = validation?.Accuracy,
+            StopReason = state.Reason ?? "",
+            CostUsd = state.CostUsd,
+            ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
+        };
+        await store.PutAsync(RunLayout.FinalModel(runId), bytes).ConfigureAwait(false);
+        await store.PutAsync(RunLayout.FinalSummary(runId), JsonSerializer.SerializeToUtf8Bytes(summary, ContractJson.Default.FinalSummary)).ConfigureAwait(false);
+        var metrics = await DecideStep.ReadMetricsAsync(store, runId).ConfigureAwait(false);
+        await store.PutAsync(RunLayout.Report(runId), Encoding.UTF8.GetBytes(Report.Html(job.Name, summary, metrics))).ConfigureAwait(false);
+        return summary;
+    }
+}
+
+/// <summary>A self-contained HTML page (no scripts, no external assets): the summary, a loss curve as inline SVG,
+/// and the per-round table.</summary>
+internal static class Report
+{
+    public static string Html(string name, FinalSummary summary, IReadOnlyList<RoundMetrics> rounds)
+    {
+        static string F(double? v, string format = "G6") => v is { } d ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
+        var sb = new StringBuilder();
+        sb.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>StepML run ").Append(WebUtility.HtmlEncode(summary.RunId))
+          .Append("</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>");
+        sb.Append("<h1>").Append(WebUtility.HtmlEncode(name)).Append(" — ").Append(WebUtility.HtmlEncode(summary.RunId)).Append("</h1>");
+        sb.Append("<p>").Append(summary.Rounds).Append(" rounds; stopped: ").Append(WebUtility.HtmlEncode(summary.StopReason)).Append("</p>");
+        sb.Append("<table><tr><th></th><th>loss</th><th>accuracy</th></tr>");
+        sb.Append("<tr><th>training</th><td>").Append(F(summary.TrainLoss)).Append("</td><td>").Append(F(summary.TrainAccuracy, "P2")).Append("</td></tr>");
+        sb.Append("<tr><th>validation</th><td>").Append(F(summary.ValidationLoss)).Append("</td><td>").Append(F(summary.ValidationAccuracy, "P2")).Append("</td></tr></table>");
+        if (rounds.Count > 1)
+        {
+            double min = rounds.Min(r => r.TrainLoss), max = rounds.Max(r => r.TrainLoss);
+            var span = Math.Max(max - min, 1e-12);
+            var points = string.Join(' ', rounds.Select((r, i) => string.Create(CultureInfo.InvariantCulture,
+                $"{10 + 580.0 * i / (rounds.Count - 1):F1},{10 + 180 * (max - r.TrainLoss) / span:F1}")));
+            sb.Append("<h2>Training loss</h2><svg width=\"600\" height=\"200\" style=\"border:1px solid #ccc\"><polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"")
+              .Append(points).Append("\"/></svg>");
+        }
+        sb.Append("<h2>Rounds</h2><table><tr><th>round</th><th>train loss</th><th>val loss</th><th>val acc</th><th>workers</th><th>failed</th><th>elapsed s</th><th>cost $</th></tr>");
+        foreach (var r in rounds)
+            sb.Append("<tr><td>").Append(r.Round).Append("</td><td>").Append(F(r.TrainLoss)).Append("</td><td>").Append(F(r.ValidationLoss))
+              .Append("</td><td>").Append(F(r.ValidationAccuracy, "P2")).Append("</td><td>").Append(r.Workers).Append("</td><td>").Append(r.FailedWorkers)
+              .Append("</td><td>").Append(F(r.ElapsedSeconds, "F2")).Append("</td><td>").Append(F(r.CostUsd, "F5")).Append("</td></tr>");
+        sb.Append("</table></body></html>");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StepML.Core.Data;
+using StepML.Core.Jobs;
+using StepML.Core.Models;
+using StepML.Core.Tensors;
+using StepML.Core.Training;
+using StepML.Storage;
+
+namespace StepML.Functions;
+
+/// <summary>
+/// Validates the job, partitions the dataset into runs/&lt;runId&gt;/partitions, writes job.json (with every default
+/// and the discovered feature count filled in) and model/0.tensor, and returns the loop's first state.
+/// Accepts a job spec, <c>{"jobKey": "jobs/x.json"}</c>, an EventBridge S3 "Object Created" event, or
+/// <c>{"resume": state}</c> from the previous execution of a run that continued as new.
+/// </summary>
+public static class PrepareStep
+{
+    public static async Task<RunState> RunAsync(FunctionContext context, JsonNode input)
+    {
+        if (input is not JsonObject obj)
+            throw new InvalidInputException("Prepare: the input must be a JSON object: a job spec, {\"jobKey\": ...}, an S3 event or {\"resume\": ...}");
+        if (obj["resume"] is JsonObject resume)
+            return await ResumeAsync(context, resume).ConfigureAwait(false);
+
+        var (job, source) = await ResolveJobAsync(context, obj).ConfigureAwait(false);
+        if (job is null)
+            return new RunState { Skip = true, Reason = $"'{source}' is a sidecar job file; it is used when its dataset is uploaded" };
+        return await StartRunAsync(context, job, source).ConfigureAwait(false);
+    }
+
+    private static async Task<RunState> ResumeAsync(FunctionContext context, JsonObject resume)
+    {
+        RunState state;
+        try
+        {
+            state = resume.Deserialize(ContractJson.Default.RunState)
+                ?? throw new InvalidInputException("Prepare: 'resume' is null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"Prepare: 'resume' is not a run state: {e.Message}", e);
+        }
+        await context.Cache.JobAsync(state.RunId).ConfigureAwait(false);
+        return state with { RoundsThisExecution = 0, Action = null, Reason = null, Workers = null, Merged = null };
+    }
+
+    /// <returns>The job and a description of where it came from; a null job means "nothing to train".</returns>
+    private static async Task<(JobSpec? Job, string Source)> ResolveJobAsync(FunctionContext context, JsonObject obj)
+    {
+        if (obj["detail"] is JsonObject detail)
+        {
+            var key = detail["object"]?["key"]?.GetValue<string>()
+                ?? throw new InvalidInputException("Prepare: the S3 event has no detail.object.key");
+            if (key.Contains('%')) key = Uri.UnescapeDataString(key);
+            ObjectKey.Validate(key, "detail.object.key");
+            if (key.StartsWith("jobs/", StringComparison.Ordinal))
+                return (await ReadJobAsync(context, key).ConfigureAwait(false), key);
+            if (key.StartsWith("datasets/", StringComparison.Ordinal))
+            {
+                if (key.EndsWith(".job.json", StringComparison.Ordinal)) return (null, key);
+                var sidecar = key + ".job.json";
+                if (await context.Store.ExistsAsync(sidecar).ConfigureAwait(false))
+                    return (await ReadJobAsync(context, sidecar).ConfigureAwait(false), sidecar);
+                return (DefaultJobFor(key), key + " (default job)");
+            }
+            throw new InvalidInputException($"Prepare: uploads under 'jobs/' or 'datasets/' start runs; '{key}' is neither");
+        }
+        if (obj["jobKey"] is JsonNode jobKey)
+        {
+            var key = ObjectKey.Validate(jobKey.GetValue<string>(), "jobKey");
+            return (await ReadJobAsync(context, key).ConfigureAwait(false), key);
+        }
+        return (JobSpecParser.Parse(obj.ToJsonString()), "execution input");
+    }
+
+    private static async Task<JobSpec> ReadJobAsync(FunctionContext context, string key)
+    {
+        var bytes = await context.Store.GetAsync(key).ConfigureAwait(false);
+        try
+        {
+            return JobSpecParser.Parse(Encoding.UTF8.GetString(bytes));
+        }
+        catch (JobSpecException e)
+        {
+            throw new JobSpecException(e.Field, $"in '{key}': {e.Message}");
+        }
+    }
+
+    /// <summary>The job for a dataset uploaded without a sidecar: defaults, named after the file.</summary>
+    internal static JobSpec DefaultJobFor(string datasetKey)
+    {
+        var stem = Path.GetFileNameWithoutExtension(datasetKey);
+        var name = new string(stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray()).Trim('-');
+        if (name.Length == 0 || !char.IsAsciiLetterOrDigit(name[0])) name = "dataset";
+        return new JobSpec { Name = name.Length > 48 ? name[..48] : name, Dataset = new DatasetSpec { Path = datasetKey } };
+    }
+
+    private static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source)
+    {
+        var store = context.Store;
+        var datasetKey = ObjectKey.Validate(job.Dataset.Path, "dataset.path");
+        var format = ResolveFormat(job.Dataset);
+        if (!await store.ExistsAsync(datasetKey).ConfigureAwait(false))
+            throw new JobSpecException("dataset.path", $"no object '{datasetKey}' in {store.Uri}: upload the dataset there or fix the path");
+
+        var now = context.Time.GetUtcNow();
+        var runId = job.RunId ?? $"{job.Name}-{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+        ObjectKey.ValidateRunId(runId);
+
+        if (await store.ExistsAsync(RunLayout.Job(runId)).ConfigureAwait(false) && job.RunId is not null)
+        {
+            // A retried Prepare (same spec) may redo its work; a different job may not reuse the run's objects.
+            var existing = JobSpecParser.Parse(Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Job(runId)).ConfigureAwait(false)));
+            if (existing with { Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format } } != job)
+                throw new RunExistsException(runId, store.Uri);
+        }
+
+        var summary = await PartitionAsync(context, job, datasetKey, format, runId).ConfigureAwait(false);
+        var model = Models.Create(job.Model, summary.Features);
+        var shards = job.Communication.Shards;
+        if (shards > model.ParameterCount)
+            throw new JobSpecException("communication.shards", $"{shards} shards for a model of {model.ParameterCount} parameters: use at most {model.ParameterCount}");
+        var resolved = job with { RunId = runId, Dataset = job.Dataset with { Features = summary.Features, Format = format } };
+        var jobJson = JobSpecParser.ToJson(resolved);
+        await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(jobJson)).ConfigureAwait(false);
+
+        var initial = new float[model.ParameterCount];
+        model.Initialize(initial, job.Seed);
+        var layout = ShardLayout.For(model.ParameterCount, shards);
+        await TensorIo.WriteAsync(store, RunLayout.Model(runId, 0), initial, 0, layout.BlockElements).ConfigureAwait(false);
+
+        return new RunState
+        {
+            RunId = runId,
+            Round = 0,
+            Partitions = Enumerable.Range(0, job.Dataset.Partitions).ToArray(),
+            Shards = Enumerable.Range(0, shards).ToArray(),
+            MaxConcurrency = job.Workers.MaxConcurrency > 0 ? job.Workers.MaxConcurrency : context.Settings.MaxConcurrency,
+            ToleratedFailurePercentage = job.Workers.ToleratedFailurePercentage,
+            StartedAtMs = now.ToUnixTimeMilliseconds(),
+            RoundsPerExecution = StopRules.RoundsPerExecution(job.Stop, shards),
+            Reason = $"job from {source}",
+        };
+    }
+
+    internal static string ResolveFormat(DatasetSpec dataset)
+    {
+        if (dataset.Format.Length > 0) return dataset.Format;
+        var path = dataset.Path.ToLowerInvariant();
+        if (path.EndsWith(".csv", StringComparison.Ordinal)) return "csv";
+        if (path.EndsWith(".libsvm", StringComparison.Ordinal) || path.EndsWith(".svm", StringComparison.Ordinal) || path.EndsWith(".txt", StringComparison.Ordinal))
+            return "libsvm";
+        throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\" or \"csv\"");
+    }
+
+    private static async Task<PartitionSummary> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId)
+    {
+        var store = context.Store;
+        var temp = Directory.CreateTempSubdirectory("stepml-partitions-");
+        try
+        {
+            var options = new PartitionOptions(job.Dataset.Partitions, job.Dataset.ValidationFraction, job.Seed,
+                job.Dataset.Features > 0 ? job.Dataset.Features : null, Sparse: false, LabelMapping.Binary, job.Dataset.CsvHeader);
+            var summary = await Task.Run(() => Partitioner.Run(
+                () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
+                datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+            for (var p = 0; p < job.Dataset.Partitions; p++)
+                await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.Partition(runId, p)).ConfigureAwait(false);
+            await UploadAsync(store, Path.Combine(temp.FullName, "validation.part"), RunLayout.Validation(runId)).ConfigureAwait(false);
+            return summary;
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    private static async Task UploadAsync(IObjectStore store, string path, string key)
+    {
+        await using var file = File.OpenRead(path);
+        await store.PutAsync(key, file).ConfigureAwait(false);
+    }
+}
+
+/// <summary>A run with this id already exists with a different job; its objects are left untouched.</summary>
+public sealed class RunExistsException(string runId, string store)
+    : Exception($"run '{runId}' already exists in {store} with a different job: choose another runId (or omit it to generate one)");

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using StepML.Core.Algorithms;
+using StepML.Core.Models;
+using StepML.Core.Tensors;
+using StepML.Core.Training;
+using StepML.Storage;
+
+namespace StepML.Functions;
+
+/// <summary>One worker of one round: loads its partition and the global model, computes the algorithm's statistic,
+/// writes it (and its local state) under keys of this round, and returns only scalars.</summary>
+public static class WorkerStep
+{
+    public static async Task<WorkerOutput> RunAsync(FunctionContext context, WorkerInput input)
+    {
+        var clock = Stopwatch.StartNew();
+        var store = context.Store;
+        var job = await context.Cache.JobAsync(input.RunId).ConfigureAwait(false);
+        if (input.Partition < 0 || input.Partition >= job.Dataset.Partitions)
+            throw new InvalidInputException($"Worker: partition {input.Partition} does not exist; run '{input.RunId}' has {job.Dataset.Partitions}");
+        var model = Models.Create(job.Model, job.Dataset.Features);
+        var algorithm = Algorithms.Create(job);
+        var n = model.ParameterCount;
+        var data = await context.Cache.PartitionAsync(RunLayout.Partition(input.RunId, input.Partition)).ConfigureAwait(false);
+        var global = await TensorIo.ReadAsync(store, RunLayout.Model(input.RunId, input.Round), n).ConfigureAwait(false);
+
+        var stateLength = algorithm.WorkerStateLength(n);
+        var previous = stateLength > 0 && input.Round > 0
+            ? await TensorIo.ReadAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round - 1), stateLength).ConfigureAwait(false)
+            : [];
+        var state = new float[stateLength];
+        var statistic = new float[n];
+        var result = algorithm.Work(new Core.Algorithms.WorkerInput(model, data, input.Partition, input.Round, job.Seed), global, previous, state, statistic);
+        if (!double.IsFinite(result.Loss) || !AllFinite(statistic))
+            throw new TrainingDivergedException($"round {input.Round}, partition {input.Partition}: the statistic is not finite (loss {result.Loss}); lower algorithm.learningRate");
+
+        var layout = ShardLayout.For(n, job.Communication.Shards);
+        await TensorIo.WriteAsync(store, RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements, PutOptions.Statistic).ConfigureAwait(false);
+        if (stateLength > 0)
+            await TensorIo.WriteAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round), state, input.Round, TensorCodec.MaxBlockElements, PutOptions.Statistic).ConfigureAwait(false);
+        return new WorkerOutput { Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    internal static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
+    }
+}

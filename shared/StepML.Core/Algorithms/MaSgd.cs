@@ -1,0 +1,65 @@
+using StepML.Core.Jobs;
+
+namespace StepML.Core.Algorithms;
+
+/// <summary>
+/// Model averaging (MA-SGD, LambdaML §3.2.1): each worker starts from the global model w, runs
+/// <c>localEpochs</c> passes of mini-batch SGD on its partition, x ← x − η(∇f_i(x) + λ·m∘x), and sends x_i; the new
+/// model is the sample-weighted average Σ n_i x_i / Σ n_i. With full batches and one epoch this is exactly one
+/// gradient-descent step of the global objective.
+/// </summary>
+public sealed class MaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
+{
+    public string Type => AlgorithmTypes.MaSgd;
+    public int WorkerStateLength(int parameters) => 0;
+    public int OptimizerStateStride => 0;
+
+    public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)
+    {
+        globalModel.CopyTo(statistic);
+        var loss = LocalSgd.Run(input, spec, statistic, (float)l2, proximalCenter: default, rho: 0, lossAtStart: true);
+        return new WorkerResult(input.Data.Rows, loss);
+    }
+
+    public void Update(ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel) =>
+        merged.CopyTo(newModel);
+}
+
+/// <summary>Local mini-batch SGD shared by MA-SGD and ADMM's x-update:
+/// x ← x − η(∇f_i(x) + λ·m∘x + ρ(x − c)), where c is the proximal centre (z − u for ADMM).</summary>
+internal static class LocalSgd
+{
+    /// <returns>The mean data loss at the starting point of x (one extra forward pass when batches are partial).</returns>
+    public static double Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart)
+    {
+        var model = input.Model;
+        var data = input.Data;
+        var n = model.ParameterCount;
+        var mask = new float[n];
+        model.RegularizationMask(mask);
+        var gradient = new float[n];
+        var eta = (float)spec.LearningRate;
+        double startLoss = double.NaN;
+        var fullBatch = MiniBatches.IsFullBatch(spec.BatchSize, data.Rows);
+        if (lossAtStart && !fullBatch)
+            startLoss = model.Evaluate(x, data).MeanLoss;
+        var steps = (long)spec.LocalEpochs * MiniBatches.BatchesPerEpoch(spec.BatchSize, data.Rows);
+        int[]? order = null;
+        long orderEpoch = -1;
+        // Local steps of round r continue the schedule where round r-1 stopped, so batches cycle through the data.
+        var firstStep = input.Round * steps;
+        for (long s = 0; s < steps; s++)
+        {
+            var batch = MiniBatches.Batch(data, spec.BatchSize, input.Seed, input.Partition, firstStep + s, ref order, ref orderEpoch);
+            var loss = model.LossAndGradient(x, data, batch, gradient);
+            if (s == 0 && fullBatch) startLoss = loss;
+            for (var i = 0; i < n; i++)
+            {
+                var g = gradient[i] + lambda * mask[i] * x[i];
+                if (rho > 0) g += rho * (x[i] - proximalCenter[i]);
+                x[i] -= eta * g;
+            }
+        }
+        return startLoss;
+    }
+}

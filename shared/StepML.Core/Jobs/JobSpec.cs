@@ -1,0 +1,112 @@
+namespace StepML.Core.Jobs;
+
+/// <summary>
+/// One training job: the execution input of the state machine, the file given to <c>stepml run</c>, or a
+/// <c>jobs/*.json</c> upload. Every field has a default (see README, "The job spec"); <see cref="JobSpecParser"/>
+/// rejects unknown fields and bad values naming the field.
+/// </summary>
+public sealed record JobSpec
+{
+    public string Name { get; init; } = "job";
+    /// <summary>Optional explicit run id; generated from the name and the start time otherwise.</summary>
+    public string? RunId { get; init; }
+    public DatasetSpec Dataset { get; init; } = new();
+    public ModelSpec Model { get; init; } = new();
+    public AlgorithmSpec Algorithm { get; init; } = new();
+    public CommunicationSpec Communication { get; init; } = new();
+    public StopSpec Stop { get; init; } = new();
+    public WorkersSpec Workers { get; init; } = new();
+    public ulong Seed { get; init; } = 42;
+}
+
+public sealed record DatasetSpec
+{
+    /// <summary>Store key of the dataset file, e.g. <c>datasets/higgs.libsvm</c>.</summary>
+    public string Path { get; init; } = "";
+    /// <summary><c>libsvm</c> or <c>csv</c>; inferred from the extension when absent.</summary>
+    public string Format { get; init; } = "";
+    /// <summary>Number of features; discovered by a first pass over LIBSVM files when absent (0).</summary>
+    public int Features { get; init; }
+    public int Partitions { get; init; } = 4;
+    public double ValidationFraction { get; init; } = 0.1;
+    public bool CsvHeader { get; init; }
+}
+
+public sealed record ModelSpec
+{
+    public string Type { get; init; } = ModelTypes.Logistic;
+    /// <summary>L2 regularisation strength λ in λ/2·‖w‖² (the bias is not regularised).</summary>
+    public double L2 { get; init; } = 1e-4;
+}
+
+public sealed record AlgorithmSpec
+{
+    public string Type { get; init; } = AlgorithmTypes.Admm;
+    public double LearningRate { get; init; } = 0.5;
+    /// <summary>Rows per mini-batch; 0 means the whole partition (full-batch gradient).</summary>
+    public int BatchSize { get; init; } = 1000;
+    /// <summary>MA-SGD and ADMM: passes over the local partition per round.</summary>
+    public int LocalEpochs { get; init; } = 1;
+    /// <summary>ADMM penalty ρ (Boyd et al. 2011, §3.1).</summary>
+    public double Rho { get; init; } = 0.1;
+    /// <summary>GA-SGD heavy-ball momentum μ in [0, 1).</summary>
+    public double Momentum { get; init; }
+}
+
+public sealed record CommunicationSpec
+{
+    /// <summary>Where statistics travel: <c>s3</c> is the run's object store (S3 in the cloud, the local folder locally).</summary>
+    public string Channel { get; init; } = "s3";
+    public string Pattern { get; init; } = Patterns.AllReduce;
+    /// <summary>ScatterReduce shards (mergers per round); AllReduce is one shard.</summary>
+    public int Shards { get; init; } = 1;
+}
+
+public sealed record StopSpec
+{
+    public double? TargetLoss { get; init; }
+    public int MaxRounds { get; init; } = 100;
+    public double MaxSeconds { get; init; } = 3600;
+    public double? MaxCostUsd { get; init; }
+    /// <summary>Stop when the relative change of the training loss stays below this for 3 rounds; 0 disables.</summary>
+    public double Tolerance { get; init; } = 1e-6;
+    /// <summary>Fail the run (TrainingDivergedException) when the loss exceeds this multiple of the first round's.</summary>
+    public double DivergenceFactor { get; init; } = 10;
+    /// <summary>Rounds per Step Functions execution before continuing as a new one; 0 derives it from the 25,000-event history limit.</summary>
+    public int RoundsPerExecution { get; init; }
+}
+
+public sealed record WorkersSpec
+{
+    public int MemoryMb { get; init; } = 2048;
+    public double ToleratedFailurePercentage { get; init; }
+    /// <summary>Concurrent workers (Map MaxConcurrency); 0 means all partitions at once.</summary>
+    public int MaxConcurrency { get; init; }
+}
+
+public static class ModelTypes
+{
+    public const string Logistic = "logistic";
+    public static readonly string[] All = [Logistic];
+}
+
+public static class AlgorithmTypes
+{
+    public const string GaSgd = "ga-sgd";
+    public const string MaSgd = "ma-sgd";
+    public const string Admm = "admm";
+    public static readonly string[] All = [GaSgd, MaSgd, Admm];
+}
+
+public static class Patterns
+{
+    public const string AllReduce = "all-reduce";
+    public const string ScatterReduce = "scatter-reduce";
+    public static readonly string[] All = [AllReduce, ScatterReduce];
+}
+
+/// <summary>A job spec field is missing, unknown or out of range. <see cref="Field"/> is the JSON path.</summary>
+public sealed class JobSpecException(string field, string message) : Exception($"job spec field '{field}': {message}")
+{
+    public string Field { get; } = field;
+}

@@ -1,0 +1,338 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace StepML.Core.Jobs;
+
+/// <summary>
+/// Strict reader for job specs. Hand-written over <see cref="JsonElement"/> rather than a serializer so that
+/// every error names the JSON path of the field and, for an unknown field, the closest valid name.
+/// </summary>
+public static class JobSpecParser
+{
+    public static JobSpec Parse(string json)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new JobSpecException("$", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
+        }
+        using (doc) return Parse(doc.RootElement);
+    }
+
+    public static JobSpec Parse(JsonElement root)
+    {
+        var o = new Obj(root, "");
+        o.Known("name", "runId", "dataset", "model", "algorithm", "communication", "stop", "workers", "seed");
+        var d = new JobSpec();
+        var spec = d with
+        {
+            Name = o.String("name", d.Name),
+            RunId = o.OptionalString("runId"),
+            Seed = o.ULong("seed", d.Seed),
+            Dataset = ParseDataset(o.Child("dataset", required: true)),
+            Model = ParseModel(o.Child("model")),
+            Algorithm = ParseAlgorithm(o.Child("algorithm")),
+            Communication = ParseCommunication(o.Child("communication")),
+            Stop = ParseStop(o.Child("stop")),
+            Workers = ParseWorkers(o.Child("workers")),
+        };
+        Validate(spec);
+        return spec;
+    }
+
+    private static DatasetSpec ParseDataset(Obj o)
+    {
+        o.Known("path", "format", "features", "partitions", "validationFraction", "csvHeader");
+        var d = new DatasetSpec();
+        return new DatasetSpec
+        {
+            Path = o.String("path", d.Path, required: true),
+            Format = o.String("format", d.Format),
+            Features = o.Int("features", d.Features),
+            Partitions = o.Int("partitions", d.Partitions),
+            ValidationFraction = o.Double("validationFraction", d.ValidationFraction),
+            CsvHeader = o.Bool("csvHeader", d.CsvHeader),
+        };
+    }
+
+    private static ModelSpec ParseModel(Obj o)
+    {
+        o.Known("type", "l2");
+        var d = new ModelSpec();
+        return new ModelSpec { Type = o.String("type", d.Type), L2 = o.Double("l2", d.L2) };
+    }
+
+    private static AlgorithmSpec ParseAlgorithm(Obj o)
+    {
+        o.Known("type", "learningRate", "batchSize", "localEpochs", "rho", "momentum");
+        var d = new AlgorithmSpec();
+        return new AlgorithmSpec
+        {
+            Type = o.String("type", d.Type),
+            LearningRate = o.Double("learningRate", d.LearningRate),
+            BatchSize = o.Int("batchSize", d.BatchSize),
+            LocalEpochs = o.Int("localEpochs", d.LocalEpochs),
+            Rho = o.Double("rho", d.Rho),
+            Momentum = o.Double("momentum", d.Momentum),
+        };
+    }
+
+    private static CommunicationSpec ParseCommunication(Obj o)
+    {
+        o.Known("channel", "pattern", "shards");
+        var d = new CommunicationSpec();
+        return new CommunicationSpec { Channel = o.String("channel", d.Channel), Pattern = o.String("pattern", d.Pattern), Shards = o.Int("shards", d.Shards) };
+    }
+
+    private static StopSpec ParseStop(Obj o)
+    {
+        o.Known("targetLoss", "maxRounds", "maxSeconds", "maxCostUsd", "tolerance", "divergenceFactor", "roundsPerExecution");
+        var d = new StopSpec();
+        return new StopSpec
+        {
+            TargetLoss = o.OptionalDouble("targetLoss"),
+            MaxRounds = o.Int("maxRounds", d.MaxRounds),
+            MaxSeconds = o.Double("maxSeconds", d.MaxSeconds),
+            MaxCostUsd = o.OptionalDouble("maxCostUsd"),
+            Tolerance = o.Double("tolerance", d.Tolerance),
+            DivergenceFactor = o.Double("divergenceFactor", d.DivergenceFactor),
+            RoundsPerExecution = o.Int("roundsPerExecution", d.RoundsPerExecution),
+        };
+    }
+
+    private static WorkersSpec ParseWorkers(Obj o)
+    {
+        o.Known("memoryMb", "toleratedFailurePercentage", "maxConcurrency");
+        var d = new WorkersSpec();
+        return new WorkersSpec
+        {
+            MemoryMb = o.Int("memoryMb", d.MemoryMb),
+            ToleratedFailurePercentage = o.Double("toleratedFailurePercentage", d.ToleratedFailurePercentage),
+            MaxConcurrency = o.Int("maxConcurrency", d.MaxConcurrency),
+        };
+    }
+
+    /// <summary>Range checks that do not depend on the data; Prepare adds the ones that do (shards ≤ parameters).</summary>
+    public static void Validate(JobSpec s)
+    {
+        Check("name", s.Name.Length is > 0 and <= 48 && s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.Name[0]),
+            $"'{s.Name}' must be 1-48 characters of A-Z a-z 0-9 - _ . starting with a letter or digit");
+        if (s.RunId is not null)
+            Check("runId", s.RunId.Length is > 0 and <= 64 && s.RunId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.RunId[0]) && !s.RunId.Contains(".."),
+                $"'{s.RunId}' must be 1-64 characters of A-Z a-z 0-9 - _ . starting with a letter or digit");
+        Check("dataset.path", s.Dataset.Path.Length > 0, "is required: the store key of the dataset, e.g. \"datasets/higgs.libsvm\"");
+        Check("dataset.format", s.Dataset.Format is "" or "libsvm" or "csv", $"'{s.Dataset.Format}' is not a format: use \"libsvm\" or \"csv\"");
+        Check("dataset.features", s.Dataset.Features >= 0, $"{s.Dataset.Features} must be ≥ 0 (0 = discover from the file)");
+        Check("dataset.partitions", s.Dataset.Partitions is >= 1 and <= 2000, $"{s.Dataset.Partitions} must be between 1 and 2000 (the workers' results travel in the 256 KiB state)");
+        Check("dataset.validationFraction", s.Dataset.ValidationFraction is >= 0 and < 1, $"{s.Dataset.ValidationFraction} must be in [0, 1)");
+        OneOf("model.type", s.Model.Type, ModelTypes.All);
+        Check("model.l2", s.Model.L2 >= 0 && double.IsFinite(s.Model.L2), $"{s.Model.L2} must be a finite number ≥ 0");
+        OneOf("algorithm.type", s.Algorithm.Type, AlgorithmTypes.All);
+        Check("algorithm.learningRate", s.Algorithm.LearningRate > 0 && double.IsFinite(s.Algorithm.LearningRate), $"{s.Algorithm.LearningRate} must be a finite number > 0");
+        Check("algorithm.batchSize", s.Algorithm.BatchSize >= 0, $"{s.Algorithm.BatchSize} must be ≥ 0 (0 = whole partition)");
+        Check("algorithm.localEpochs", s.Algorithm.LocalEpochs is >= 1 and <= 1000, $"{s.Algorithm.LocalEpochs} must be between 1 and 1000");
+        Check("algorithm.rho", s.Algorithm.Rho > 0 && double.IsFinite(s.Algorithm.Rho), $"{s.Algorithm.Rho} must be a finite number > 0");
+        Check("algorithm.momentum", s.Algorithm.Momentum is >= 0 and < 1, $"{s.Algorithm.Momentum} must be in [0, 1)");
+        OneOf("communication.channel", s.Communication.Channel, ["s3"]);
+        OneOf("communication.pattern", s.Communication.Pattern, Patterns.All);
+        Check("communication.shards", s.Communication.Shards is >= 1 and <= 1000, $"{s.Communication.Shards} must be between 1 and 1000");
+        Check("communication.shards", s.Communication.Pattern != Patterns.AllReduce || s.Communication.Shards == 1,
+            $"all-reduce merges in one shard; for {s.Communication.Shards} shards set communication.pattern to \"scatter-reduce\"");
+        if (s.Stop.TargetLoss is { } t) Check("stop.targetLoss", double.IsFinite(t), "must be a finite number");
+        Check("stop.maxRounds", s.Stop.MaxRounds is >= 1 and <= 1_000_000, $"{s.Stop.MaxRounds} must be between 1 and 1000000");
+        Check("stop.maxSeconds", s.Stop.MaxSeconds > 0, $"{s.Stop.MaxSeconds} must be > 0");
+        if (s.Stop.MaxCostUsd is { } c) Check("stop.maxCostUsd", c > 0, $"{c} must be > 0");
+        Check("stop.tolerance", s.Stop.Tolerance is >= 0 and < 1, $"{s.Stop.Tolerance} must be in [0, 1)");
+        Check("stop.divergenceFactor", s.Stop.DivergenceFactor > 1, $"{s.Stop.DivergenceFactor} must be > 1");
+        Check("stop.roundsPerExecution", s.Stop.RoundsPerExecution >= 0, $"{s.Stop.RoundsPerExecution} must be ≥ 0 (0 = derive from the history limit)");
+        Check("workers.memoryMb", s.Workers.MemoryMb is >= 128 and <= 10240, $"{s.Workers.MemoryMb} must be between 128 and 10240 (the Lambda limits)");
+        Check("workers.toleratedFailurePercentage", s.Workers.ToleratedFailurePercentage is >= 0 and <= 100, $"{s.Workers.ToleratedFailurePercentage} must be between 0 and 100");
+        Check("workers.maxConcurrency", s.Workers.MaxConcurrency >= 0, $"{s.Workers.MaxConcurrency} must be ≥ 0 (0 = all partitions at once)");
+    }
+
+    private static void Check(string field, bool ok, string message)
+    {
+        if (!ok) throw new JobSpecException(field, message);
+    }
+
+    private static void OneOf(string field, string value, string[] allowed)
+    {
+        if (Array.IndexOf(allowed, value) >= 0) return;
+        var closest = Closest(value, allowed);
+        throw new JobSpecException(field, $"'{value}' is not one of {string.Join(", ", allowed.Select(a => $"\"{a}\""))}" + (closest is null ? "" : $"; did you mean \"{closest}\"?"));
+    }
+
+    internal static string? Closest(string name, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var c in candidates)
+        {
+            var d = Levenshtein(name.ToLowerInvariant(), c.ToLowerInvariant());
+            if (d < bestDistance) (best, bestDistance) = (c, d);
+        }
+        return bestDistance <= Math.Max(2, name.Length / 2) ? best : null;
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) prev[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
+
+    /// <summary>A JSON object being read, with its path for messages.</summary>
+    private readonly struct Obj(JsonElement? element, string path)
+    {
+        private string PathOf(string name) => path.Length == 0 ? name : path + "." + name;
+
+        public void Known(params string[] names)
+        {
+            if (element is not { } e) return;
+            foreach (var p in e.EnumerateObject())
+                if (Array.IndexOf(names, p.Name) < 0)
+                {
+                    var closest = Closest(p.Name, names);
+                    throw new JobSpecException(PathOf(p.Name), "unknown field" + (closest is null
+                        ? $"; valid fields here: {string.Join(", ", names)}"
+                        : $"; did you mean '{closest}'?"));
+                }
+        }
+
+        private JsonElement? Get(string name) =>
+            element is { } e && e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+        public Obj Child(string name, bool required = false)
+        {
+            if (element is not { } e)
+                return new Obj(null, PathOf(name));
+            if (e.ValueKind != JsonValueKind.Object)
+                throw new JobSpecException(path.Length == 0 ? "$" : path, $"must be a JSON object, not {e.ValueKind}");
+            var v = Get(name);
+            if (v is null && required) throw new JobSpecException(PathOf(name), "is required");
+            if (v is { ValueKind: not JsonValueKind.Object })
+                throw new JobSpecException(PathOf(name), $"must be a JSON object, not {v.Value.ValueKind}");
+            return new Obj(v, PathOf(name));
+        }
+
+        public string String(string name, string fallback, bool required = false)
+        {
+            var v = Get(name);
+            if (v is null)
+                return required ? throw new JobSpecException(PathOf(name), "is required") : fallback;
+            return v.Value.ValueKind == JsonValueKind.String ? v.Value.GetString()! : throw new JobSpecException(PathOf(name), $"must be a string, not {v.Value.ValueKind}");
+        }
+
+        public string? OptionalString(string name) => Get(name) is null ? null : String(name, "");
+
+        public double Double(string name, double fallback) => OptionalDouble(name) ?? fallback;
+
+        public double? OptionalDouble(string name)
+        {
+            var v = Get(name);
+            if (v is null) return null;
+            if (v.Value.ValueKind == JsonValueKind.Number && v.Value.TryGetDouble(out var d)) return d;
+            throw new JobSpecException(PathOf(name), $"must be a number, not {Show(v.Value)}");
+        }
+
+        public int Int(string name, int fallback)
+        {
+            var v = Get(name);
+            if (v is null) return fallback;
+            if (v.Value.ValueKind == JsonValueKind.Number && v.Value.TryGetInt32(out var i)) return i;
+            throw new JobSpecException(PathOf(name), $"must be a whole number, not {Show(v.Value)}");
+        }
+
+        public ulong ULong(string name, ulong fallback)
+        {
+            var v = Get(name);
+            if (v is null) return fallback;
+            if (v.Value.ValueKind == JsonValueKind.Number && v.Value.TryGetUInt64(out var i)) return i;
+            throw new JobSpecException(PathOf(name), $"must be a whole number ≥ 0, not {Show(v.Value)}");
+        }
+
+        public bool Bool(string name, bool fallback)
+        {
+            var v = Get(name);
+            if (v is null) return fallback;
+            return v.Value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new JobSpecException(PathOf(name), $"must be true or false, not {Show(v.Value)}"),
+            };
+        }
+
+        private static string Show(JsonElement v) => v.ValueKind == JsonValueKind.String
+            ? $"the string \"{v.GetString()}\""
+            : v.GetRawText().Length > 40 ? v.ValueKind.ToString() : v.GetRawText();
+    }
+
+    /// <summary>Serialises a validated spec with every default filled in (what Prepare stores as job.json).</summary>
+    public static string ToJson(JobSpec s)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", s.Name);
+            if (s.RunId is not null) w.WriteString("runId", s.RunId);
+            w.WriteStartObject("dataset");
+            w.WriteString("path", s.Dataset.Path);
+            w.WriteString("format", s.Dataset.Format);
+            w.WriteNumber("features", s.Dataset.Features);
+            w.WriteNumber("partitions", s.Dataset.Partitions);
+            w.WriteNumber("validationFraction", s.Dataset.ValidationFraction);
+            w.WriteBoolean("csvHeader", s.Dataset.CsvHeader);
+            w.WriteEndObject();
+            w.WriteStartObject("model");
+            w.WriteString("type", s.Model.Type);
+            w.WriteNumber("l2", s.Model.L2);
+            w.WriteEndObject();
+            w.WriteStartObject("algorithm");
+            w.WriteString("type", s.Algorithm.Type);
+            w.WriteNumber("learningRate", s.Algorithm.LearningRate);
+            w.WriteNumber("batchSize", s.Algorithm.BatchSize);
+            w.WriteNumber("localEpochs", s.Algorithm.LocalEpochs);
+            w.WriteNumber("rho", s.Algorithm.Rho);
+            w.WriteNumber("momentum", s.Algorithm.Momentum);
+            w.WriteEndObject();
+            w.WriteStartObject("communication");
+            w.WriteString("channel", s.Communication.Channel);
+            w.WriteString("pattern", s.Communication.Pattern);
+            w.WriteNumber("shards", s.Communication.Shards);
+            w.WriteEndObject();
+            w.WriteStartObject("stop");
+            if (s.Stop.TargetLoss is { } t) w.WriteNumber("targetLoss", t);
+            w.WriteNumber("maxRounds", s.Stop.MaxRounds);
+            w.WriteNumber("maxSeconds", s.Stop.MaxSeconds);
+            if (s.Stop.MaxCostUsd is { } c) w.WriteNumber("maxCostUsd", c);
+            w.WriteNumber("tolerance", s.Stop.Tolerance);
+            w.WriteNumber("divergenceFactor", s.Stop.DivergenceFactor);
+            w.WriteNumber("roundsPerExecution", s.Stop.RoundsPerExecution);
+            w.WriteEndObject();
+            w.WriteStartObject("workers");
+            w.WriteNumber("memoryMb", s.Workers.MemoryMb);
+            w.WriteNumber("toleratedFailurePercentage", s.Workers.ToleratedFailurePercentage);
+            w.WriteNumber("maxConcurrency", s.Workers.MaxConcurrency);
+            w.WriteEndObject();
+            w.WriteNumber("seed", s.Seed);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    internal static string Format(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,61 @@
+using StepML.Core.Data;
+
+namespace StepML.Core.Models;
+
+/// <summary>
+/// A differentiable model over a flat parameter vector. The objective every algorithm minimises is
+/// F(w) = (1/N) Σ loss(w; x_j, y_j) + (λ/2)·‖m ∘ w‖², where m is <see cref="RegularizationMask"/> (0 for biases).
+/// </summary>
+public interface IModel
+{
+    string Type { get; }
+    int Features { get; }
+    int ParameterCount { get; }
+
+    /// <summary>Initial parameters, deterministic in the seed.</summary>
+    void Initialize(Span<float> parameters, ulong seed);
+
+    /// <summary>Writes 1 for parameters under the L2 penalty and 0 for those outside it (biases).</summary>
+    void RegularizationMask(Span<float> mask);
+
+    /// <summary>Overwrites <paramref name="gradient"/> with the mean gradient of the data loss over the selected
+    /// rows and returns their mean loss. No regularisation term: algorithms add it where their maths says.</summary>
+    double LossAndGradient(ReadOnlySpan<float> parameters, Partition data, RowSelection rows, Span<float> gradient);
+
+    /// <summary>Sums of the data loss and of the user-facing metric (correct predictions) over all rows.</summary>
+    Evaluation Evaluate(ReadOnlySpan<float> parameters, Partition data);
+}
+
+/// <summary>Rows <c>[Start, Start+Count)</c> of <see cref="Order"/> (a permutation of the partition's rows), or
+/// of the partition itself when <see cref="Order"/> is null (contiguous, no gather).</summary>
+public readonly record struct RowSelection(int Start, int Count, int[]? Order = null)
+{
+    public static RowSelection All(Partition data) => new(0, data.Rows);
+
+    public int RowAt(int i) => Order is null ? Start + i : Order[Start + i];
+}
+
+public readonly record struct Evaluation(double LossSum, double CorrectSum, long Rows)
+{
+    public double MeanLoss => Rows == 0 ? double.NaN : LossSum / Rows;
+    public double Accuracy => Rows == 0 ? double.NaN : CorrectSum / Rows;
+
+    public static Evaluation operator +(Evaluation a, Evaluation b) => new(a.LossSum + b.LossSum, a.CorrectSum + b.CorrectSum, a.Rows + b.Rows);
+}
+
+public static class Models
+{
+    public static IModel Create(Jobs.ModelSpec spec, int features) => spec.Type switch
+    {
+        Jobs.ModelTypes.Logistic => new LogisticRegression(features),
+        _ => throw new Jobs.JobSpecException("model.type", $"'{spec.Type}' is not a model: use one of {string.Join(", ", Jobs.ModelTypes.All)}"),
+    };
+
+    /// <summary>(λ/2)·‖m ∘ w‖².</summary>
+    public static double Regularization(ReadOnlySpan<float> parameters, ReadOnlySpan<float> mask, double l2)
+    {
+        double sum = 0;
+        for (var i = 0; i < parameters.Length; i++) sum += (double)mask[i] * parameters[i] * parameters[i];
+        return 0.5 * l2 * sum;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text;
+using System.Text.Json;
+using StepML.Local.Internal;
+
+namespace StepML.Local;
+
+/// <summary>One run of a state machine. <see cref="Completion"/> never faults for ASL errors (they give a FAILED
+/// result); it faults only if a StateExited handler throws or the engine itself has a bug.</summary>
+public sealed class Execution
+{
+    public const string ArnPrefix = "arn:aws:states:local:000000000000:execution:";
+
+    private readonly HistoryRecorder _history;
+
+    internal Execution(string name, StateMachineDefinition machine, DateTimeOffset startTime, string inputJson, HistoryRecorder history)
+    {
+        Name = name;
+        StateMachineName = machine.Name;
+        StateMachineArn = machine.StateMachineArn;
+        ExecutionArn = $"{ArnPrefix}{machine.Name}:{name}";
+        StartTime = startTime;
+        InputJson = inputJson;
+        _history = history;
+    }
+
+    public string Name { get; }
+    public string ExecutionArn { get; }
+    public string StateMachineName { get; }
+    public string StateMachineArn { get; }
+    public DateTimeOffset StartTime { get; }
+    public string InputJson { get; }
+
+    /// <summary>ARN of the execution whose startExecution task started this one, if any.</summary>
+    public string? ParentExecutionArn { get; internal init; }
+
+    public Task<ExecutionResult> Completion { get; internal set; } = null!;
+
+    /// <summary>A snapshot of the events recorded so far.</summary>
+    public IReadOnlyList<HistoryEvent> History => _history.Snapshot();
+
+    /// <summary>GetExecutionHistory-shaped JSON: <c>{"events":[{"timestamp","type","id","previousEventId","xxxEventDetails"}]}</c>.</summary>
+    public string HistoryJson()
+    {
+        var events = _history.Snapshot();
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("events");
+            foreach (var e in events)
+            {
+                w.WriteStartObject();
+                w.WriteString("timestamp", e.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+00:00'", System.Globalization.CultureInfo.InvariantCulture));
+                w.WriteString("type", e.Type);
+                w.WriteNumber("id", e.Id);
+                w.WriteNumber("previousEventId", e.PreviousEventId);
+                if (e.Details.Count > 0)
+                {
+                    w.WritePropertyName(HistoryRecorder.DetailsField(e.Type));
+                    e.Details.WriteTo(w);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    public override string ToString() => ExecutionArn;
+}

@@ -1,0 +1,619 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace StepML.Local.Internal;
+
+/// <summary>
+/// Interprets one execution. Input/output processing follows the documented order:
+/// InputPath → Parameters/ItemSelector → task → ResultSelector → ResultPath → OutputPath.
+/// Ownership rule: a state owns its raw input (ResultPath updates it in place); nodes taken from elsewhere are
+/// cloned only when they are inserted into another tree.
+/// </summary>
+internal sealed class ExecutionRunner
+{
+    private const string Region = "local";
+
+    private readonly LocalEngine _engine;
+    private readonly StateMachineDefinition _machine;
+    private readonly Execution _execution;
+    private readonly HistoryRecorder _history;
+    private readonly JsonNode? _input;
+    private readonly ExecutionInfo _info;
+    private readonly TimeProvider _time;
+    private readonly double _scale;
+
+    public ExecutionRunner(LocalEngine engine, StateMachineDefinition machine, Execution execution, HistoryRecorder history, JsonNode? input)
+    {
+        _engine = engine;
+        _machine = machine;
+        _execution = execution;
+        _history = history;
+        _input = input;
+        _time = engine.Options.TimeProvider;
+        _scale = engine.Options.WaitTimeScale;
+        _info = new ExecutionInfo(execution.ExecutionArn, execution.Name, JsonNodes.FormatTimestamp(execution.StartTime), input,
+            machine.StateMachineArn, machine.Name);
+    }
+
+    private readonly record struct Frame(int Depth, bool HoldsSlot);
+
+    private readonly record struct Step(JsonNode? Output, string? Next);
+
+    public void RecordStart()
+        => _history.Add("ExecutionStarted", 0, new JsonObject
+        {
+            ["input"] = _execution.InputJson,
+            ["inputDetails"] = NotTruncated(),
+            ["roleArn"] = "arn:aws:iam::000000000000:role/local",
+        });
+
+    public async Task<ExecutionResult> RunAsync()
+    {
+        // JsonNode materialises objects lazily and that is not thread-safe: touch the shared execution input once,
+        // before Map iterations read $$.Execution.Input concurrently.
+        Materialize(_input);
+        var chain = new Chain(1);
+        try
+        {
+            var output = await RunBodyAsync(_machine.Body, _input?.DeepClone(), chain, new Frame(0, false)).ConfigureAwait(false);
+            var json = JsonNodes.ToJson(output);
+            _history.Add("ExecutionSucceeded", chain.Last, new JsonObject { ["output"] = json, ["outputDetails"] = NotTruncated() });
+            return new ExecutionResult("SUCCEEDED", json, null, null);
+        }
+        catch (StatesError e)
+        {
+            _history.Add("ExecutionFailed", chain.Last, ErrorDetails(e));
+            return new ExecutionResult("FAILED", null, e.Error, e.Cause);
+        }
+    }
+
+    private async Task<JsonNode?> RunBodyAsync(StateMachineBody body, JsonNode? input, Chain chain, Frame frame)
+    {
+        var state = body.States[body.StartAt];
+        while (true)
+        {
+            var step = await RunStateAsync(state, input, chain, frame).ConfigureAwait(false);
+            if (frame.Depth == 0 && _engine.HasStateExitedHandlers)
+                _engine.RaiseStateExited(_execution, new StateExit(state.Name, step.Output?.DeepClone()));
+            if (step.Next is null) return step.Output;
+            state = body.States[step.Next];
+            input = step.Output;
+        }
+    }
+
+    private async ValueTask<Step> RunStateAsync(StateBase state, JsonNode? input, Chain chain, Frame frame)
+    {
+        var entered = _time.GetUtcNow();
+        chain.Last = _history.Add(state.Type + "StateEntered", chain.Last, new JsonObject
+        {
+            ["name"] = state.Name,
+            ["input"] = JsonNodes.ToJson(input),
+            ["inputDetails"] = NotTruncated(),
+        });
+        var scope = new StateScope { Execution = _info, StateName = state.Name, EnteredTime = JsonNodes.FormatTimestamp(entered) };
+        Step step;
+        switch (state)
+        {
+            case PassState pass:
+            {
+                var effective = ApplyInputPath(state, input);
+                var result = pass.HasResult ? pass.Result?.DeepClone() : pass.Parameters is { } p ? p.Build(effective, scope) : effective;
+                step = new Step(ApplyOutputPath(state, ApplyResultPath(state, pass.ResultPath, input, result)), pass.Next);
+                break;
+            }
+            case ChoiceState choice:
+                step = RunChoice(choice, input, scope);
+                break;
+            case WaitState wait:
+                step = await RunWaitAsync(wait, input).ConfigureAwait(false);
+                break;
+            case SucceedState:
+                step = new Step(ApplyOutputPath(state, ApplyInputPath(state, input)), null);
+                break;
+            case FailState fail:
+                throw FailError(fail, input, scope);
+            case ResultState rs:
+                step = await RunWithRetryAsync(rs, input, scope, chain, frame).ConfigureAwait(false);
+                break;
+            default:
+                throw new InvalidOperationException($"State '{state.Name}' has unhandled type {state.Type}");
+        }
+        chain.Last = _history.Add(state.Type + "StateExited", chain.Last, new JsonObject
+        {
+            ["name"] = state.Name,
+            ["output"] = JsonNodes.ToJson(step.Output),
+            ["outputDetails"] = NotTruncated(),
+        });
+        return step;
+    }
+
+    private async ValueTask<Step> RunWithRetryAsync(ResultState rs, JsonNode? input, StateScope scope, Chain chain, Frame frame)
+    {
+        int[]? attempts = rs.Retry.Length == 0 ? null : new int[rs.Retry.Length];
+        while (true)
+        {
+            try
+            {
+                var effective = ApplyInputPath(rs, input);
+                JsonNode? result = rs switch
+                {
+                    TaskState t => await RunTaskAsync(t, effective, scope, chain).ConfigureAwait(false),
+                    MapState m => await RunMapAsync(m, effective, scope, chain, frame).ConfigureAwait(false),
+                    ParallelState p => await RunParallelAsync(p, effective, scope, chain, frame).ConfigureAwait(false),
+                    _ => throw new InvalidOperationException($"State '{rs.Name}' of type {rs.Type} cannot run as a task"),
+                };
+                if (rs.ResultSelector is { } selector) result = selector.Build(result, scope);
+                return new Step(ApplyOutputPath(rs, ApplyResultPath(rs, rs.ResultPath, input, result)), rs.End ? null : rs.Next);
+            }
+            catch (StatesError e)
+            {
+                int r = Array.FindIndex(rs.Retry, x => ErrorNames.Matches(x.ErrorEquals, e.Error));
+                if (r >= 0 && attempts![r] < rs.Retry[r].MaxAttempts)
+                {
+                    var retrier = rs.Retry[r];
+                    double seconds = retrier.IntervalSeconds * Math.Pow(retrier.BackoffRate, attempts[r]);
+                    if (retrier.MaxDelaySeconds is { } max) seconds = Math.Min(seconds, max);
+                    if (retrier.FullJitter) seconds *= _info.NextDouble();
+                    attempts[r]++;
+                    scope.RetryCount++;
+                    await DelayAsync(seconds).ConfigureAwait(false);
+                    continue;
+                }
+                foreach (var c in rs.Catch)
+                {
+                    if (!ErrorNames.Matches(c.ErrorEquals, e.Error)) continue;
+                    return new Step(ApplyResultPath(rs, c.ResultPath, input, e.ToErrorOutput()), c.Next);
+                }
+                throw;
+            }
+        }
+    }
+
+    // ---- Task ------------------------------------------------------------------------------------------
+
+    private async Task<JsonNode?> RunTaskAsync(TaskState t, JsonNode? effective, StateScope scope, Chain chain)
+    {
+        var parameters = t.Parameters is { } p ? p.Build(effective, scope) : effective;
+        int? timeout = t.TimeoutSeconds;
+        if (t.TimeoutSecondsPath is { } tp) timeout = ReadInteger(t, "TimeoutSecondsPath", tp, effective, scope, min: 1);
+        switch (t.Kind)
+        {
+            case TaskKind.LambdaFunction:
+            {
+                var payload = JsonNodes.ToUtf8(parameters);
+                var scheduled = new JsonObject
+                {
+                    ["resource"] = t.Resource,
+                    ["input"] = Encoding.UTF8.GetString(payload),
+                    ["inputDetails"] = NotTruncated(),
+                };
+                if (timeout is { } ts) scheduled["timeoutInSeconds"] = ts;
+                chain.Last = _history.Add("LambdaFunctionScheduled", chain.Last, scheduled);
+                chain.Last = _history.Add("LambdaFunctionStarted", chain.Last);
+                (JsonNode? Node, string Json) output;
+                try { output = await InvokeAsync(t.FunctionName!, payload, timeout).ConfigureAwait(false); }
+                catch (StatesError e)
+                {
+                    chain.Last = _history.Add(e.Error == ErrorNames.Timeout ? "LambdaFunctionTimedOut" : "LambdaFunctionFailed", chain.Last, ErrorDetails(e));
+                    throw;
+                }
+                chain.Last = _history.Add("LambdaFunctionSucceeded", chain.Last, new JsonObject { ["output"] = output.Json, ["outputDetails"] = NotTruncated() });
+                return output.Node;
+            }
+            case TaskKind.LambdaInvoke:
+                return await RunIntegrationAsync(t, "lambda", "invoke", parameters, timeout, chain, async () =>
+                {
+                    var request = parameters as JsonObject;
+                    if (!JsonNodes.TryGetString(request?["FunctionName"], out var fn))
+                        throw StatesError.Runtime($"State '{t.Name}': Parameters.FunctionName must be a string, got {JsonPath.Describe(request?["FunctionName"])}");
+                    if (AslParser.TryParseLambdaArn(fn, out var fromArn)) fn = fromArn;
+                    var payload = request!.TryGetPropertyValue("Payload", out var body) ? JsonNodes.ToUtf8(body) : "{}"u8.ToArray();
+                    var (node, _) = await InvokeAsync(fn, payload, timeout).ConfigureAwait(false);
+                    return new JsonObject
+                    {
+                        ["ExecutedVersion"] = "$LATEST",
+                        ["Payload"] = node,
+                        ["SdkHttpMetadata"] = new JsonObject { ["HttpStatusCode"] = 200 },
+                        ["SdkResponseMetadata"] = new JsonObject { ["RequestId"] = Guid.NewGuid().ToString() },
+                        ["StatusCode"] = 200,
+                    };
+                }).ConfigureAwait(false);
+            default:
+                return await RunIntegrationAsync(t, "states", "startExecution", parameters, timeout, chain,
+                    () => Task.FromResult<JsonNode?>(StartChild(t, parameters))).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<JsonNode?> RunIntegrationAsync(TaskState t, string resourceType, string resource, JsonNode? parameters, int? timeout,
+        Chain chain, Func<Task<JsonNode?>> call)
+    {
+        var scheduled = new JsonObject
+        {
+            ["resourceType"] = resourceType,
+            ["resource"] = resource,
+            ["region"] = Region,
+            ["parameters"] = JsonNodes.ToJson(parameters),
+        };
+        if (timeout is { } ts) scheduled["timeoutInSeconds"] = ts;
+        chain.Last = _history.Add("TaskScheduled", chain.Last, scheduled);
+        chain.Last = _history.Add("TaskStarted", chain.Last, new JsonObject { ["resourceType"] = resourceType, ["resource"] = resource });
+        JsonNode? result;
+        try { result = await call().ConfigureAwait(false); }
+        catch (StatesError e)
+        {
+            var details = ErrorDetails(e);
+            details.Insert(0, "resource", resource);
+            details.Insert(0, "resourceType", resourceType);
+            chain.Last = _history.Add(e.Error == ErrorNames.Timeout ? "TaskTimedOut" : "TaskFailed", chain.Last, details);
+            throw;
+        }
+        chain.Last = _history.Add("TaskSucceeded", chain.Last, new JsonObject
+        {
+            ["resourceType"] = resourceType,
+            ["resource"] = resource,
+            ["output"] = JsonNodes.ToJson(result),
+            ["outputDetails"] = NotTruncated(),
+        });
+        return result;
+    }
+
+    private JsonObject StartChild(TaskState t, JsonNode? parameters)
+    {
+        var request = parameters as JsonObject;
+        if (!JsonNodes.TryGetString(request?["StateMachineArn"], out var arn))
+            throw StatesError.Runtime($"State '{t.Name}': Parameters.StateMachineArn must be a string, got {JsonPath.Describe(request?["StateMachineArn"])}");
+        var machine = _engine.FindMachine(arn)
+                      ?? throw new StatesError("StepFunctions.StateMachineDoesNotExistException", $"State Machine Does Not Exist: '{arn}' is not registered with the local engine");
+        JsonNode? childInput = new JsonObject();
+        if (request!.TryGetPropertyValue("Input", out var inputNode))
+        {
+            if (JsonNodes.TryGetString(inputNode, out var text))
+            {
+                try { childInput = JsonNode.Parse(text); }
+                catch (JsonException e) { throw new StatesError("StepFunctions.InvalidExecutionInputException", $"Input is not valid JSON: {e.Message}"); }
+            }
+            else childInput = JsonNodes.Detached(inputNode, request);
+            if (childInput?.Parent is not null) childInput = childInput.DeepClone();
+        }
+        string? name = null;
+        if (request.TryGetPropertyValue("Name", out var nameNode) && !JsonNodes.TryGetString(nameNode, out name))
+            throw StatesError.Runtime($"State '{t.Name}': Parameters.Name must be a string");
+        Execution child;
+        try { child = _engine.Start(machine, childInput, name, _execution.ExecutionArn); }
+        catch (ExecutionNameException e)
+        {
+            var error = e.Message.Contains("already exists", StringComparison.Ordinal) ? "StepFunctions.ExecutionAlreadyExistsException" : "StepFunctions.InvalidNameException";
+            throw new StatesError(error, e.Message);
+        }
+        return new JsonObject { ["ExecutionArn"] = child.ExecutionArn, ["StartDate"] = JsonNodes.FormatTimestamp(child.StartTime) };
+    }
+
+    /// <summary>Calls the function; an exception becomes Error = type short name, Cause = {"errorType","errorMessage"}.</summary>
+    private async Task<(JsonNode? Node, string Json)> InvokeAsync(string function, byte[] payload, int? timeoutSeconds)
+    {
+        Stream response;
+        try
+        {
+            if (timeoutSeconds is not { } seconds)
+            {
+                response = await _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                using var cts = new CancellationTokenSource();
+                var call = Task.Run(() => _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), cts.Token));
+                var timer = Task.Delay(TimeSpan.FromSeconds(seconds), _time, cts.Token);
+                if (await Task.WhenAny(call, timer).ConfigureAwait(false) != call)
+                {
+                    cts.Cancel();
+                    _ = call.ContinueWith(static c => c.Exception, TaskScheduler.Default);
+                    throw new StatesError(ErrorNames.Timeout, $"Task timed out after {seconds} seconds (function '{function}')");
+                }
+                cts.Cancel();
+                response = await call.ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not StatesError)
+        {
+            var type = e.GetType().Name;
+            throw new StatesError(type, new JsonObject { ["errorType"] = type, ["errorMessage"] = e.Message }.ToJsonString());
+        }
+        byte[] bytes;
+        await using (response.ConfigureAwait(false))
+        {
+            if (response is MemoryStream ms && ms.TryGetBuffer(out var segment) && ms.Position == 0) bytes = segment.ToArray();
+            else
+            {
+                using var copy = new MemoryStream();
+                await response.CopyToAsync(copy).ConfigureAwait(false);
+                bytes = copy.ToArray();
+            }
+        }
+        if (bytes.Length == 0) return (null, "null");
+        try { return (JsonNode.Parse(bytes), Encoding.UTF8.GetString(bytes)); }
+        catch (JsonException e)
+        {
+            throw new StatesError(ErrorNames.Runtime, $"Function '{function}' returned a response that is not JSON: {e.Message}");
+        }
+    }
+
+    // ---- Map ---------------------------------------------------------------------------------------------
+
+    private sealed class MapRun
+    {
+        public int Next = -1;
+        public int Failures;
+        public volatile bool Stop;
+        public StatesError? Error;
+        public long LastEventId;
+    }
+
+    private async Task<JsonNode?> RunMapAsync(MapState m, JsonNode? effective, StateScope scope, Chain chain, Frame frame)
+    {
+        JsonNode? itemsNode = effective;
+        if (m.ItemsPath is { } ip)
+        {
+            bool found = ip.IsContext ? scope.TryResolve(ip, out itemsNode) : ip.TryEvaluate(effective, out itemsNode);
+            if (!found) throw StatesError.Runtime($"State '{m.Name}': ItemsPath '{ip.Text}' matched nothing in the input {JsonPath.Describe(effective)}");
+        }
+        if (itemsNode is not JsonArray items)
+            throw StatesError.Runtime($"State '{m.Name}': ItemsPath '{m.ItemsPath?.Text ?? "$"}' selected a {JsonNodes.Kind(itemsNode)}, but a Map needs an array");
+        int n = items.Count;
+        int limit = m.MaxConcurrencyPath is { } mp ? ReadInteger(m, "MaxConcurrencyPath", mp, effective, scope, min: 0) : m.MaxConcurrency;
+        if (limit == 0 || limit > n) limit = n;
+        double? tolPct = m.ToleratedFailurePercentagePath is { } pp ? ReadNumber(m, "ToleratedFailurePercentagePath", pp, effective, scope, 0, 100) : m.ToleratedFailurePercentage;
+        long? tolCount = m.ToleratedFailureCountPath is { } cp ? ReadInteger(m, "ToleratedFailureCountPath", cp, effective, scope, min: 0) : m.ToleratedFailureCount;
+
+        // Item inputs are built here, on one thread: JsonNode reads are not thread-safe until materialised.
+        var inputs = new JsonNode?[n];
+        for (int i = 0; i < n; i++)
+        {
+            if (m.ItemSelector is null) { inputs[i] = items[i]?.DeepClone(); continue; }
+            var itemScope = new StateScope { Execution = _info, StateName = m.Name, EnteredTime = scope.EnteredTime, MapIndex = i, MapValue = items[i] };
+            inputs[i] = m.ItemSelector.Build(effective, itemScope);
+        }
+
+        chain.Last = _history.Add("MapStateStarted", chain.Last, new JsonObject { ["length"] = n });
+        string? mapRunArn = null;
+        if (m.Distributed)
+        {
+            mapRunArn = $"arn:aws:states:local:000000000000:mapRun:{_machine.Name}/{m.Name}:{Guid.NewGuid():N}";
+            chain.Last = _history.Add("MapRunStarted", chain.Last, new JsonObject { ["mapRunArn"] = mapRunArn });
+        }
+        long startId = chain.Last;
+        var run = new MapRun { LastEventId = startId };
+        var results = new JsonNode?[n];
+        bool needSlot = !frame.HoldsSlot;
+        var childFrame = new Frame(frame.Depth + 1, HoldsSlot: true);
+
+        async Task WorkerAsync()
+        {
+            while (!run.Stop)
+            {
+                int i = Interlocked.Increment(ref run.Next);
+                if (i >= n) return;
+                if (needSlot) await _engine.Slots.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    if (run.Stop) return;
+                    var iteration = new Chain(startId);
+                    var details = new JsonObject { ["name"] = m.Name, ["index"] = i };
+                    iteration.Last = _history.Add("MapIterationStarted", iteration.Last, details);
+                    try
+                    {
+                        var output = await RunBodyAsync(m.Processor, inputs[i], iteration, childFrame).ConfigureAwait(false);
+                        inputs[i] = null;
+                        results[i] = output?.Parent is null ? output : output.DeepClone();
+                        iteration.Last = _history.Add("MapIterationSucceeded", iteration.Last, new JsonObject { ["name"] = m.Name, ["index"] = i });
+                    }
+                    catch (StatesError e)
+                    {
+                        iteration.Last = _history.Add("MapIterationFailed", iteration.Last, new JsonObject { ["name"] = m.Name, ["index"] = i });
+                        if (!m.Distributed)
+                        {
+                            Interlocked.CompareExchange(ref run.Error, e, null);
+                            run.Stop = true;
+                        }
+                        else
+                        {
+                            results[i] = e.ToErrorOutput();
+                            int failures = Interlocked.Increment(ref run.Failures);
+                            bool exceeded = tolPct is null && tolCount is null
+                                ? failures > 0
+                                : (tolCount is { } c && failures > c) || (tolPct is { } pct && failures * 100.0 / n > pct);
+                            if (exceeded)
+                            {
+                                Interlocked.CompareExchange(ref run.Error, new StatesError(ErrorNames.ExceedToleratedFailureThreshold,
+                                    $"The specified tolerated failure threshold was exceeded: {failures} of {n} items failed " +
+                                    $"(ToleratedFailureCount {tolCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unset"}, " +
+                                    $"ToleratedFailurePercentage {tolPct?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unset"}); " +
+                                    $"item {i} failed with {e.Error}: {e.Cause}"), null);
+                                run.Stop = true;
+                            }
+                        }
+                    }
+                    long last = iteration.Last, seen;
+                    while ((seen = Interlocked.Read(ref run.LastEventId)) < last && Interlocked.CompareExchange(ref run.LastEventId, last, seen) != seen) { }
+                }
+                finally
+                {
+                    if (needSlot) _engine.Slots.Release();
+                }
+            }
+        }
+
+        int workers = Math.Min(limit, needSlot ? Math.Min(n, _engine.Options.MaxConcurrency) : n);
+        if (workers > 0)
+        {
+            var tasks = new Task[workers];
+            for (int w = 0; w < workers; w++) tasks[w] = Task.Run(WorkerAsync);
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        chain.Last = run.LastEventId;
+        if (run.Error is { } error)
+        {
+            if (mapRunArn is not null) chain.Last = _history.Add("MapRunFailed", chain.Last, ErrorDetails(error));
+            chain.Last = _history.Add("MapStateFailed", chain.Last);
+            throw error;
+        }
+        if (mapRunArn is not null) chain.Last = _history.Add("MapRunSucceeded", chain.Last);
+        chain.Last = _history.Add("MapStateSucceeded", chain.Last);
+        return new JsonArray(results);
+    }
+
+    // ---- Parallel ----------------------------------------------------------------------------------------
+
+    private async Task<JsonNode?> RunParallelAsync(ParallelState p, JsonNode? effective, StateScope scope, Chain chain, Frame frame)
+    {
+        var branchInput = p.Parameters is { } parameters ? parameters.Build(effective, scope) : effective;
+        var inputs = new JsonNode?[p.Branches.Length];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = branchInput?.DeepClone();
+        chain.Last = _history.Add("ParallelStateStarted", chain.Last);
+        long startId = chain.Last;
+        var childFrame = new Frame(frame.Depth + 1, frame.HoldsSlot);
+        var chains = new Chain[inputs.Length];
+        var tasks = new Task<JsonNode?>[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            int b = i;
+            chains[b] = new Chain(startId);
+            tasks[b] = Task.Run(() => RunBodyAsync(p.Branches[b], inputs[b], chains[b], childFrame));
+        }
+        try { await Task.WhenAll(tasks).ConfigureAwait(false); }
+        catch (StatesError) { }
+        chain.Last = chains.Max(c => c.Last);
+        foreach (var task in tasks)
+        {
+            if (task.Exception?.InnerException is StatesError e)
+            {
+                chain.Last = _history.Add("ParallelStateFailed", chain.Last, ErrorDetails(e));
+                throw e;
+            }
+            if (task.IsFaulted) await task.ConfigureAwait(false);
+        }
+        var results = new JsonArray();
+        foreach (var task in tasks)
+        {
+            var r = task.Result;
+            results.Add(r?.Parent is null ? r : r.DeepClone());
+        }
+        chain.Last = _history.Add("ParallelStateSucceeded", chain.Last);
+        return results;
+    }
+
+    // ---- Choice, Wait, Fail ------------------------------------------------------------------------------
+
+    private Step RunChoice(ChoiceState choice, JsonNode? input, StateScope scope)
+    {
+        var effective = ApplyInputPath(choice, input);
+        foreach (var branch in choice.Choices)
+            if (branch.Condition.Evaluate(effective, scope)) return new Step(ApplyOutputPath(choice, effective), branch.Next);
+        if (choice.Default is { } d) return new Step(ApplyOutputPath(choice, effective), d);
+        throw new StatesError(ErrorNames.NoChoiceMatched, $"No Choice Rules matched and no Default was specified in state '{choice.Name}' for input {JsonPath.Describe(effective)}");
+    }
+
+    private async Task<Step> RunWaitAsync(WaitState wait, JsonNode? input)
+    {
+        var effective = ApplyInputPath(wait, input);
+        double seconds;
+        if (wait.Seconds is { } s) seconds = s;
+        else if (wait.Timestamp is { } t) seconds = (t - _time.GetUtcNow()).TotalSeconds;
+        else if (wait.SecondsPath is { } sp)
+        {
+            if (!sp.TryEvaluate(effective, out var node) || !JsonNodes.TryGetNumber(node, out seconds) || seconds < 0 || seconds != Math.Floor(seconds))
+                throw StatesError.Runtime($"State '{wait.Name}': SecondsPath '{sp.Text}' must select a non-negative integer in {JsonPath.Describe(effective)}");
+        }
+        else
+        {
+            var tp = wait.TimestampPath!;
+            if (!tp.TryEvaluate(effective, out var node) || !JsonNodes.TryGetString(node, out var text) || !JsonNodes.TryParseTimestamp(text, out var ts))
+                throw StatesError.Runtime($"State '{wait.Name}': TimestampPath '{tp.Text}' must select an RFC 3339 timestamp in {JsonPath.Describe(effective)}");
+            seconds = (ts - _time.GetUtcNow()).TotalSeconds;
+        }
+        await DelayAsync(seconds).ConfigureAwait(false);
+        return new Step(ApplyOutputPath(wait, effective), wait.Next);
+    }
+
+    private StatesError FailError(FailState fail, JsonNode? input, StateScope scope)
+    {
+        string Read(ExpressionTemplate? path, string? constant, string field)
+        {
+            if (path is null) return constant ?? "";
+            var node = path.Peek(input, scope);
+            return JsonNodes.TryGetString(node, out var s) ? s : throw StatesError.Runtime($"State '{fail.Name}': {field} must select a string, got {JsonPath.Describe(node)}");
+        }
+        return new StatesError(Read(fail.ErrorPath, fail.Error, "ErrorPath"), Read(fail.CausePath, fail.Cause, "CausePath"));
+    }
+
+    // ---- input/output processing -------------------------------------------------------------------------
+
+    private static JsonNode? ApplyInputPath(StateBase state, JsonNode? input)
+    {
+        if (state.InputPath.IsNull) return new JsonObject();
+        if (state.InputPath.Path is not { } path) return input;
+        return path.TryEvaluate(input, out var node) ? node
+            : throw StatesError.Runtime($"State '{state.Name}': InputPath '{path.Text}' matched nothing in the input {JsonPath.Describe(input)}");
+    }
+
+    private static JsonNode? ApplyResultPath(StateBase state, OptionalPath resultPath, JsonNode? input, JsonNode? result)
+    {
+        if (resultPath.IsNull) return input;
+        if (resultPath.Path is not { } path || path.IsRoot) return result;
+        try { return path.SetIn(input, JsonNodes.Detached(result, input)); }
+        catch (StatesError e) { throw new StatesError(e.Error, $"State '{state.Name}': {e.Cause}"); }
+    }
+
+    private static JsonNode? ApplyOutputPath(StateBase state, JsonNode? output)
+    {
+        if (state.OutputPath.IsNull) return new JsonObject();
+        if (state.OutputPath.Path is not { } path) return output;
+        return path.TryEvaluate(output, out var node) ? node
+            : throw StatesError.Runtime($"State '{state.Name}': OutputPath '{path.Text}' matched nothing in {JsonPath.Describe(output)}");
+    }
+
+    private static int ReadInteger(StateBase state, string field, JsonPath path, JsonNode? input, StateScope scope, int min)
+    {
+        bool found = path.IsContext ? scope.TryResolve(path, out var node) : path.TryEvaluate(input, out node);
+        if (!found || !JsonNodes.TryGetNumber(node, out var d) || d != Math.Floor(d) || d < min || d > int.MaxValue)
+            throw StatesError.Runtime($"State '{state.Name}': {field} '{path.Text}' must select an integer >= {min}, got {(found ? JsonPath.Describe(node) : "nothing")}");
+        return (int)d;
+    }
+
+    private static double ReadNumber(StateBase state, string field, JsonPath path, JsonNode? input, StateScope scope, double min, double max)
+    {
+        bool found = path.IsContext ? scope.TryResolve(path, out var node) : path.TryEvaluate(input, out node);
+        if (!found || !JsonNodes.TryGetNumber(node, out var d) || d < min || d > max)
+            throw StatesError.Runtime($"State '{state.Name}': {field} '{path.Text}' must select a number in [{min}, {max}], got {(found ? JsonPath.Describe(node) : "nothing")}");
+        return d;
+    }
+
+    private Task DelayAsync(double seconds)
+    {
+        double scaled = seconds * _scale;
+        return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time) : Task.CompletedTask;
+    }
+
+    private static JsonObject NotTruncated() => new() { ["truncated"] = false };
+
+    private static JsonObject ErrorDetails(StatesError e)
+    {
+        var details = new JsonObject();
+        if (e.Error.Length > 0) details["error"] = e.Error;
+        if (e.Cause.Length > 0) details["cause"] = e.Cause;
+        return details;
+    }
+
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var kv in obj) Materialize(kv.Value);
+                break;
+            case JsonArray arr:
+                foreach (var item in arr) Materialize(item);
+                break;
+        }
+    }
+}
