@@ -38,15 +38,18 @@ internal static class FunctionCatalog
     [
         new("Prepare", "Validates the job spec, partitions the dataset, writes job.json and the initial model",
             DefaultMemoryMb: 2048, DefaultTimeoutSeconds: 600,
-            Reads: ["datasets/*", "jobs/*"], Writes: ["runs/*"], TaggedWrites: []),
+            // runs/*: a re-delivered upload or a resume finds the run's existing job.json.
+            Reads: ["datasets/*", "jobs/*", "runs/*"], Writes: ["runs/*"], TaggedWrites: []),
         // Workers run near Lambda's 15-minute limit: one local epoch over a large partition.
         new(Worker, "Computes one partition's statistic for a round and writes it to the channel",
             DefaultMemoryMb: 2048, DefaultTimeoutSeconds: MaxTimeoutSeconds,
-            Reads: ["runs/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*"]),
+            // Statistics and per-round worker state (ADMM x_i, u_i) are both written tagged, so both expire.
+            Reads: ["runs/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
         // 1769 MB is where Lambda gives one full vCPU: merging is a byte-range read and a sum.
         new("Merge", "Sums one shard of every worker's statistic and updates that shard of the model",
             DefaultMemoryMb: 1769, DefaultTimeoutSeconds: 300,
-            Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: []),
+            // Merged shards are tagged (scratch once Decide has assembled the model); optimizer state is not.
+            Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
             DefaultMemoryMb: 512, DefaultTimeoutSeconds: 120,
             Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),

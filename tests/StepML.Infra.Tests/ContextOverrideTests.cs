@@ -31,6 +31,7 @@ public sealed class ContextOverrideTests
                 {
                     ["STEPML_MAX_CONCURRENCY"] = "25",
                     ["STEPML_TOLERATED_FAILURE_PERCENTAGE"] = "5",
+                    ["STEPML_ARCHITECTURE"] = "arm64",
                 }),
             },
         });

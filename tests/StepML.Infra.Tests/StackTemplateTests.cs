@@ -74,6 +74,7 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
                     },
                     ["STEPML_MAX_CONCURRENCY"] = "100",
                     ["STEPML_TOLERATED_FAILURE_PERCENTAGE"] = "0",
+                    ["STEPML_ARCHITECTURE"] = "x86_64",
                 },
             },
         });
