@@ -35,6 +35,12 @@ public sealed class Execution
 
     public Task<ExecutionResult> Completion { get; internal set; } = null!;
 
+    internal ExecutionRunner? Runner { get; set; }
+
+    /// <summary>Like StopExecution: cancels the CancellationToken given to running functions, ends waits, and
+    /// completes the execution as ABORTED (ExecutionAborted event). No effect once it has finished.</summary>
+    public void Stop(string? error = null, string? cause = null) => Runner?.Abort(error, cause);
+
     /// <summary>A snapshot of the events recorded so far.</summary>
     public IReadOnlyList<HistoryEvent> History => _history.Snapshot();
 

@@ -75,7 +75,7 @@ public sealed class LocalEngine
         lock (_lock) return _machines.Keys.ToArray();
     }
 
-    /// <summary>Duplicate execution names for the same machine are rejected, as in AWS (ExecutionAlreadyExists).</summary>
+    // Duplicate execution names for the same machine are rejected, as in AWS (ExecutionAlreadyExists).
     internal Execution Start(StateMachineDefinition machine, JsonNode? input, string? executionName, string? parentArn)
     {
         var name = executionName ?? Guid.NewGuid().ToString();
@@ -90,11 +90,12 @@ public sealed class LocalEngine
             _executions.Add(execution);
         }
         var runner = new ExecutionRunner(this, machine, execution, history, input);
+        execution.Runner = runner;
         runner.RecordStart();
         var start = new Task<Task<ExecutionResult>>(runner.RunAsync);
         execution.Completion = start.Unwrap();
-        ExecutionStarted?.Invoke(execution);
-        start.Start(TaskScheduler.Default);
+        try { ExecutionStarted?.Invoke(execution); }
+        finally { start.Start(TaskScheduler.Default); } // a throwing handler must not leave Completion pending forever
         return execution;
     }
 }

@@ -25,7 +25,7 @@ public sealed class LocalEngineOptions
     public double WaitTimeScale { get; init; } = 1.0;
 }
 
-/// <summary>Terminal result of an execution: Status is SUCCEEDED or FAILED.</summary>
+/// <summary>Terminal result of an execution: Status is SUCCEEDED, FAILED, or ABORTED after <see cref="Execution.Stop"/>.</summary>
 public sealed record ExecutionResult(string Status, string? OutputJson, string? Error, string? Cause);
 
 /// <summary>One GetExecutionHistory event; <see cref="Details"/> is the <c>...EventDetails</c> object (empty when the type has none).</summary>

@@ -108,4 +108,30 @@ public sealed class ChoiceTests
             """, """{"inner":{"v":1}}""");
         Assert.Equal(1, (int)output!);
     }
+
+    [Fact]
+    public async Task Choice_OnNumbersBuiltByIntrinsicsAndContext_ComparesNumerically()
+    {
+        var output = await Asl.OutputAsync("""
+            {"StartAt":"Count","States":{
+              "Count":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd(States.ArrayLength($.xs), 1)","retry.$":"$$.State.RetryCount"},"Next":"C"},
+              "C":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.n","NumericEquals":4},{"Variable":"$.retry","NumericLessThan":1}],"Next":"Yes"}],"Default":"No"},
+              "Yes":{"Type":"Pass","Result":"yes","End":true},
+              "No":{"Type":"Pass","Result":"no","End":true}}}
+            """, """{"xs":[1,2,3]}""");
+        Assert.Equal("yes", (string)output!);
+    }
+
+    [Fact]
+    public async Task Choice_OnMapItemIndex_ComparesNumerically()
+    {
+        var output = await Asl.OutputAsync("""
+            {"StartAt":"M","States":{"M":{"Type":"Map","ItemSelector":{"i.$":"$$.Map.Item.Index"},
+              "ItemProcessor":{"StartAt":"C","States":{
+                "C":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericGreaterThanEquals":1,"Next":"Big"}],"Default":"Small"},
+                "Big":{"Type":"Pass","Result":"big","End":true},
+                "Small":{"Type":"Pass","Result":"small","End":true}}},"End":true}}}
+            """, """["a","b","c"]""");
+        Asl.JsonEqual("""["small","big","big"]""", output);
+    }
 }

@@ -4,11 +4,14 @@ using Xunit.Abstractions;
 
 namespace StepML.Local.Tests;
 
-/// <summary>
-/// A micro measurement of per-round engine cost for the StepML loop shape
-/// (Task → Map over 64 → Map over 4 → Task → Choice) with functions that return at once.
-/// The real benchmark lives in bench/; this keeps a regression guard on the engine alone.
-/// </summary>
+// Runs the overhead measurement alone, so other test classes do not share the cores while it measures.
+[CollectionDefinition(nameof(EngineOverheadTests), DisableParallelization = true)]
+public sealed class EngineOverheadCollection;
+
+// A micro measurement of per-round engine cost for the StepML loop shape
+// (Task → Map over 64 → Map over 4 → Task → Choice) with functions that return at once.
+// The real benchmark lives in bench/; this keeps a regression guard on the engine alone.
+[Collection(nameof(EngineOverheadTests))]
 public sealed class EngineOverheadTests(ITestOutputHelper output)
 {
     private const string Loop = """
@@ -58,14 +61,18 @@ public sealed class EngineOverheadTests(ITestOutputHelper output)
         engine.Register(StateMachineDefinition.Parse(Loop, name: "Loop"));
 
         var roundTimes = new List<double>();
+        var process = Process.GetCurrentProcess();
         var clock = Stopwatch.StartNew();
         double last = 0;
+        TimeSpan cpuAtRound5 = default, cpuAtEnd = default;
         engine.StateExited += (_, exit) =>
         {
             if (exit.StateName != "Decide") return;
             double now = clock.Elapsed.TotalMilliseconds;
             roundTimes.Add(now - last);
             last = now;
+            if (roundTimes.Count == 5) { process.Refresh(); cpuAtRound5 = process.TotalProcessorTime; }
+            if (roundTimes.Count == rounds) { process.Refresh(); cpuAtEnd = process.TotalProcessorTime; }
         };
         var result = await engine.StartExecution("Loop", "{}").Completion.WaitAsync(TimeSpan.FromMinutes(2));
         Assert.Equal("SUCCEEDED", result.Status);
@@ -74,8 +81,11 @@ public sealed class EngineOverheadTests(ITestOutputHelper output)
         var steady = roundTimes.Skip(5).Order().ToArray();
         double median = steady[steady.Length / 2], p90 = steady[(int)(steady.Length * 0.9)];
         int events = engine.Executions[0].History.Count;
+        double cpuPerRound = (cpuAtEnd - cpuAtRound5).TotalMilliseconds / (rounds - 5);
         output.WriteLine($"engine overhead per round (64-item Map + 4-item Map + 2 Tasks + Choice, {Environment.ProcessorCount} cores): " +
-                         $"median {median:F2} ms, p90 {p90:F2} ms, first {roundTimes[0]:F2} ms; {events} history events in {rounds} rounds");
-        Assert.True(median < 20, $"median round cost {median:F2} ms exceeds the 20 ms budget");
+                         $"wall median {median:F2} ms, p90 {p90:F2} ms, first {roundTimes[0]:F2} ms; CPU {cpuPerRound:F2} ms/round " +
+                         $"(includes the in-test functions' JSON work); {events} history events in {rounds} rounds");
+        // CPU time, not wall time, is asserted: other processes on a shared machine stretch wall time, not our CPU.
+        Assert.True(cpuPerRound < 20, $"a round costs {cpuPerRound:F2} ms of CPU, above the 20 ms budget");
     }
 }

@@ -120,4 +120,27 @@ public sealed class HistoryTests
         var runStarted = execution.History.Single(e => e.Type == "MapRunStarted");
         Assert.StartsWith("arn:aws:states:local:000000000000:mapRun:Test/M:", (string?)runStarted.Details["mapRunArn"]);
     }
+
+    [Fact]
+    public async Task History_UnderConcurrentMap_HasUniqueSequentialIdsAndMonotonicTimestamps()
+    {
+        var functions = new FunctionTable().AddAsync("work", async (i, _) => { await Task.Yield(); return i; });
+        var items = new JsonArray(Enumerable.Range(0, 200).Select(i => (JsonNode?)i).ToArray()).ToJsonString();
+        var (result, execution, _) = await Asl.RunAsync("""
+            {"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"W","States":{
+              "W":{"Type":"Task","Resource":"arn:aws:lambda:local:0:function:work","End":true}}},"End":true}}}
+            """, items, functions, new LocalEngineOptions { WaitTimeScale = 0, MaxConcurrency = 8 });
+        Assert.Equal("SUCCEEDED", result.Status);
+        var events = execution.History;
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Id));
+        for (int i = 1; i < events.Count; i++) Assert.True(events[i].Timestamp >= events[i - 1].Timestamp);
+        // Each iteration is one unbroken chain: MapIterationSucceeded → ... → MapIterationStarted of the same index.
+        var byId = events.ToDictionary(e => e.Id);
+        foreach (var done in events.Where(e => e.Type == "MapIterationSucceeded"))
+        {
+            var e = done;
+            while (e.Type != "MapIterationStarted") e = byId[e.PreviousEventId];
+            Assert.Equal((int)done.Details["index"]!, (int)e.Details["index"]!);
+        }
+    }
 }

@@ -8,7 +8,7 @@ public sealed class TransientException(string message) : Exception(message);
 
 public sealed class RetryCatchTests
 {
-    /// <summary>A function that throws <typeparamref name="TException"/> on its first <paramref name="failures"/> calls.</summary>
+    // A function that throws TException on its first failures calls.
     private static FunctionTable FailingTimes<TException>(int failures, Func<string, TException> make, out Func<int> attempts) where TException : Exception
     {
         int calls = 0;

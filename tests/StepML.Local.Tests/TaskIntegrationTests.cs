@@ -159,4 +159,27 @@ public sealed class TaskIntegrationTests
         Asl.JsonEqual("""{"xs":[1,2],"a":1}""", exits[0].Output);
         Asl.JsonEqual("[1,2]", exits[1].Output);
     }
+
+    [Fact]
+    public async Task StartExecution_ContinueAsNewOfTheSameMachine_ChainsExecutions()
+    {
+        var engine = new LocalEngine(new FunctionTable(), Asl.Fast);
+        engine.Register(StateMachineDefinition.Parse("""
+            {"StartAt":"Next round","States":{
+              "Next round":{"Type":"Pass","Parameters":{"round.$":"States.MathAdd($.round, 1)"},"Next":"Done?"},
+              "Done?":{"Type":"Choice","Choices":[{"Variable":"$.round","NumericGreaterThanEquals":3,"Next":"Done"}],"Default":"ContinueAsNew"},
+              "ContinueAsNew":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution",
+                "Parameters":{"StateMachineArn.$":"$$.StateMachine.Id","Input.$":"$","Name.$":"States.Format('run-round-{}', $.round)"},"End":true},
+              "Done":{"Type":"Succeed"}}}
+            """, name: "Train"));
+        var first = engine.StartExecution("Train", """{"round":0}""", "run-round-0");
+        Assert.Equal("SUCCEEDED", (await first.Completion).Status);
+
+        Execution? last = null;
+        for (int i = 0; i < 100 && (last = engine.Executions.LastOrDefault(e => e.Name == "run-round-2")) is null; i++) await Task.Delay(10);
+        Assert.NotNull(last);
+        var result = await last.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        Asl.JsonEqual("""{"round":3}""", JsonNode.Parse(result.OutputJson!));
+        Assert.Equal(["run-round-0", "run-round-1", "run-round-2"], engine.Executions.Select(e => e.Name).ToArray());
+    }
 }

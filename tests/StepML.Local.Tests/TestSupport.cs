@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Tests;
 
-/// <summary>The real <see cref="IFunctionInvoker"/> contract backed by in-test delegates.</summary>
+// The real IFunctionInvoker contract backed by in-test delegates.
 internal sealed class FunctionTable : IFunctionInvoker
 {
     private readonly Dictionary<string, Func<JsonNode?, CancellationToken, Task<JsonNode?>>> _functions = new(StringComparer.Ordinal);
@@ -55,7 +55,7 @@ internal static class Asl
         return JsonNode.Parse(result.OutputJson!);
     }
 
-    /// <summary>A one-state Pass machine whose Parameters are <paramref name="parametersJson"/>.</summary>
+    // A one-state Pass machine whose Parameters are parametersJson.
     public static string PassWithParameters(string parametersJson)
         => """{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":@@parametersJson@@,"End":true}}}""".Replace("@@parametersJson@@", parametersJson);
 
@@ -63,7 +63,7 @@ internal static class Asl
         => Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expectedJson), actual), $"expected {expectedJson}\n  actual {actual?.ToJsonString() ?? "null"}");
 }
 
-/// <summary>Records every timer due time and fires at once, so real retry/wait delays can be checked without waiting.</summary>
+// Records every timer due time and fires at once, so real retry/wait delays can be checked without waiting.
 internal sealed class RecordingTimeProvider : TimeProvider
 {
     private readonly List<TimeSpan> _delays = [];

@@ -30,11 +30,13 @@ public sealed class ValidationTests
     [InlineData("""{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:r:1:function:f","Retry":[{"ErrorEquals":["X"],"BackoffRate":0.5}],"End":true}}}""", "'T'", "Retry[0].BackoffRate")]
     [InlineData("""{"StartAt":"P","States":{"P":{"Type":"Pass","ResultPath":"$.a[*]","End":true}}}""", "'P'", "ResultPath")]
     [InlineData("""{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$..deep","End":true}}}""", "'P'", "InputPath")]
+    [InlineData("""{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.a[*].b","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}""", "'M'", "ItemsPath")]
     [InlineData("""{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"nope"},"End":true}}}""", "'P'", "Parameters.x.$")]
     [InlineData("""{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"SecondsPath":"$.s","End":true}}}""", "'W'", "Seconds")]
     [InlineData("""{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}}}""", "'F'", "ErrorPath")]
     [InlineData("""{"StartAt":"F","States":{"F":{"Type":"Fail","Next":"F"}}}""", "'F'", "Next")]
     [InlineData("""{"StartAt":"X","States":{"A":{"Type":"Succeed"}}}""", "State machine", "StartAt")]
+    [InlineData("""{"StartAt":"A","States":{"A":{"Type":"Succeed"},"Orphan":{"Type":"Succeed"}}}""", "'Orphan'", "not reachable")]
     [InlineData("""{"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Succeed"}}}""", "State machine", "QueryLanguage")]
     public void Parse_InvalidDefinition_NamesStateAndField(string asl, string state, string field)
     {

@@ -60,7 +60,7 @@ public static class DecideStep
         var cost = state.CostUsd + roundCost;
 
         var decision = StopRules.Decide(job.Stop, round, trainLoss, state.PreviousLoss, state.FirstLoss ?? trainLoss, state.StallRounds,
-            elapsed, cost, state.RoundsThisExecution, state.RoundsPerExecution);
+            elapsed, cost, state.RoundsThisExecution, state.RoundsPerExecution, RelativeChange(current, next));
         if (!WorkerStep.AllFinite(next))
             throw new TrainingDivergedException($"round {round}: the merged model is not finite; model/{round}.tensor is kept as the last good model. Lower algorithm.learningRate");
 
@@ -94,6 +94,18 @@ public static class DecideStep
             Workers = null,
             Merged = null,
         };
+    }
+
+    private static double RelativeChange(ReadOnlySpan<float> before, ReadOnlySpan<float> after)
+    {
+        double diff = 0, norm = 0;
+        for (var i = 0; i < before.Length; i++)
+        {
+            double d = after[i] - before[i];
+            diff += d * d;
+            norm += (double)before[i] * before[i];
+        }
+        return norm == 0 ? double.PositiveInfinity : Math.Sqrt(diff / norm);
     }
 
     /// <summary>Rewrites metrics.jsonl with this round's line replacing any line of the same or a later round, so

@@ -31,14 +31,17 @@ public static class MergeStep
         var contributors = input.Workers.Where(w => w.Partition is not null && w.Samples > 0).OrderBy(w => w.Partition).ToList();
         if (contributors.Count == 0)
             throw new NoStatisticsException(input.RunId, input.Round);
-        var average = new WeightedAverage(len);
-        var slice = new float[len];
+        // A statistic with k values per parameter is blocked k-fold wider, so its blocks line up with the model's.
+        var k = algorithm.StatisticStride;
+        var statLayout = layout with { Elements = layout.Elements * k, BlockElements = layout.BlockElements * k };
+        var average = new WeightedAverage(len * k, normalize: algorithm.Merge == MergeKind.WeightedAverage);
+        var slice = new float[len * k];
         foreach (var worker in contributors)
         {
-            await TensorIo.ReadShardAsync(store, RunLayout.Statistic(input.RunId, input.Round, worker.Partition!.Value), layout, input.Shard, slice).ConfigureAwait(false);
-            average.Add(worker.Samples, slice);
+            await TensorIo.ReadShardAsync(store, RunLayout.Statistic(input.RunId, input.Round, worker.Partition!.Value), statLayout, input.Shard, slice).ConfigureAwait(false);
+            average.Add(algorithm.Merge == MergeKind.WeightedAverage ? worker.Samples : 1, slice);
         }
-        var merged = new float[len];
+        var merged = new float[len * k];
         average.WriteTo(merged);
 
         var current = new float[len];
@@ -52,7 +55,7 @@ public static class MergeStep
             : new float[len * stride];
         var optimizer = new float[len * stride];
         var updated = new float[len];
-        algorithm.Update(current, merged, mask.AsSpan((int)start, len), previousOptimizer, optimizer, updated);
+        algorithm.Update(input.Round, current, merged, mask.AsSpan((int)start, len), previousOptimizer, optimizer, updated);
 
         await TensorIo.WriteAsync(store, RunLayout.Merged(input.RunId, input.Round, input.Shard), updated, input.Round, layout.BlockElements, PutOptions.Statistic).ConfigureAwait(false);
         if (stride > 0)

@@ -129,7 +129,8 @@ public static class PrepareStep
         await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(jobJson)).ConfigureAwait(false);
 
         var initial = new float[model.ParameterCount];
-        model.Initialize(initial, job.Seed);
+        var sample = Partition.Decode(await store.GetAsync(RunLayout.Partition(runId, 0)).ConfigureAwait(false), RunLayout.Partition(runId, 0));
+        model.Initialize(initial, job.Seed, sample);
         var layout = ShardLayout.For(model.ParameterCount, shards);
         await TensorIo.WriteAsync(store, RunLayout.Model(runId, 0), initial, 0, layout.BlockElements).ConfigureAwait(false);
 

@@ -29,13 +29,13 @@ public static class WorkerStep
             ? await TensorIo.ReadAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round - 1), stateLength).ConfigureAwait(false)
             : [];
         var state = new float[stateLength];
-        var statistic = new float[n];
+        var statistic = new float[(long)n * algorithm.StatisticStride];
         var result = algorithm.Work(new Core.Algorithms.WorkerInput(model, data, input.Partition, input.Round, job.Seed), global, previous, state, statistic);
         if (!double.IsFinite(result.Loss) || !AllFinite(statistic))
             throw new TrainingDivergedException($"round {input.Round}, partition {input.Partition}: the statistic is not finite (loss {result.Loss}); lower algorithm.learningRate");
 
         var layout = ShardLayout.For(n, job.Communication.Shards);
-        await TensorIo.WriteAsync(store, RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements, PutOptions.Statistic).ConfigureAwait(false);
+        await TensorIo.WriteAsync(store, RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements * algorithm.StatisticStride, PutOptions.Statistic).ConfigureAwait(false);
         if (stateLength > 0)
             await TensorIo.WriteAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round), state, input.Round, TensorCodec.MaxBlockElements, PutOptions.Statistic).ConfigureAwait(false);
         return new WorkerOutput { Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds };

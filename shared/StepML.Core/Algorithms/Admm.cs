@@ -49,7 +49,7 @@ public sealed class Admm(AlgorithmSpec spec, double l2) : IAlgorithm
         return new WorkerResult(input.Data.Rows, loss);
     }
 
-    public void Update(ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel)
+    public void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel)
     {
         for (var i = 0; i < model.Length; i++)
             newModel[i] = _rho * merged[i] / (_lambda * mask[i] + _rho);

@@ -23,11 +23,11 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
         long epoch = -1;
         // Round r is step r of this partition's batch schedule.
         var batch = MiniBatches.Batch(input.Data, spec.BatchSize, input.Seed, input.Partition, input.Round, ref order, ref epoch);
-        var loss = input.Model.LossAndGradient(globalModel, input.Data, batch, statistic);
+        var loss = input.Differentiable.LossAndGradient(globalModel, input.Data, batch, statistic);
         return new WorkerResult(batch.Count, loss);
     }
 
-    public void Update(ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel)
+    public void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel)
     {
         for (var i = 0; i < model.Length; i++)
         {

@@ -21,16 +21,36 @@ public interface IAlgorithm
     /// <summary>Values of optimizer state per model parameter (momentum: 1); 0 for none. Sharded like the model.</summary>
     int OptimizerStateStride { get; }
 
-    /// <summary>Computes the worker's statistic (same length as the model). <paramref name="previousState"/> is empty
+    /// <summary>How mergers combine the workers' statistics.</summary>
+    MergeKind Merge => MergeKind.WeightedAverage;
+
+    /// <summary>Statistic values per model parameter, interleaved per parameter (KMeans sends (sum, count) pairs: 2).</summary>
+    int StatisticStride => 1;
+
+    /// <summary>Computes the worker's statistic (<see cref="StatisticStride"/> × the model's length). <paramref name="previousState"/> is empty
     /// in round 0. Returns the merge weight (samples used) and the mean data loss at the global model.</summary>
     WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic);
 
-    /// <summary>Elementwise update of one shard: <paramref name="model"/>, <paramref name="merged"/>,
-    /// <paramref name="mask"/> and the optimizer spans all cover the same parameter range.</summary>
-    void Update(ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel);
+    /// <summary>Elementwise update of one shard in round <paramref name="round"/>: <paramref name="model"/>,
+    /// <paramref name="merged"/>, <paramref name="mask"/> and the optimizer spans all cover the same parameter range
+    /// (merged and optimizer with their strides).</summary>
+    void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel);
 }
 
-public sealed record WorkerInput(IModel Model, Partition Data, int Partition, long Round, ulong Seed);
+public enum MergeKind
+{
+    /// <summary>Σ n_i s_i / Σ n_i with n_i the samples each worker reports.</summary>
+    WeightedAverage,
+    /// <summary>Σ s_i (sufficient statistics such as KMeans' per-cluster sums and counts).</summary>
+    Sum,
+}
+
+public sealed record WorkerInput(IModel Model, Partition Data, int Partition, long Round, ulong Seed)
+{
+    /// <summary>The model as a differentiable one, for the gradient-based algorithms.</summary>
+    public IDifferentiableModel Differentiable => Model as IDifferentiableModel
+        ?? throw new JobSpecException("algorithm.type", $"model '{Model.Type}' has no gradient; train it with its own algorithm (kmeans: \"kmeans-em\")");
+}
 
 public readonly record struct WorkerResult(long Samples, double Loss);
 

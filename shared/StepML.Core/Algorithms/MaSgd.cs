@@ -21,7 +21,7 @@ public sealed class MaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
         return new WorkerResult(input.Data.Rows, loss);
     }
 
-    public void Update(ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel) =>
+    public void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel) =>
         merged.CopyTo(newModel);
 }
 
@@ -32,7 +32,7 @@ internal static class LocalSgd
     /// <returns>The mean data loss at the starting point of x (one extra forward pass when batches are partial).</returns>
     public static double Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart)
     {
-        var model = input.Model;
+        var model = input.Differentiable;
         var data = input.Data;
         var n = model.ParameterCount;
         var mask = new float[n];

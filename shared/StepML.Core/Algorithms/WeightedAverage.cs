@@ -7,9 +7,15 @@ namespace StepML.Core.Algorithms;
 public sealed class WeightedAverage
 {
     private readonly double[] _sum;
+    private readonly bool _normalize;
     private double _weight;
 
-    public WeightedAverage(int length) => _sum = new double[length];
+    /// <param name="normalize">false for <see cref="MergeKind.Sum"/>: the result is Σ w_i s_i, not divided by Σ w_i.</param>
+    public WeightedAverage(int length, bool normalize = true)
+    {
+        _sum = new double[length];
+        _normalize = normalize;
+    }
 
     public int Contributors { get; private set; }
 
@@ -25,7 +31,7 @@ public sealed class WeightedAverage
     public void WriteTo(Span<float> result)
     {
         if (Contributors == 0) throw new InvalidOperationException("no statistic was merged: every worker of the round failed");
-        var inv = 1.0 / _weight;
+        var inv = _normalize ? 1.0 / _weight : 1.0;
         for (var i = 0; i < _sum.Length; i++) result[i] = (float)(_sum[i] * inv);
     }
 }

@@ -70,6 +70,9 @@ public sealed record StopSpec
     public double? MaxCostUsd { get; init; }
     /// <summary>Stop when the relative change of the training loss stays below this for 3 rounds; 0 disables.</summary>
     public double Tolerance { get; init; } = 1e-6;
+    /// <summary>Stop when the model moves less than this: ‖w_{r+1} − w_r‖ ≤ modelTolerance·‖w_r‖ (KMeans: the centroid
+    /// shift); 0 disables.</summary>
+    public double ModelTolerance { get; init; }
     /// <summary>Fail the run (TrainingDivergedException) when the loss exceeds this multiple of the first round's.</summary>
     public double DivergenceFactor { get; init; } = 10;
     /// <summary>Rounds per Step Functions execution before continuing as a new one; 0 derives it from the 25,000-event history limit.</summary>

@@ -90,7 +90,7 @@ public static class JobSpecParser
 
     private static StopSpec ParseStop(Obj o)
     {
-        o.Known("targetLoss", "maxRounds", "maxSeconds", "maxCostUsd", "tolerance", "divergenceFactor", "roundsPerExecution");
+        o.Known("targetLoss", "maxRounds", "maxSeconds", "maxCostUsd", "tolerance", "modelTolerance", "divergenceFactor", "roundsPerExecution");
         var d = new StopSpec();
         return new StopSpec
         {
@@ -99,6 +99,7 @@ public static class JobSpecParser
             MaxSeconds = o.Double("maxSeconds", d.MaxSeconds),
             MaxCostUsd = o.OptionalDouble("maxCostUsd"),
             Tolerance = o.Double("tolerance", d.Tolerance),
+            ModelTolerance = o.Double("modelTolerance", d.ModelTolerance),
             DivergenceFactor = o.Double("divergenceFactor", d.DivergenceFactor),
             RoundsPerExecution = o.Int("roundsPerExecution", d.RoundsPerExecution),
         };
@@ -147,6 +148,7 @@ public static class JobSpecParser
         Check("stop.maxSeconds", s.Stop.MaxSeconds > 0, $"{s.Stop.MaxSeconds} must be > 0");
         if (s.Stop.MaxCostUsd is { } c) Check("stop.maxCostUsd", c > 0, $"{c} must be > 0");
         Check("stop.tolerance", s.Stop.Tolerance is >= 0 and < 1, $"{s.Stop.Tolerance} must be in [0, 1)");
+        Check("stop.modelTolerance", s.Stop.ModelTolerance is >= 0 and < 1, $"{s.Stop.ModelTolerance} must be in [0, 1)");
         Check("stop.divergenceFactor", s.Stop.DivergenceFactor > 1, $"{s.Stop.DivergenceFactor} must be > 1");
         Check("stop.roundsPerExecution", s.Stop.RoundsPerExecution >= 0, $"{s.Stop.RoundsPerExecution} must be ≥ 0 (0 = derive from the history limit)");
         Check("workers.memoryMb", s.Workers.MemoryMb is >= 128 and <= 10240, $"{s.Workers.MemoryMb} must be between 128 and 10240 (the Lambda limits)");
@@ -320,6 +322,7 @@ public static class JobSpecParser
             w.WriteNumber("maxSeconds", s.Stop.MaxSeconds);
             if (s.Stop.MaxCostUsd is { } c) w.WriteNumber("maxCostUsd", c);
             w.WriteNumber("tolerance", s.Stop.Tolerance);
+            w.WriteNumber("modelTolerance", s.Stop.ModelTolerance);
             w.WriteNumber("divergenceFactor", s.Stop.DivergenceFactor);
             w.WriteNumber("roundsPerExecution", s.Stop.RoundsPerExecution);
             w.WriteEndObject();

@@ -3,7 +3,7 @@ using StepML.Core.Data;
 namespace StepML.Core.Models;
 
 /// <summary>
-/// A differentiable model over a flat parameter vector. The objective every algorithm minimises is
+/// A model over a flat parameter vector (the tensor the state machine's rounds pass on). Its objective is
 /// F(w) = (1/N) Σ loss(w; x_j, y_j) + (λ/2)·‖m ∘ w‖², where m is <see cref="RegularizationMask"/> (0 for biases).
 /// </summary>
 public interface IModel
@@ -12,18 +12,29 @@ public interface IModel
     int Features { get; }
     int ParameterCount { get; }
 
+    /// <summary>The metric users read next to the loss: "accuracy" (fraction correct) or "inertia".</summary>
+    string MetricName => "accuracy";
+
     /// <summary>Initial parameters, deterministic in the seed.</summary>
     void Initialize(Span<float> parameters, ulong seed);
+
+    /// <summary>Initial parameters that depend on the data (k-means++ seeding); Prepare passes the first partition.</summary>
+    void Initialize(Span<float> parameters, ulong seed, Partition sample) => Initialize(parameters, seed);
 
     /// <summary>Writes 1 for parameters under the L2 penalty and 0 for those outside it (biases).</summary>
     void RegularizationMask(Span<float> mask);
 
+    /// <summary>Sums over all rows of the data loss and of the metric (correct predictions, or squared distances for
+    /// inertia).</summary>
+    Evaluation Evaluate(ReadOnlySpan<float> parameters, Partition data);
+}
+
+/// <summary>A model trained by gradients (every model but KMeans).</summary>
+public interface IDifferentiableModel : IModel
+{
     /// <summary>Overwrites <paramref name="gradient"/> with the mean gradient of the data loss over the selected
     /// rows and returns their mean loss. No regularisation term: algorithms add it where their maths says.</summary>
     double LossAndGradient(ReadOnlySpan<float> parameters, Partition data, RowSelection rows, Span<float> gradient);
-
-    /// <summary>Sums of the data loss and of the user-facing metric (correct predictions) over all rows.</summary>
-    Evaluation Evaluate(ReadOnlySpan<float> parameters, Partition data);
 }
 
 /// <summary>Rows <c>[Start, Start+Count)</c> of <see cref="Order"/> (a permutation of the partition's rows), or

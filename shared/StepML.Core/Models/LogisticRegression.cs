@@ -8,7 +8,7 @@ namespace StepML.Core.Models;
 /// z = w·x + b, loss = log(1 + e^z) − y·z (computed as max(z,0) + log1p(e^−|z|) − y·z, which never overflows),
 /// ∂loss/∂z = σ(z) − y.
 /// </summary>
-public sealed class LogisticRegression(int features) : IModel
+public sealed class LogisticRegression(int features) : IDifferentiableModel
 {
     private const int Block = 256;
 

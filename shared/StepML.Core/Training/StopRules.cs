@@ -27,8 +27,9 @@ public static class StopRules
 
     /// <param name="round">The round just merged (0-based); the model it produced is round + 1.</param>
     /// <param name="loss">Training objective of the model the round started from.</param>
+    /// <param name="modelChange">‖w_{r+1} − w_r‖ / ‖w_r‖ (infinite when ‖w_r‖ = 0).</param>
     public static Decision Decide(StopSpec stop, long round, double loss, double? previousLoss, double firstLoss,
-        int stallRounds, double elapsedSeconds, double costUsd, int roundsThisExecution, int roundsPerExecution)
+        int stallRounds, double elapsedSeconds, double costUsd, int roundsThisExecution, int roundsPerExecution, double modelChange = double.PositiveInfinity)
     {
         if (!double.IsFinite(loss))
             throw new TrainingDivergedException($"round {round}: the training loss is {loss}; the model of round {round} is kept. Lower algorithm.learningRate");
@@ -40,6 +41,8 @@ public static class StopRules
             return new Decision(Actions.Stop, $"loss {loss:G6} reached stop.targetLoss {target}", stall);
         if (round + 1 >= stop.MaxRounds)
             return new Decision(Actions.Stop, $"stop.maxRounds {stop.MaxRounds} reached", stall);
+        if (stop.ModelTolerance > 0 && modelChange <= stop.ModelTolerance)
+            return new Decision(Actions.Stop, $"converged: the model moved {modelChange:G3} (relative), below stop.modelTolerance {stop.ModelTolerance}", stall);
         if (stop.Tolerance > 0 && stall >= Patience)
             return new Decision(Actions.Stop, $"converged: relative loss change below stop.tolerance {stop.Tolerance} for {Patience} rounds", stall);
         if (elapsedSeconds >= stop.MaxSeconds)

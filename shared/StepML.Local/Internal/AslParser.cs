@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>Parses and validates Amazon States Language (JSONPath mode) into the compiled state model.
-/// Every rejection is an <see cref="AslValidationException"/> naming the state and the field.</summary>
+// Parses and validates Amazon States Language (JSONPath mode) into the compiled state model.
+// Every rejection is an AslValidationException naming the state and the field.
 internal static class AslParser
 {
     private static readonly string[] s_unsupported =
@@ -54,7 +54,31 @@ internal static class AslParser
         if (!states.ContainsKey(startAt))
             throw new AslValidationException($"{where}: field 'StartAt' names '{startAt}', which is not one of its states ({string.Join(", ", states.Keys)})");
         foreach (var state in states.Values) CheckTransitions(state, states);
+        CheckReachable(startAt, states, where);
         return new StateMachineBody(startAt, states);
+    }
+
+    // AWS rejects definitions with states that no transition reaches; so do we, to catch typos locally.
+    private static void CheckReachable(string startAt, Dictionary<string, StateBase> states, string where)
+    {
+        var reached = new HashSet<string>(StringComparer.Ordinal) { startAt };
+        var pending = new Stack<string>();
+        pending.Push(startAt);
+        while (pending.TryPop(out var name))
+        {
+            var state = states[name];
+            IEnumerable<string?> targets = state switch
+            {
+                ChoiceState c => c.Choices.Select(b => b.Next).Append(c.Default),
+                ResultState r => r.Catch.Select(c => c.Next).Append(r.Next),
+                _ => [state.Next],
+            };
+            foreach (var t in targets)
+                if (t is not null && reached.Add(t)) pending.Push(t);
+        }
+        foreach (var name in states.Keys)
+            if (!reached.Contains(name))
+                throw new AslValidationException($"State '{name}' is not reachable from {where}'s StartAt '{startAt}': no Next, Default or Catch leads to it");
     }
 
     private static void CheckTransitions(StateBase state, Dictionary<string, StateBase> states)
@@ -161,7 +185,7 @@ internal static class AslParser
         };
     }
 
-    /// <summary>arn:aws:lambda:region:account:function:name[:alias-or-version] (CDK substitutions give this form).</summary>
+    // arn:aws:lambda:region:account:function:name[:alias-or-version] (CDK substitutions give this form).
     internal static bool TryParseLambdaArn(string arn, out string function)
     {
         function = "";
@@ -229,7 +253,7 @@ internal static class AslParser
         {
             Name = r.State, Type = "Map", Next = next, End = end, Processor = processor, Distributed = distributed,
             InputPath = r.OptPath("InputPath"), OutputPath = r.OptPath("OutputPath"), ResultPath = r.OptReferencePath("ResultPath"),
-            ItemsPath = r.OptPlainPath("ItemsPath"), ItemSelector = selector, ResultSelector = r.Template("ResultSelector"),
+            ItemsPath = r.OptPlainPath("ItemsPath", reference: true), ItemSelector = selector, ResultSelector = r.Template("ResultSelector"),
             MaxConcurrency = maxConcurrency, MaxConcurrencyPath = maxConcurrencyPath,
             ToleratedFailurePercentage = pct, ToleratedFailurePercentagePath = pctPath,
             ToleratedFailureCount = count, ToleratedFailureCountPath = countPath,
@@ -281,7 +305,7 @@ internal static class AslParser
     private static WaitState ParseWait(FieldReader r)
     {
         var (next, end) = Transition(r);
-        double? seconds = r.OptNumber("Seconds", 0, 99999999);
+        double? seconds = r.OptInt("Seconds", min: 0);
         var secondsPath = r.OptPlainPath("SecondsPath");
         DateTimeOffset? timestamp = null;
         if (r.OptString("Timestamp") is { } ts)
@@ -364,7 +388,7 @@ internal static class AslParser
         return names;
     }
 
-    /// <summary>Reads a state's fields, remembering which were consumed so that leftovers are reported.</summary>
+    // Reads a state's fields, remembering which were consumed so that leftovers are reported.
     private sealed class FieldReader(string state, JsonObject obj, string? prefix = null)
     {
         private readonly HashSet<string> _read = new(StringComparer.Ordinal);
@@ -436,10 +460,13 @@ internal static class AslParser
             return new OptionalPath(false, path);
         }
 
-        public JsonPath? OptPlainPath(string field)
+        public JsonPath? OptPlainPath(string field, bool reference = false)
         {
             var node = Optional(field);
-            return node is null ? null : ParsePath(field, node);
+            if (node is null) return null;
+            var path = ParsePath(field, node);
+            if (reference && path.HasWildcard) throw Error(field, $"'{path.Text}' must be a reference path (no [*])");
+            return path;
         }
 
         private JsonPath ParsePath(string field, JsonNode node)

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>A compiled Choice rule condition (comparison, And/Or/Not).</summary>
+// A compiled Choice rule condition (comparison, And/Or/Not).
 internal abstract class ChoiceCondition
 {
     public abstract bool Evaluate(JsonNode? input, StateScope scope);
@@ -11,8 +11,8 @@ internal abstract class ChoiceCondition
     private static readonly string[] s_ops = ["Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals"];
     private static readonly string[] s_tests = ["IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"];
 
-    /// <summary>Compiles one rule; <paramref name="topLevel"/> rules also carry Next (handled by the caller).
-    /// Throws <see cref="FormatException"/> naming the offending field.</summary>
+    // Compiles one rule; topLevel rules also carry Next (handled by the caller).
+    // Throws FormatException naming the offending field.
     public static ChoiceCondition Compile(JsonObject rule, string location, bool topLevel)
     {
         var ops = new List<string>();
@@ -139,7 +139,7 @@ internal abstract class ChoiceCondition
         }
     }
 
-    /// <summary>StringMatches: <c>*</c> matches any run of characters; <c>\*</c> and <c>\\</c> are literal.</summary>
+    // StringMatches: * matches any run of characters; \* and \\ are literal.
     private sealed class Wildcard : ChoiceCondition
     {
         private readonly JsonPath _variable;

@@ -4,12 +4,10 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>
-/// Interprets one execution. Input/output processing follows the documented order:
-/// InputPath → Parameters/ItemSelector → task → ResultSelector → ResultPath → OutputPath.
-/// Ownership rule: a state owns its raw input (ResultPath updates it in place); nodes taken from elsewhere are
-/// cloned only when they are inserted into another tree.
-/// </summary>
+// Interprets one execution. Input/output processing follows the documented order:
+// InputPath → Parameters/ItemSelector → task → ResultSelector → ResultPath → OutputPath.
+// Ownership rule: a state owns its raw input (ResultPath updates it in place); nodes taken from elsewhere are
+// cloned only when they are inserted into another tree.
 internal sealed class ExecutionRunner
 {
     private const string Region = "local";
@@ -22,6 +20,7 @@ internal sealed class ExecutionRunner
     private readonly ExecutionInfo _info;
     private readonly TimeProvider _time;
     private readonly double _scale;
+    private readonly CancellationTokenSource _abort = new();
 
     public ExecutionRunner(LocalEngine engine, StateMachineDefinition machine, Execution execution, HistoryRecorder history, JsonNode? input)
     {
@@ -39,6 +38,18 @@ internal sealed class ExecutionRunner
     private readonly record struct Frame(int Depth, bool HoldsSlot);
 
     private readonly record struct Step(JsonNode? Output, string? Next);
+
+    // Requests a stop: running functions see their CancellationToken cancelled, waits end, and the
+    // execution finishes as ABORTED with an ExecutionAborted event.
+    public void Abort(string? error, string? cause)
+    {
+        _abortError = error;
+        _abortCause = cause;
+        _abort.Cancel();
+    }
+
+    private volatile string? _abortError;
+    private volatile string? _abortCause;
 
     public void RecordStart()
         => _history.Add("ExecutionStarted", 0, new JsonObject
@@ -61,10 +72,18 @@ internal sealed class ExecutionRunner
             _history.Add("ExecutionSucceeded", chain.Last, new JsonObject { ["output"] = json, ["outputDetails"] = NotTruncated() });
             return new ExecutionResult("SUCCEEDED", json, null, null);
         }
-        catch (StatesError e)
+        catch (StatesError e) when (!_abort.IsCancellationRequested)
         {
             _history.Add("ExecutionFailed", chain.Last, ErrorDetails(e));
             return new ExecutionResult("FAILED", null, e.Error, e.Cause);
+        }
+        catch (Exception e) when (_abort.IsCancellationRequested && e is OperationCanceledException or StatesError)
+        {
+            var details = new JsonObject();
+            if (_abortError is { } error) details["error"] = error;
+            if (_abortCause is { } cause) details["cause"] = cause;
+            _history.Add("ExecutionAborted", chain.Last, details);
+            return new ExecutionResult("ABORTED", null, _abortError, _abortCause);
         }
     }
 
@@ -84,6 +103,7 @@ internal sealed class ExecutionRunner
 
     private async ValueTask<Step> RunStateAsync(StateBase state, JsonNode? input, Chain chain, Frame frame)
     {
+        _abort.Token.ThrowIfCancellationRequested();
         var entered = _time.GetUtcNow();
         chain.Last = _history.Add(state.Type + "StateEntered", chain.Last, new JsonObject
         {
@@ -91,7 +111,7 @@ internal sealed class ExecutionRunner
             ["input"] = JsonNodes.ToJson(input),
             ["inputDetails"] = NotTruncated(),
         });
-        var scope = new StateScope { Execution = _info, StateName = state.Name, EnteredTime = JsonNodes.FormatTimestamp(entered) };
+        var scope = new StateScope { Execution = _info, StateName = state.Name, Entered = entered };
         Step step;
         switch (state)
         {
@@ -119,10 +139,12 @@ internal sealed class ExecutionRunner
             default:
                 throw new InvalidOperationException($"State '{state.Name}' has unhandled type {state.Type}");
         }
+        var outputJson = JsonNodes.ToJson(step.Output);
+        CheckPayloadSize(outputJson, $"The state/task '{state.Name}' returned a result with a size exceeding the maximum number of bytes service limit");
         chain.Last = _history.Add(state.Type + "StateExited", chain.Last, new JsonObject
         {
             ["name"] = state.Name,
-            ["output"] = JsonNodes.ToJson(step.Output),
+            ["output"] = outputJson,
             ["outputDetails"] = NotTruncated(),
         });
         return step;
@@ -289,7 +311,7 @@ internal sealed class ExecutionRunner
         return new JsonObject { ["ExecutionArn"] = child.ExecutionArn, ["StartDate"] = JsonNodes.FormatTimestamp(child.StartTime) };
     }
 
-    /// <summary>Calls the function; an exception becomes Error = type short name, Cause = {"errorType","errorMessage"}.</summary>
+    // Calls the function; an exception becomes Error = type short name, Cause = {"errorType","errorMessage"}.
     private async Task<(JsonNode? Node, string Json)> InvokeAsync(string function, byte[] payload, int? timeoutSeconds)
     {
         Stream response;
@@ -297,15 +319,16 @@ internal sealed class ExecutionRunner
         {
             if (timeoutSeconds is not { } seconds)
             {
-                response = await _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), CancellationToken.None).ConfigureAwait(false);
+                response = await _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), _abort.Token).ConfigureAwait(false);
             }
             else
             {
-                using var cts = new CancellationTokenSource();
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
                 var call = Task.Run(() => _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), cts.Token));
                 var timer = Task.Delay(TimeSpan.FromSeconds(seconds), _time, cts.Token);
                 if (await Task.WhenAny(call, timer).ConfigureAwait(false) != call)
                 {
+                    _abort.Token.ThrowIfCancellationRequested();
                     cts.Cancel();
                     _ = call.ContinueWith(static c => c.Exception, TaskScheduler.Default);
                     throw new StatesError(ErrorNames.Timeout, $"Task timed out after {seconds} seconds (function '{function}')");
@@ -314,8 +337,12 @@ internal sealed class ExecutionRunner
                 response = await call.ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not StatesError)
+        catch (Exception e) when (e is not StatesError && !(e is OperationCanceledException && _abort.IsCancellationRequested))
         {
+            // A host that calls handlers through reflection or .Result wraps the handler's exception; the Error is the handler's.
+            while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
+            if (e is AggregateException { InnerExceptions.Count: 1 } aggregate) e = aggregate.InnerExceptions[0];
+            if (e is StatesError states) throw states;
             var type = e.GetType().Name;
             throw new StatesError(type, new JsonObject { ["errorType"] = type, ["errorMessage"] = e.Message }.ToJsonString());
         }
@@ -331,6 +358,9 @@ internal sealed class ExecutionRunner
             }
         }
         if (bytes.Length == 0) return (null, "null");
+        if (bytes.Length > MaxPayloadBytes)
+            throw new StatesError(ErrorNames.DataLimitExceeded,
+                $"Function '{function}' returned {bytes.Length} bytes, above the {MaxPayloadBytes}-byte (256 KiB) Step Functions payload quota; return S3 keys instead of data");
         try { return (JsonNode.Parse(bytes), Encoding.UTF8.GetString(bytes)); }
         catch (JsonException e)
         {
@@ -370,7 +400,7 @@ internal sealed class ExecutionRunner
         for (int i = 0; i < n; i++)
         {
             if (m.ItemSelector is null) { inputs[i] = items[i]?.DeepClone(); continue; }
-            var itemScope = new StateScope { Execution = _info, StateName = m.Name, EnteredTime = scope.EnteredTime, MapIndex = i, MapValue = items[i] };
+            var itemScope = new StateScope { Execution = _info, StateName = m.Name, Entered = scope.Entered, MapIndex = i, MapValue = items[i] };
             inputs[i] = m.ItemSelector.Build(effective, itemScope);
         }
 
@@ -393,7 +423,7 @@ internal sealed class ExecutionRunner
             {
                 int i = Interlocked.Increment(ref run.Next);
                 if (i >= n) return;
-                if (needSlot) await _engine.Slots.WaitAsync().ConfigureAwait(false);
+                if (needSlot) await _engine.Slots.WaitAsync(_abort.Token).ConfigureAwait(false);
                 try
                 {
                     if (run.Stop) return;
@@ -591,7 +621,19 @@ internal sealed class ExecutionRunner
     private Task DelayAsync(double seconds)
     {
         double scaled = seconds * _scale;
-        return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time) : Task.CompletedTask;
+        return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time, _abort.Token) : Task.CompletedTask;
+    }
+
+    // The Step Functions payload quota for inputs, outputs and task results: 256 KiB of UTF-8.
+    internal const int MaxPayloadBytes = 262144;
+
+    private static void CheckPayloadSize(string json, string message)
+    {
+        // Cheap pre-check on char count: UTF-8 is at least one byte per char and at most three per UTF-16 unit.
+        if (json.Length * 3 <= MaxPayloadBytes) return;
+        int bytes = Encoding.UTF8.GetByteCount(json);
+        if (bytes > MaxPayloadBytes)
+            throw new StatesError(ErrorNames.DataLimitExceeded, $"{message}: {bytes} bytes > {MaxPayloadBytes} (256 KiB). Keep tensors in storage and pass keys.");
     }
 
     private static JsonObject NotTruncated() => new() { ["truncated"] = false };

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>Thread-safe, append-only event list (Map iterations record concurrently).</summary>
+// Thread-safe, append-only event list (Map iterations record concurrently).
 internal sealed class HistoryRecorder(TimeProvider time)
 {
     private readonly List<HistoryEvent> _events = new(64);
@@ -10,11 +10,12 @@ internal sealed class HistoryRecorder(TimeProvider time)
 
     public long Add(string type, long previousEventId, JsonObject? details = null)
     {
-        var timestamp = time.GetUtcNow();
+        details ??= new JsonObject();
         lock (_lock)
         {
+            // Timestamp taken under the lock so that timestamps never decrease with the event id.
             long id = _events.Count + 1;
-            _events.Add(new HistoryEvent(id, previousEventId, timestamp, type, details ?? new JsonObject()));
+            _events.Add(new HistoryEvent(id, previousEventId, time.GetUtcNow(), type, details));
             return id;
         }
     }
@@ -29,8 +30,8 @@ internal sealed class HistoryRecorder(TimeProvider time)
         get { lock (_lock) return _events.Count; }
     }
 
-    /// <summary>The GetExecutionHistory field holding an event's details: Entered/Exited events share
-    /// stateEnteredEventDetails/stateExitedEventDetails, every other type is camelCase(type) + "EventDetails".</summary>
+    // The GetExecutionHistory field holding an event's details: Entered/Exited events share
+    // stateEnteredEventDetails/stateExitedEventDetails, every other type is camelCase(type) + "EventDetails".
     public static string DetailsField(string type)
     {
         if (type.EndsWith("StateEntered", StringComparison.Ordinal)) return "stateEnteredEventDetails";
@@ -39,7 +40,7 @@ internal sealed class HistoryRecorder(TimeProvider time)
     }
 }
 
-/// <summary>The causal chain of one thread of control (the execution, a Map iteration or a Parallel branch).</summary>
+// The causal chain of one thread of control (the execution, a Map iteration or a Parallel branch).
 internal sealed class Chain(long last)
 {
     public long Last { get; set; } = last;

@@ -6,10 +6,10 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>A value expression: a literal, a JSONPath (input or context) or an intrinsic function call.</summary>
+// A value expression: a literal, a JSONPath (input or context) or an intrinsic function call.
 internal abstract class Expr
 {
-    /// <summary>Evaluates to a node; for paths the node may be borrowed from the input (clone before inserting).</summary>
+    // Evaluates to a node; for paths the node may be borrowed from the input (clone before inserting).
     public abstract JsonNode? Evaluate(JsonNode? input, StateScope scope);
 }
 
@@ -17,8 +17,8 @@ internal sealed class LiteralExpr(JsonNode? value, string? rawString) : Expr
 {
     public JsonNode? Value { get; } = value;
 
-    /// <summary>For string literals: the text with its backslash escapes intact (States.Format needs to tell
-    /// an escaped <c>\{</c> from a placeholder).</summary>
+    // For string literals: the text with its backslash escapes intact (States.Format needs to tell
+    // an escaped \{ from a placeholder).
     public string? RawString { get; } = rawString;
 
     public override JsonNode? Evaluate(JsonNode? input, StateScope scope) => Value?.DeepClone();
@@ -38,7 +38,7 @@ internal sealed class PathExpr(JsonPath path, string field) : Expr
     }
 }
 
-/// <summary>The JSONPath-mode intrinsic functions (States.*), parsed once at definition time.</summary>
+// The JSONPath-mode intrinsic functions (States.*), parsed once at definition time.
 internal sealed class CallExpr : Expr
 {
     private static readonly Dictionary<string, (int Min, int Max)> s_arity = new(StringComparer.Ordinal)
@@ -74,7 +74,7 @@ internal sealed class CallExpr : Expr
 
     public static bool IsIntrinsic(string text) => text.StartsWith("States.", StringComparison.Ordinal);
 
-    /// <summary>Parses <c>States.Name(arg, ...)</c>; throws <see cref="FormatException"/> naming the problem.</summary>
+    // Parses States.Name(arg, ...); throws FormatException naming the problem.
     public static Expr Parse(string text, string field)
     {
         int pos = 0;

@@ -5,10 +5,8 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>
-/// The JSONPath subset ASL uses, compiled once: <c>$</c>/<c>$$</c>, dotted and bracketed fields,
-/// non-negative array indexes and the <c>[*]</c> wildcard. Filters, slices and recursive descent are rejected.
-/// </summary>
+// The JSONPath subset ASL uses, compiled once: $/$$, dotted and bracketed fields,
+// non-negative array indexes and the [*] wildcard. Filters, slices and recursive descent are rejected.
 internal sealed class JsonPath
 {
     private readonly Segment[] _segments;
@@ -31,7 +29,7 @@ internal sealed class JsonPath
 
     public override string ToString() => Text;
 
-    /// <summary>Parses a path; throws <see cref="FormatException"/> with the reason (callers add state and field).</summary>
+    // Parses a path; throws FormatException with the reason (callers add state and field).
     public static JsonPath Parse(string text)
     {
         bool isContext = text.StartsWith("$$", StringComparison.Ordinal);
@@ -82,8 +80,8 @@ internal sealed class JsonPath
         throw new FormatException($"'{text}': '[' at position {open} is not closed");
     }
 
-    /// <summary>Finds the value at this path. Without a wildcard the result is a node inside <paramref name="root"/>
-    /// (borrowed: clone before inserting elsewhere); with one it is a fresh array of cloned matches.</summary>
+    // Finds the value at this path. Without a wildcard the result is a node inside root
+    // (borrowed: clone before inserting elsewhere); with one it is a fresh array of cloned matches.
     public bool TryEvaluate(JsonNode? root, out JsonNode? result, int startSegment = 0)
     {
         if (!HasWildcard)
@@ -130,8 +128,8 @@ internal sealed class JsonPath
         }
     }
 
-    /// <summary>Applies a ResultPath: puts <paramref name="value"/> at this path inside <paramref name="root"/>,
-    /// creating missing objects, and returns the new root. <paramref name="value"/> must not have a parent.</summary>
+    // Applies a ResultPath: puts value at this path inside root,
+    // creating missing objects, and returns the new root. value must not have a parent.
     public JsonNode? SetIn(JsonNode? root, JsonNode? value)
     {
         if (_segments.Length == 0) return value;
@@ -191,19 +189,25 @@ internal sealed class JsonPath
 
 internal static class JsonNodes
 {
-    /// <summary>Returns a node that can be inserted into a new tree: the node itself when it is detached and not
-    /// <paramref name="root"/>, else a deep clone.</summary>
+    // Returns a node that can be inserted into a new tree: the node itself when it is detached and not
+    // root, else a deep clone.
     public static JsonNode? Detached(JsonNode? node, JsonNode? root = null)
         => node is null ? null : node.Parent is null && !ReferenceEquals(node, root) ? node : node.DeepClone();
 
     public static bool TryGetNumber(JsonNode? node, out double value)
     {
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
-        {
-            value = v.GetValue<double>();
-            return true;
-        }
         value = 0;
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) return false;
+        // Parsed numbers convert to double directly; values built in code (JsonValue.Create(int)) only to their own type.
+        if (v.TryGetValue(out value)) return true;
+        if (v.TryGetValue(out int i)) { value = i; return true; }
+        if (v.TryGetValue(out long l)) { value = l; return true; }
+        if (v.TryGetValue(out decimal m)) { value = (double)m; return true; }
+        if (v.TryGetValue(out float f)) { value = f; return true; }
+        if (v.TryGetValue(out uint u)) { value = u; return true; }
+        if (v.TryGetValue(out ulong ul)) { value = ul; return true; }
+        if (v.TryGetValue(out short sh)) { value = sh; return true; }
+        if (v.TryGetValue(out byte b)) { value = b; return true; }
         return false;
     }
 
@@ -227,7 +231,7 @@ internal static class JsonNodes
 
     public static string Kind(JsonNode? node) => node is null ? "null" : node.GetValueKind().ToString().ToLowerInvariant();
 
-    /// <summary>RFC 3339 timestamp with an explicit offset (Z or ±hh:mm), as the ASL Timestamp comparators require.</summary>
+    // RFC 3339 timestamp with an explicit offset (Z or ±hh:mm), as the ASL Timestamp comparators require.
     public static bool TryParseTimestamp(string s, out DateTimeOffset value)
     {
         value = default;
@@ -243,17 +247,24 @@ internal static class JsonNodes
     public static string NumberText(double d)
         => d == Math.Floor(d) && Math.Abs(d) < 1e15 ? ((long)d).ToString(CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture);
 
-    public static byte[] ToUtf8(JsonNode? node)
+    // One writer and buffer per thread: history records serialise every state input and output, so this path is hot.
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    private static ReadOnlySpan<byte> Write(JsonNode? node)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            if (node is null) writer.WriteNullValue(); else node.WriteTo(writer);
-        }
-        return buffer.WrittenSpan.ToArray();
+        var buffer = t_buffer;
+        if (buffer is null || buffer.Capacity > 1 << 20) t_buffer = buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        else buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        if (node is null) writer.WriteNullValue(); else node.WriteTo(writer);
+        writer.Flush();
+        return buffer.WrittenSpan;
     }
 
-    public static string ToJson(JsonNode? node) => node is null ? "null" : node.ToJsonString();
+    public static byte[] ToUtf8(JsonNode? node) => Write(node).ToArray();
 
-    internal static readonly Encoding Utf8 = new UTF8Encoding(false);
+    public static string ToJson(JsonNode? node) => node is null ? "null" : Encoding.UTF8.GetString(Write(node));
+
 }

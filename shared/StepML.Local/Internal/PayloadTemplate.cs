@@ -2,20 +2,15 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>
-/// A compiled Parameters / ItemSelector / ResultSelector / Payload template: keys ending in <c>.$</c> hold a path
-/// (input or <c>$$</c> context) or an intrinsic function; everything else is copied as a literal.
-/// Built once at parse time so a state never re-parses its paths.
-/// </summary>
+// A compiled Parameters / ItemSelector / ResultSelector / Payload template: keys ending in .$ hold a path
+// (input or $$ context) or an intrinsic function; everything else is copied as a literal.
+// Built once at parse time so a state never re-parses its paths.
 internal abstract class PayloadTemplate
 {
-    /// <summary>Builds a fresh, detached tree.</summary>
+    // Builds a fresh, detached tree.
     public abstract JsonNode? Build(JsonNode? input, StateScope scope);
 
-    /// <summary>True when any path in the template reads the context object.</summary>
-    public abstract bool UsesContext { get; }
-
-    /// <summary>Compiles <paramref name="node"/>; throws <see cref="FormatException"/> with the JSON location of the problem.</summary>
+    // Compiles node; throws FormatException with the JSON location of the problem.
     public static PayloadTemplate Compile(JsonNode? node, string location)
     {
         switch (node)
@@ -61,14 +56,11 @@ internal abstract class PayloadTemplate
 
     private sealed class LiteralTemplate(JsonNode? value) : PayloadTemplate
     {
-        public override bool UsesContext => false;
         public override JsonNode? Build(JsonNode? input, StateScope scope) => value?.DeepClone();
     }
 
     private sealed class ObjectTemplate((string Key, PayloadTemplate Value)[] fields) : PayloadTemplate
     {
-        public override bool UsesContext => Array.Exists(fields, f => f.Value.UsesContext);
-
         public override JsonNode? Build(JsonNode? input, StateScope scope)
         {
             var result = new JsonObject();
@@ -79,8 +71,6 @@ internal abstract class PayloadTemplate
 
     private sealed class ArrayTemplate(PayloadTemplate[] items) : PayloadTemplate
     {
-        public override bool UsesContext => Array.Exists(items, i => i.UsesContext);
-
         public override JsonNode? Build(JsonNode? input, StateScope scope)
         {
             var result = new JsonArray();
@@ -90,29 +80,23 @@ internal abstract class PayloadTemplate
     }
 }
 
-/// <summary>A single path-or-intrinsic value (a <c>.$</c> field, ErrorPath, CausePath, SecondsPath...).</summary>
+// A single path-or-intrinsic value (a .$ field, ErrorPath, CausePath, SecondsPath...).
 internal sealed class ExpressionTemplate : PayloadTemplate
 {
     private readonly Expr _expr;
 
-    private ExpressionTemplate(Expr expr, bool usesContext)
-    {
-        _expr = expr;
-        UsesContext = usesContext;
-    }
+    private ExpressionTemplate(Expr expr) => _expr = expr;
 
-    public override bool UsesContext { get; }
-
-    /// <summary>Throws <see cref="FormatException"/> whose message starts with the quoted field name.</summary>
+    // Throws FormatException whose message starts with the quoted field name.
     public static ExpressionTemplate Compile(string text, string field)
     {
         try
         {
-            if (CallExpr.IsIntrinsic(text)) return new ExpressionTemplate(CallExpr.Parse(text, field), text.Contains("$$", StringComparison.Ordinal));
+            if (CallExpr.IsIntrinsic(text)) return new ExpressionTemplate(CallExpr.Parse(text, field));
             if (text.StartsWith('$'))
             {
                 var path = JsonPath.Parse(text);
-                return new ExpressionTemplate(new PathExpr(path, field), path.IsContext);
+                return new ExpressionTemplate(new PathExpr(path, field));
             }
         }
         catch (FormatException e)
@@ -124,6 +108,6 @@ internal sealed class ExpressionTemplate : PayloadTemplate
 
     public override JsonNode? Build(JsonNode? input, StateScope scope) => JsonNodes.Detached(_expr.Evaluate(input, scope), input);
 
-    /// <summary>Evaluates without detaching: for read-only uses such as ErrorPath or SecondsPath.</summary>
+    // Evaluates without detaching: for read-only uses such as ErrorPath or SecondsPath.
     public JsonNode? Peek(JsonNode? input, StateScope scope) => _expr.Evaluate(input, scope);
 }

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>What the context object (<c>$$</c>) exposes for one execution; immutable after start.</summary>
+// What the context object ($$) exposes for one execution; immutable after start.
 internal sealed class ExecutionInfo
 {
     private readonly Random _random;
@@ -26,8 +26,8 @@ internal sealed class ExecutionInfo
     public string StateMachineArn { get; }
     public string StateMachineName { get; }
 
-    /// <summary>Execution-seeded randomness (States.MathRandom without a seed, States.UUID, FULL jitter), so a
-    /// re-run with the same execution name makes the same draws in the same order.</summary>
+    // Execution-seeded randomness (States.MathRandom without a seed, States.UUID, FULL jitter), so a
+    // re-run with the same execution name makes the same draws in the same order.
     public int NextInt(int minInclusive, int maxExclusive) { lock (_randomLock) return _random.Next(minInclusive, maxExclusive); }
 
     public double NextDouble() { lock (_randomLock) return _random.NextDouble(); }
@@ -45,17 +45,17 @@ internal sealed class ExecutionInfo
     }
 }
 
-/// <summary>Per-state evaluation scope: the rest of the context object.</summary>
+// Per-state evaluation scope: the rest of the context object.
 internal sealed class StateScope
 {
     public required ExecutionInfo Execution { get; init; }
     public required string StateName { get; init; }
-    public required string EnteredTime { get; init; }
+    public required DateTimeOffset Entered { get; init; }
     public int RetryCount { get; set; }
     public int MapIndex { get; init; } = -1;
     public JsonNode? MapValue { get; init; }
 
-    /// <summary>Evaluates a <c>$$</c> path without materialising the execution input or map item unless asked for.</summary>
+    // Evaluates a $$ path without materialising the execution input or map item unless asked for.
     public bool TryResolve(JsonPath path, out JsonNode? result)
     {
         string? s0 = path.FieldAt(0), s1 = path.FieldAt(1), s2 = path.FieldAt(2);
@@ -90,7 +90,7 @@ internal sealed class StateScope
         {
             ["Execution"] = execution,
             ["StateMachine"] = new JsonObject { ["Id"] = Execution.StateMachineArn, ["Name"] = Execution.StateMachineName },
-            ["State"] = new JsonObject { ["Name"] = StateName, ["EnteredTime"] = EnteredTime, ["RetryCount"] = RetryCount },
+            ["State"] = new JsonObject { ["Name"] = StateName, ["EnteredTime"] = JsonNodes.FormatTimestamp(Entered), ["RetryCount"] = RetryCount },
         };
         if (MapIndex >= 0)
         {

@@ -2,13 +2,13 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>An ASL Path field that may be absent (defaults to <c>$</c>) or JSON null (documented special meaning).</summary>
+// An ASL Path field that may be absent (defaults to $) or JSON null (documented special meaning).
 internal readonly record struct OptionalPath(bool IsNull, JsonPath? Path)
 {
     public static readonly OptionalPath Root = new(false, null);
 }
 
-/// <summary>A States/StartAt body: the top-level machine, a Map ItemProcessor or a Parallel branch.</summary>
+// A States/StartAt body: the top-level machine, a Map ItemProcessor or a Parallel branch.
 internal sealed class StateMachineBody(string startAt, Dictionary<string, StateBase> states)
 {
     public string StartAt { get; } = startAt;
@@ -25,7 +25,7 @@ internal abstract class StateBase
     public OptionalPath OutputPath { get; init; } = OptionalPath.Root;
 }
 
-/// <summary>Fields shared by Pass/Task/Map/Parallel: the result pipeline and error handling.</summary>
+// Fields shared by Pass/Task/Map/Parallel: the result pipeline and error handling.
 internal abstract class ResultState : StateBase
 {
     public PayloadTemplate? Parameters { get; init; }
@@ -51,7 +51,7 @@ internal sealed class TaskState : ResultState
 {
     public required string Resource { get; init; }
     public required TaskKind Kind { get; init; }
-    /// <summary>For <see cref="TaskKind.LambdaFunction"/>: the function name taken from the ARN.</summary>
+    // For TaskKind.LambdaFunction: the function name taken from the ARN.
     public string? FunctionName { get; init; }
     public int? TimeoutSeconds { get; init; }
     public JsonPath? TimeoutSecondsPath { get; init; }

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-/// <summary>A runtime error in ASL terms: an Error name matched by Retry/Catch and a Cause string.</summary>
+// A runtime error in ASL terms: an Error name matched by Retry/Catch and a Cause string.
 internal sealed class StatesError : Exception
 {
     public StatesError(string error, string cause) : base($"{error}: {cause}")
@@ -31,8 +31,8 @@ internal static class ErrorNames
     public const string DataLimitExceeded = "States.DataLimitExceeded";
     public const string ExceedToleratedFailureThreshold = "States.ExceedToleratedFailureThreshold";
 
-    /// <summary>ErrorEquals matching as documented: States.ALL matches everything except the terminal
-    /// States.DataLimitExceeded and States.Runtime; States.TaskFailed matches any error except States.Timeout.</summary>
+    // ErrorEquals matching as documented: States.ALL matches everything except the terminal
+    // States.DataLimitExceeded and States.Runtime; States.TaskFailed matches any error except States.Timeout.
     public static bool Matches(string[] errorEquals, string error)
     {
         foreach (var name in errorEquals)
