@@ -5,9 +5,9 @@ using Constructs;
 
 namespace StepML.Infra;
 
-/// <summary>The one bucket for datasets, job specs and runs (layout in DESIGN.md). Data outlives the stack:
-/// the bucket is retained on deletion. Round statistics are scratch: the storage layer tags them
-/// <c>stepml:kind=statistic</c> and a lifecycle rule expires them.</summary>
+// The one bucket for datasets, job specs and runs (layout in DESIGN.md). Data outlives the stack:
+// the bucket is retained on deletion. Round statistics are scratch: the storage layer tags them
+// stepml:kind=statistic and a lifecycle rule expires them.
 internal sealed class DataBucket : Construct
 {
     public const string StatisticTagKey = "stepml:kind";
@@ -51,7 +51,7 @@ internal sealed class DataBucket : Construct
             "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", true);
     }
 
-    /// <summary>Grants exactly the object actions a function's catalog entry lists; no wildcard actions.</summary>
+    // Grants exactly the object actions a function's catalog entry lists; no wildcard actions.
     public void GrantAccess(IGrantable grantee, FunctionSpec function)
     {
         if (function.Reads.Count > 0)

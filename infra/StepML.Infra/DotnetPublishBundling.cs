@@ -5,9 +5,9 @@ using Amazon.JSII.Runtime.Deputy;
 
 namespace StepML.Infra;
 
-/// <summary>Builds the functions' code with the local .NET SDK (no Docker): <c>dotnet publish
-/// functions/StepML.Functions -c Release -r linux-x64|linux-arm64 --self-contained false</c> into the
-/// asset folder CDK gives us. jsii calls back into this class, hence <see cref="DeputyBase"/>.</summary>
+// Builds the functions' code with the local .NET SDK (no Docker): `dotnet publish
+// functions/StepML.Functions -c Release -r linux-x64|linux-arm64 --self-contained false` into the
+// asset folder CDK gives us. jsii calls back into this class, hence DeputyBase.
 internal sealed class DotnetPublishBundling : DeputyBase, ILocalBundling
 {
     private readonly string _repositoryRoot;

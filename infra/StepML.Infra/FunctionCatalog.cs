@@ -1,14 +1,14 @@
 namespace StepML.Infra;
 
-/// <summary>One Lambda function of the training loop: which class handles it, its default size, and
-/// exactly which bucket prefixes it may read or write. This list is the only place that says so: the
-/// functions construct, the IAM grants, the context keys and the state-machine substitutions derive
-/// from it.</summary>
-/// <param name="Name">Short name: the handler class is <c>{Name}Function</c>, the ASL substitution
-/// <c>${{Name}FunctionArn}</c>, the context keys <c>stepml:{name}MemoryMb</c> and <c>stepml:{name}TimeoutSeconds</c>.</param>
-/// <param name="Reads">Key patterns the function reads (s3:GetObject, and s3:ListBucket with an s3:prefix condition).</param>
-/// <param name="Writes">Key patterns the function writes (s3:PutObject).</param>
-/// <param name="TaggedWrites">Key patterns written with object tags (s3:PutObjectTagging as well).</param>
+// One Lambda function of the training loop: which class handles it, its default size, and
+// exactly which bucket prefixes it may read or write. This list is the only place that says so: the
+// functions construct, the IAM grants, the context keys and the state-machine substitutions derive
+// from it.
+// Name: the handler class is <Name>Function, the ASL substitution ${<Name>FunctionArn}, the context
+// keys stepml:<name>MemoryMb and stepml:<name>TimeoutSeconds.
+// Reads: Key patterns the function reads (s3:GetObject, and s3:ListBucket with an s3:prefix condition).
+// Writes: Key patterns the function writes (s3:PutObject).
+// TaggedWrites: Key patterns written with object tags (s3:PutObjectTagging as well).
 internal sealed record FunctionSpec(
     string Name,
     string Description,
@@ -31,22 +31,25 @@ internal static class FunctionCatalog
 {
     public const string Worker = "Worker";
 
-    /// <summary>Lambda's hard limit on a function's timeout.</summary>
+    // Lambda's hard limit on a function's timeout.
     public const int MaxTimeoutSeconds = 900;
 
     public static readonly IReadOnlyList<FunctionSpec> All =
     [
         new("Prepare", "Validates the job spec, partitions the dataset, writes job.json and the initial model",
             DefaultMemoryMb: 2048, DefaultTimeoutSeconds: 600,
-            Reads: ["datasets/*", "jobs/*"], Writes: ["runs/*"], TaggedWrites: []),
+            // runs/*: a re-delivered upload or a resume finds the run's existing job.json.
+            Reads: ["datasets/*", "jobs/*", "runs/*"], Writes: ["runs/*"], TaggedWrites: []),
         // Workers run near Lambda's 15-minute limit: one local epoch over a large partition.
         new(Worker, "Computes one partition's statistic for a round and writes it to the channel",
             DefaultMemoryMb: 2048, DefaultTimeoutSeconds: MaxTimeoutSeconds,
-            Reads: ["runs/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*"]),
+            // Statistics and per-round worker state (ADMM x_i, u_i) are both written tagged, so both expire.
+            Reads: ["runs/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
         // 1769 MB is where Lambda gives one full vCPU: merging is a byte-range read and a sum.
         new("Merge", "Sums one shard of every worker's statistic and updates that shard of the model",
             DefaultMemoryMb: 1769, DefaultTimeoutSeconds: 300,
-            Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: []),
+            // Merged shards are tagged (scratch once Decide has assembled the model); optimizer state is not.
+            Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
             DefaultMemoryMb: 512, DefaultTimeoutSeconds: 120,
             Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),

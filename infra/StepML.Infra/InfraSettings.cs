@@ -5,8 +5,8 @@ using Constructs;
 
 namespace StepML.Infra;
 
-/// <summary>The deploy-time options, read once from CDK context (<c>cdk deploy -c stepml:workerMemoryMb=3008</c>
-/// or the <c>context</c> block of cdk.json) and validated here, naming the key and the allowed values.</summary>
+// The deploy-time options, read once from CDK context (cdk deploy -c stepml:workerMemoryMb=3008
+// or the context block of cdk.json) and validated here, naming the key and the allowed values.
 internal sealed record InfraSettings(
     Architecture Architecture,
     IReadOnlyDictionary<string, int> MemoryMb,

@@ -1,7 +1,7 @@
 namespace StepML.Infra;
 
-/// <summary>Where the CDK app finds the rest of the repository. Paths are relative to the folder that
-/// holds <c>StepML.sln</c>; every path the stack reads goes through one constant here.</summary>
+// Where the CDK app finds the rest of the repository. Paths are relative to the folder that
+// holds StepML.sln; every path the stack reads goes through one constant here.
 internal static class RepositoryLayout
 {
     public const string SolutionFile = "StepML.sln";
@@ -10,7 +10,7 @@ internal static class RepositoryLayout
     public const string FunctionsAssembly = "StepML.Functions";
     public const string FunctionsNamespace = "StepML.Functions";
 
-    /// <summary>Walks up from <paramref name="start"/> to the folder that contains StepML.sln.</summary>
+    // Walks up from start to the folder that contains StepML.sln.
     public static string FindRoot(string start)
     {
         for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)

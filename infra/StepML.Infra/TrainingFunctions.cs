@@ -7,9 +7,9 @@ using Constructs;
 
 namespace StepML.Infra;
 
-/// <summary>The Lambda functions of <see cref="FunctionCatalog"/>: one shared code asset, and per function
-/// its own role (only its log group and its bucket prefixes), its own log group with the configured retention,
-/// memory and timeout from context.</summary>
+// The Lambda functions of FunctionCatalog: one shared code asset, and per function
+// its own role (only its log group and its bucket prefixes), its own log group with the configured retention,
+// memory and timeout from context.
 internal sealed class TrainingFunctions : Construct
 {
     // CDK 2.160 has no constant for the managed .NET 10 runtime.
@@ -18,6 +18,7 @@ internal sealed class TrainingFunctions : Construct
     public const string StoreVariable = "STEPML_STORE";
     public const string MaxConcurrencyVariable = "STEPML_MAX_CONCURRENCY";
     public const string ToleratedFailurePercentageVariable = "STEPML_TOLERATED_FAILURE_PERCENTAGE";
+    public const string ArchitectureVariable = "STEPML_ARCHITECTURE";
 
     public IReadOnlyDictionary<string, Function> ByName { get; }
 
@@ -50,6 +51,8 @@ internal sealed class TrainingFunctions : Construct
             [StoreVariable] = "s3://" + data.Bucket.BucketName,
             [MaxConcurrencyVariable] = settings.MaxConcurrency.ToString(CultureInfo.InvariantCulture),
             [ToleratedFailurePercentageVariable] = settings.ToleratedFailurePercentage.ToString(CultureInfo.InvariantCulture),
+            // Cost estimates price x86_64 and arm64 GB-seconds differently.
+            [ArchitectureVariable] = settings.Architecture.Name,
         };
 
         var functions = new Dictionary<string, Function>();

@@ -6,14 +6,14 @@ using Constructs;
 
 namespace StepML.Infra;
 
-/// <summary>The training loop from statemachines/train.asl.json: Standard type, every event logged, X-Ray on.
-/// Its role may invoke only the StepML functions and start only executions of this state machine (the
-/// Distributed Map's child executions and the continue-as-new StartExecution).</summary>
+// The training loop from statemachines/train.asl.json: Standard type, every event logged, X-Ray on.
+// Its role may invoke only the StepML functions and start only executions of this state machine (the
+// Distributed Map's child executions and the continue-as-new StartExecution).
 internal sealed class TrainingStateMachine : Construct
 {
     public StateMachine StateMachine { get; }
 
-    /// <summary>Checked before anything is built, so a missing file fails in a second, not after a publish.</summary>
+    // Checked before anything is built, so a missing file fails in a second, not after a publish.
     public static string RequireDefinition(string repositoryRoot)
     {
         var path = Path.Combine(repositoryRoot, RepositoryLayout.StateMachineDefinition);

@@ -6,9 +6,9 @@ using Constructs;
 
 namespace StepML.Infra;
 
-/// <summary>Starts a training run when a job spec (<c>jobs/*.json</c>) or a dataset (<c>datasets/...</c>) is
-/// uploaded. The EventBridge "Object Created" event itself is the execution input; Prepare reads
-/// <c>detail.bucket.name</c> and <c>detail.object.key</c>.</summary>
+// Starts a training run when a job spec (jobs/*.json) or a dataset (datasets/...) is
+// uploaded. The EventBridge "Object Created" event itself is the execution input; Prepare reads
+// detail.bucket.name and detail.object.key.
 internal sealed class UploadTrigger : Construct
 {
     public const string JobPattern = "jobs/*.json";

@@ -19,5 +19,5 @@ public static class ObjectStores
     }
 
     private static IObjectStore OpenS3(string uri) =>
-        throw new ArgumentException($"store URI '{uri}': the S3 store is not built into this version");
+        new S3.S3ObjectStore(S3.S3StoreLocation.Parse(uri, Environment.GetEnvironmentVariable(S3.S3StoreLocation.EndpointVariable)));
 }
