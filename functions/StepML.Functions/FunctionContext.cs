@@ -32,7 +32,8 @@ public sealed class FunctionContext
 /// <param name="MaxConcurrency">STEPML_MAX_CONCURRENCY: the cap on concurrent workers when a job sets none (0 = no cap).</param>
 /// <param name="CacheBytes">STEPML_CACHE_MB: memory for cached partitions per container.</param>
 /// <param name="Architecture">STEPML_ARCHITECTURE: x86_64 or arm64, for cost estimates.</param>
-public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64")
+/// <param name="ToleratedFailurePercentage">STEPML_TOLERATED_FAILURE_PERCENTAGE: the default for jobs that set none.</param>
+public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0)
 {
     public static FunctionSettings FromEnvironment()
     {
@@ -42,7 +43,8 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             store,
             ReadInt("STEPML_MAX_CONCURRENCY", 0),
             ReadInt("STEPML_CACHE_MB", 1024) * (1L << 20),
-            Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64");
+            Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64",
+            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0));
     }
 
     private static int ReadInt(string name, int fallback)

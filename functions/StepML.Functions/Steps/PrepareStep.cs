@@ -141,7 +141,7 @@ public static class PrepareStep
             Partitions = Enumerable.Range(0, job.Dataset.Partitions).ToArray(),
             Shards = Enumerable.Range(0, shards).ToArray(),
             MaxConcurrency = job.Workers.MaxConcurrency > 0 ? job.Workers.MaxConcurrency : context.Settings.MaxConcurrency,
-            ToleratedFailurePercentage = job.Workers.ToleratedFailurePercentage,
+            ToleratedFailurePercentage = job.Workers.ToleratedFailurePercentage ?? context.Settings.ToleratedFailurePercentage,
             StartedAtMs = now.ToUnixTimeMilliseconds(),
             RoundsPerExecution = StopRules.RoundsPerExecution(job.Stop, shards),
             Reason = $"job from {source}",

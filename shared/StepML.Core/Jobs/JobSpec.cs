@@ -82,7 +82,8 @@ public sealed record StopSpec
 public sealed record WorkersSpec
 {
     public int MemoryMb { get; init; } = 2048;
-    public double ToleratedFailurePercentage { get; init; }
+    /// <summary>Share of workers per round that may fail; when absent, the deployment's default (0 locally).</summary>
+    public double? ToleratedFailurePercentage { get; init; }
     /// <summary>Concurrent workers (Map MaxConcurrency); 0 means all partitions at once.</summary>
     public int MaxConcurrency { get; init; }
 }

@@ -112,7 +112,7 @@ public static class JobSpecParser
         return new WorkersSpec
         {
             MemoryMb = o.Int("memoryMb", d.MemoryMb),
-            ToleratedFailurePercentage = o.Double("toleratedFailurePercentage", d.ToleratedFailurePercentage),
+            ToleratedFailurePercentage = o.OptionalDouble("toleratedFailurePercentage"),
             MaxConcurrency = o.Int("maxConcurrency", d.MaxConcurrency),
         };
     }
@@ -152,7 +152,8 @@ public static class JobSpecParser
         Check("stop.divergenceFactor", s.Stop.DivergenceFactor > 1, $"{s.Stop.DivergenceFactor} must be > 1");
         Check("stop.roundsPerExecution", s.Stop.RoundsPerExecution >= 0, $"{s.Stop.RoundsPerExecution} must be ≥ 0 (0 = derive from the history limit)");
         Check("workers.memoryMb", s.Workers.MemoryMb is >= 128 and <= 10240, $"{s.Workers.MemoryMb} must be between 128 and 10240 (the Lambda limits)");
-        Check("workers.toleratedFailurePercentage", s.Workers.ToleratedFailurePercentage is >= 0 and <= 100, $"{s.Workers.ToleratedFailurePercentage} must be between 0 and 100");
+        if (s.Workers.ToleratedFailurePercentage is { } tolerated)
+            Check("workers.toleratedFailurePercentage", tolerated is >= 0 and <= 100, $"{tolerated} must be between 0 and 100");
         Check("workers.maxConcurrency", s.Workers.MaxConcurrency >= 0, $"{s.Workers.MaxConcurrency} must be ≥ 0 (0 = all partitions at once)");
     }
 
@@ -328,7 +329,7 @@ public static class JobSpecParser
             w.WriteEndObject();
             w.WriteStartObject("workers");
             w.WriteNumber("memoryMb", s.Workers.MemoryMb);
-            w.WriteNumber("toleratedFailurePercentage", s.Workers.ToleratedFailurePercentage);
+            if (s.Workers.ToleratedFailurePercentage is { } tolerated) w.WriteNumber("toleratedFailurePercentage", tolerated);
             w.WriteNumber("maxConcurrency", s.Workers.MaxConcurrency);
             w.WriteEndObject();
             w.WriteNumber("seed", s.Seed);
