@@ -43,7 +43,8 @@ internal sealed class LambdaInvokeServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(options =>
         {
             options.Listen(address, port);
-            options.Limits.MaxRequestBodySize = MaxPayloadBytes;
+            // A hard stop well above Lambda's limit; bodies between the two are drained and answered with a 413.
+            options.Limits.MaxRequestBodySize = 4L * MaxPayloadBytes;
             options.AddServerHeader = false;
         });
         // Ctrl-C and SIGTERM belong to the command (System.CommandLine cancels its token); the host must not
@@ -180,12 +181,20 @@ internal sealed class InvokeEndpoint(LambdaFunctionTable functions, TextWriter? 
         await http.Response.Body.WriteAsync(output, http.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>Reads the whole body, keeping at most the payload limit: an oversized body is drained rather than
+    /// left unread, so the client gets the 413 instead of a connection reset mid-upload.</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
-        if (request.ContentLength > LambdaInvokeServer.MaxPayloadBytes)
-            throw new BadHttpRequestException("payload too large", StatusCodes.Status413PayloadTooLarge);
         using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        var chunk = new byte[81920];
+        var tooLarge = false;
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > LambdaInvokeServer.MaxPayloadBytes) tooLarge = true;
+            if (!tooLarge) buffer.Write(chunk, 0, read);
+        }
+        if (tooLarge) throw new BadHttpRequestException("payload too large", StatusCodes.Status413PayloadTooLarge);
         return buffer.ToArray();
     }
 
