@@ -33,12 +33,37 @@ public sealed class SecondEngineTests
     }
 
     [Fact]
-    public async Task RunMjs_MalformedLibSvmLine_FailsWithSameErrorAsLocalPipeline()
+    public async Task RunMjs_MalformedLibSvmLine_FailsInPrepareWithSameErrorAsLocalPipeline()
     {
         using var second = await TempStore.CreateAsync(rows: 600, features: 8, seed: 5, malformedLine: 321);
         using var local = await second.CloneDatasetAsync();
         var job = Jobs.HiggsJob(RunId, "admm", partitions: 4, shards: 2, maxRounds: 3, features: 8);
 
+        var message = await AssertBothFailAsync(second, local, job, "DatasetFormatException");
+
+        Assert.Contains(":321:", message, StringComparison.Ordinal);
+        Assert.Empty(await second.Store.ListAsync($"runs/{RunId}/model/"));
+    }
+
+    /// <summary>A learning rate far too large: Decide throws after round 1 from inside the loop, past two Maps, and
+    /// both engines must keep the same last good models.</summary>
+    [Fact]
+    public async Task RunMjs_DivergingJob_FailsInDecideWithSameErrorAndSameLastGoodModels()
+    {
+        using var second = await TempStore.CreateAsync(rows: 4_000, features: 28, seed: 3);
+        using var local = await second.CloneDatasetAsync();
+        var job = JsonNode.Parse(Jobs.HiggsJob(RunId, "ga-sgd", partitions: 4, shards: 2, maxRounds: 10))!;
+        job["algorithm"]!["learningRate"] = 1000.0;
+
+        var message = await AssertBothFailAsync(second, local, job.ToJsonString(), "TrainingDivergedException");
+
+        Assert.Contains("lower algorithm.learningRate", message, StringComparison.Ordinal);
+        await AssertSameModelsAsync(second, local, expectedCount: 2);
+    }
+
+    /// <returns>The handler's error message, as the embedded engine reports it.</returns>
+    private static async Task<string> AssertBothFailAsync(TempStore second, TempStore local, string job, string expectedError)
+    {
         var (remote, _) = await RunSecondEngineAsync(second, job);
         var pipeline = await new LocalPipeline(local.Store).RunAsync(job);
 
@@ -46,18 +71,18 @@ public sealed class SecondEngineTests
         var failure = JsonNode.Parse(remote.StandardOutput)!;
         Assert.Equal("FAILED", failure["status"]!.GetValue<string>());
         Assert.Equal("FAILED", pipeline.Status);
-        Assert.Equal("DatasetFormatException", pipeline.Error);
+        Assert.Equal(expectedError, pipeline.Error);
         Assert.Equal(pipeline.Error, failure["error"]!.GetValue<string>());
         // Causes are formatted by each engine (AWS-style JSON locally, "Type: message" there); the handler's message
-        // naming the file and line must reach both intact, over HTTP in the second case.
+        // must reach both intact, over HTTP in the second case.
         var message = RunCommand.CauseMessage(pipeline.Cause);
-        Assert.Contains(":321:", message, StringComparison.Ordinal);
         Assert.Contains(message, failure["cause"]!.GetValue<string>(), StringComparison.Ordinal);
         // RecordFailure ran in both (the Catch -> RecordFailure -> Fail path) and left the same error in the store.
         var secondRecord = JsonNode.Parse(await second.Store.GetAsync(RunLayout.Failure(RunId)))!;
         var localRecord = JsonNode.Parse(await local.Store.GetAsync(RunLayout.Failure(RunId)))!;
+        Assert.Equal(expectedError, secondRecord["error"]!.GetValue<string>());
         Assert.Equal(localRecord["error"]!.GetValue<string>(), secondRecord["error"]!.GetValue<string>());
-        Assert.Empty(await second.Store.ListAsync($"runs/{RunId}/model/"));
+        return message;
     }
 
     private static async Task AssertEnginesAgreeAsync(string job, int expectedRounds, int expectedExecutions)
@@ -79,26 +104,31 @@ public sealed class SecondEngineTests
         Assert.Equal(summary.StopReason, output["stopReason"]!.GetValue<string>());
         Assert.Equal(summary.TrainLoss, output["trainLoss"]!.GetValue<double>());
         Assert.Equal(summary.ValidationLoss, output["validationLoss"]!.GetValue<double>());
-
-        var prefix = $"runs/{RunId}/model/";
-        var secondModels = (await second.Store.ListAsync(prefix)).Select(o => o.Key).Where(k => k.EndsWith(".tensor", StringComparison.Ordinal)).ToList();
-        var localModels = (await local.Store.ListAsync(prefix)).Select(o => o.Key).Where(k => k.EndsWith(".tensor", StringComparison.Ordinal)).ToList();
         // model/0.tensor (initial) … model/<rounds>.tensor, plus final.tensor.
-        Assert.Equal(expectedRounds + 2, secondModels.Count);
-        Assert.Equal(localModels, secondModels);
-        Assert.Contains($"{prefix}final.tensor", secondModels);
-        foreach (var key in secondModels)
-        {
-            var a = await second.Store.GetAsync(key);
-            var b = await local.Store.GetAsync(key);
-            Assert.True(a.AsSpan().SequenceEqual(b), $"{key} differs between the engines ({a.Length} vs {b.Length} bytes)");
-        }
+        await AssertSameModelsAsync(second, local, expectedCount: expectedRounds + 2);
+        Assert.True(await second.Store.ExistsAsync($"runs/{RunId}/model/final.tensor"));
         // The second engine's Lambda tasks went over HTTP: serve-lambda answered every one of them.
         Assert.Equal(expectedExecutions, CountInvocations(log, "stepml-Prepare"));
         Assert.Equal(4 * expectedRounds, CountInvocations(log, "stepml-Worker"));
         Assert.Equal(2 * expectedRounds, CountInvocations(log, "stepml-Merge"));
         Assert.Equal(expectedRounds, CountInvocations(log, "stepml-Decide"));
         Assert.Equal(1, CountInvocations(log, "stepml-Finalize"));
+    }
+
+    /// <summary>Every model/*.tensor of the run exists in both stores with the same bytes.</summary>
+    private static async Task AssertSameModelsAsync(TempStore second, TempStore local, int expectedCount)
+    {
+        var prefix = $"runs/{RunId}/model/";
+        var secondModels = (await second.Store.ListAsync(prefix)).Select(o => o.Key).Where(k => k.EndsWith(".tensor", StringComparison.Ordinal)).ToList();
+        var localModels = (await local.Store.ListAsync(prefix)).Select(o => o.Key).Where(k => k.EndsWith(".tensor", StringComparison.Ordinal)).ToList();
+        Assert.Equal(expectedCount, secondModels.Count);
+        Assert.Equal(localModels, secondModels);
+        foreach (var key in secondModels)
+        {
+            var a = await second.Store.GetAsync(key);
+            var b = await local.Store.GetAsync(key);
+            Assert.True(a.AsSpan().SequenceEqual(b), $"{key} differs between the engines ({a.Length} vs {b.Length} bytes)");
+        }
     }
 
     private static int CountInvocations(string log, string function) =>
