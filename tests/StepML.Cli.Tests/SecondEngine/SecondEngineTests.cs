@@ -9,7 +9,9 @@ namespace StepML.Cli.Tests.SecondEngine;
 /// whose Lambda tasks reach the handlers through <c>stepml serve-lambda</c> over the Lambda Invoke API; the same job
 /// then runs on the embedded engine (LocalPipeline) in a second store, and the two runs must agree bit for bit.
 /// Both engines are driven by the same file, so a difference means one of them misreads the ASL (or a handler depends
-/// on something other than its input and the store).
+/// on something other than its input and the store). What that engine ignores of the ASL (Distributed Map mode,
+/// ToleratedFailurePercentagePath, the startExecution integration, ...) and how run.mjs copes is listed at the top of
+/// run.mjs; none of it changes these jobs: tolerated failures are 0% here, and continue-as-new is emulated there.
 /// </summary>
 public sealed class SecondEngineTests
 {
