@@ -25,6 +25,8 @@ public static class JobSpecParser
 
     public static JobSpec Parse(JsonElement root)
     {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new JobSpecException("$", $"must be a JSON object (the job spec), not {root.ValueKind}");
         var o = new Obj(root, "");
         o.Known("name", "runId", "dataset", "model", "algorithm", "communication", "stop", "workers", "seed");
         var d = new JobSpec();
