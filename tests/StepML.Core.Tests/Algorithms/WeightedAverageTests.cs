@@ -77,6 +77,28 @@ public class WeightedAverageTests
     }
 
     [Fact]
+    public void WriteTo_IllConditionedContributions_OrderOfAdditionChangesTheBits()
+    {
+        // Why mergers must add in partition order: in double, 1e20 + 1 − 1e20 is 0 but 1e20 − 1e20 + 1 is 1.
+        var a = new WeightedAverage(1);
+        var b = new WeightedAverage(1);
+        a.Add(1, [1e20f]);
+        a.Add(1, [1f]);
+        a.Add(1, [-1e20f]);
+        b.Add(1, [1e20f]);
+        b.Add(1, [-1e20f]);
+        b.Add(1, [1f]);
+        var ra = new float[1];
+        var rb = new float[1];
+
+        a.WriteTo(ra);
+        b.WriteTo(rb);
+
+        Assert.Equal(0f, ra[0]);
+        Assert.Equal(1f / 3, rb[0]);
+    }
+
+    [Fact]
     public void WriteTo_UnequalWeights_WeightsRespected()
     {
         // Arrange
