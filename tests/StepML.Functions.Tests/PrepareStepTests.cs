@@ -258,6 +258,20 @@ public class PrepareStepTests
         Assert.False(await run.ExistsAsync("runs/run-1/job.json"));
     }
 
+    [Theory]
+    [InlineData("""{ "jobKey": 5 }""", "jobKey")]
+    [InlineData("""{ "jobKey": { "key": "jobs/x.json" } }""", "jobKey")]
+    [InlineData("""{ "detail": { "object": { "key": 7 } } }""", "detail.object.key")]
+    [InlineData("""{ "detail": { "object": "jobs/x.json" } }""", "detail.object.key")]
+    public async Task RunAsync_KeyOfWrongType_InvalidInputNamingTheField(string json, string field)
+    {
+        using var run = new TestRun();
+
+        var e = await Assert.ThrowsAsync<InvalidInputException>(() => run.PrepareAsync(json));
+
+        Assert.Contains(field, e.Message);
+    }
+
     [Fact]
     public async Task RunAsync_NotAnObject_InvalidInput()
     {
