@@ -75,6 +75,27 @@ public class RecordFailureStepTests
         Assert.Equal(model0, await run.GetAsync("runs/run-1/model/0.tensor"));
     }
 
+    [Fact]
+    public async Task RunAsync_PrepareRefusedAnExistingRunId_ExistingRunLeftUntouched()
+    {
+        // Arrange: run-1 exists; a different job asking for runId run-1 fails Prepare, and the Catch hands
+        // RecordFailure that job spec (with its runId) plus the error. The failure belongs to the refused job,
+        // not to run-1, whose folder must not gain a failure.json.
+        using var run = new TestRun();
+        await run.PrepareAsync(TestRun.Job(algorithm: "ga-sgd"));
+        var before = await run.KeysAsync("runs/run-1/");
+        var refused = JsonNode.Parse(TestRun.Job(algorithm: "admm"))!.AsObject();
+        var error = await Assert.ThrowsAsync<RunExistsException>(() => run.PrepareAsync(refused.ToJsonString()));
+        refused["error"] = new JsonObject { ["Error"] = nameof(RunExistsException), ["Cause"] = error.Message };
+
+        // Act
+        var record = await RecordFailureStep.RunAsync(run.Context, refused);
+
+        // Assert
+        Assert.Equal(nameof(RunExistsException), record.Error);
+        Assert.Equal(before, await run.KeysAsync("runs/run-1/"));
+    }
+
     [Theory]
     [InlineData("""{ "dataset": { "path": "d" }, "error": { "Error": "JobSpecException", "Cause": "bad" } }""", "JobSpecException")]
     [InlineData("""{ "runId": "../escape", "error": { "Error": "X", "Cause": "y" } }""", "X")]

@@ -163,23 +163,28 @@ public class MergeStepTests
     [InlineData("admm", 3)]
     [InlineData("ga-sgd", 5)] // 7 parameters in 5 shards: 4 blocks of 2, so one shard owns no block
     [InlineData("admm", 7)]
-    public async Task ScatterReduce_TwoRounds_BitIdenticalToAllReduce(string algorithm, int shards)
+    [InlineData("ga-sgd-momentum", 3)] // optimizer state sharded like the model and read back in the next round
+    [InlineData("ga-sgd-momentum", 5)]
+    public async Task ScatterReduce_ThreeRounds_BitIdenticalToAllReduce(string algorithm, int shards)
     {
         // Arrange
         using var run = new TestRun();
-        var all = await run.PrepareAsync(TestRun.Job(runId: "all", algorithm: algorithm));
-        var scatter = await run.PrepareAsync(TestRun.Job(runId: "scatter", algorithm: algorithm, pattern: "scatter-reduce", shards: shards));
+        string Job(string id, string pattern, int s) => algorithm == "ga-sgd-momentum"
+            ? TestRun.Job(runId: id, algorithm: "ga-sgd", pattern: pattern, shards: s).Replace("\"rho\": 0.5", "\"rho\": 0.5, \"momentum\": 0.9")
+            : TestRun.Job(runId: id, algorithm: algorithm, pattern: pattern, shards: s);
+        var all = await run.PrepareAsync(Job("all", "all-reduce", 1));
+        var scatter = await run.PrepareAsync(Job("scatter", "scatter-reduce", shards));
 
         // Act
-        for (var r = 0; r < 2; r++)
+        for (var r = 0; r < 3; r++)
         {
             all = await run.RoundAsync(all);
             scatter = await run.RoundAsync(scatter);
         }
 
         // Assert: the same elementwise sums and updates, only split differently.
-        var a = TensorCodec.Decode(await run.GetAsync("runs/all/model/2.tensor"), "all", out _);
-        var s = TensorCodec.Decode(await run.GetAsync("runs/scatter/model/2.tensor"), "scatter", out _);
+        var a = TensorCodec.Decode(await run.GetAsync("runs/all/model/3.tensor"), "all", out _);
+        var s = TensorCodec.Decode(await run.GetAsync("runs/scatter/model/3.tensor"), "scatter", out _);
         Assert.Equal(a, s);
         Assert.Equal(all.PreviousLoss, scatter.PreviousLoss);
     }
