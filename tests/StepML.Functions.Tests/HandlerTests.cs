@@ -106,6 +106,32 @@ public class HandlerTests
     }
 
     [Fact]
+    public async Task HandleAsync_WorkerInputMissingPartition_InvalidInputNamingIt()
+    {
+        // A missing field must not silently become partition 0 (the worker would overwrite partition 0's statistic).
+        using var run = new TestRun();
+        await run.PrepareAsync(TestRun.Job());
+
+        var e = await Assert.ThrowsAsync<InvalidInputException>(() => new WorkerFunction(run.Context).HandleAsync(In("""{ "runId": "run-1", "round": 0 }""")));
+
+        Assert.Contains("partition", e.Message);
+        Assert.False(await run.ExistsAsync("runs/run-1/rounds/0/stats/0.tensor"));
+    }
+
+    [Theory]
+    [InlineData("""{ "runId": "run-1", "round": 0, "shard": 0 }""")]
+    [InlineData("""{ "runId": "run-1", "round": 0, "shard": 0, "workers": null }""")]
+    public async Task HandleAsync_MergeInputWithoutWorkers_InvalidInputNamingIt(string json)
+    {
+        using var run = new TestRun();
+        await run.PrepareAsync(TestRun.Job());
+
+        var e = await Assert.ThrowsAsync<InvalidInputException>(() => new MergeFunction(run.Context).HandleAsync(In(json)));
+
+        Assert.Contains("workers", e.Message);
+    }
+
+    [Fact]
     public async Task HandleAsync_PrepareWithNull_InvalidInput()
     {
         using var run = new TestRun();
