@@ -114,7 +114,9 @@ public static class PrepareStep
             throw new JobSpecException("dataset.path", $"no object '{datasetKey}' in {store.Uri}: upload the dataset there or fix the path");
 
         var now = context.Time.GetUtcNow();
-        var runId = job.RunId ?? $"{job.Name}-{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+        // The suffix is 21 characters; cut the name so a generated id stays within the spec's 64 (job.json is re-parsed
+        // by every later step).
+        var runId = job.RunId ?? $"{job.Name[..Math.Min(job.Name.Length, 43)]}-{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
         ObjectKey.ValidateRunId(runId);
 
         if (await store.ExistsAsync(RunLayout.Job(runId)).ConfigureAwait(false) && job.RunId is not null)
