@@ -273,6 +273,69 @@ public class PrepareStepTests
     }
 
     [Fact]
+    public async Task RunAsync_LongestNameWithoutRunId_GeneratedRunIdUsableByLaterSteps()
+    {
+        // Arrange: a 48-character name (the longest the spec allows) and no runId, so Prepare generates one.
+        using var run = new TestRun();
+        var name = new string('n', 48);
+        var job = $$"""{ "name": "{{name}}", "dataset": { "path": "{{TestRun.DatasetKey}}", "partitions": 2 }, "algorithm": { "type": "ga-sgd" } }""";
+
+        // Act
+        var state = await run.PrepareAsync(job);
+        var worker = await WorkerStep.RunAsync(run.Context, new WorkerInput(state.RunId, 0, 1));
+
+        // Assert: the stored job.json parses back (every later step reads it).
+        Assert.StartsWith(name[..43] + "-", state.RunId);
+        Assert.InRange(state.RunId.Length, 1, 64);
+        Assert.Equal(1, worker.Partition);
+        var stored = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync($"runs/{state.RunId}/job.json")));
+        Assert.Equal(state.RunId, stored.RunId);
+    }
+
+    [Theory]
+    [InlineData("datasets/higgs.libsvm", "higgs")]
+    [InlineData("datasets/a.b.c.csv", "a-b-c")]
+    [InlineData("datasets/__x.libsvm", "dataset")]
+    [InlineData("datasets/(1).txt", "1")]
+    public void DefaultJobFor_DatasetKey_ValidJobNamedAfterTheFile(string key, string expected)
+    {
+        var job = PrepareStep.DefaultJobFor(key);
+
+        JobSpecParser.Validate(job);
+        Assert.Equal(expected, job.Name);
+        Assert.Equal(key, job.Dataset.Path);
+    }
+
+    [Fact]
+    public void DefaultJobFor_VeryLongFileName_NameCutTo48Characters()
+    {
+        var job = PrepareStep.DefaultJobFor("datasets/" + new string('x', 100) + ".libsvm");
+
+        JobSpecParser.Validate(job);
+        Assert.Equal(48, job.Name.Length);
+    }
+
+    [Theory]
+    [InlineData("datasets/h.csv", "", "csv")]
+    [InlineData("datasets/h.CSV", "", "csv")]
+    [InlineData("datasets/h.libsvm", "", "libsvm")]
+    [InlineData("datasets/h.svm", "", "libsvm")]
+    [InlineData("datasets/h.txt", "", "libsvm")]
+    [InlineData("datasets/h.data", "csv", "csv")]
+    public void ResolveFormat_ExtensionOrExplicit_Resolved(string path, string format, string expected)
+    {
+        Assert.Equal(expected, PrepareStep.ResolveFormat(new DatasetSpec { Path = path, Format = format }));
+    }
+
+    [Fact]
+    public void ResolveFormat_UnknownExtension_NamesDatasetFormat()
+    {
+        var e = Assert.Throws<JobSpecException>(() => PrepareStep.ResolveFormat(new DatasetSpec { Path = "datasets/h.parquet" }));
+
+        Assert.Equal("dataset.format", e.Field);
+    }
+
+    [Fact]
     public async Task RunAsync_NotAnObject_InvalidInput()
     {
         using var run = new TestRun();
