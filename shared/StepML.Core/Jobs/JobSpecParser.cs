@@ -121,8 +121,8 @@ public static class JobSpecParser
     /// <summary>Range checks that do not depend on the data; Prepare adds the ones that do (shards ≤ parameters).</summary>
     public static void Validate(JobSpec s)
     {
-        Check("name", s.Name.Length is > 0 and <= 48 && s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.Name[0]),
-            $"'{s.Name}' must be 1-48 characters of A-Z a-z 0-9 - _ . starting with a letter or digit");
+        Check("name", s.Name.Length is > 0 and <= 48 && s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.Name[0]) && !s.Name.Contains(".."),
+            $"'{s.Name}' must be 1-48 characters of A-Z a-z 0-9 - _ . starting with a letter or digit, without '..'");
         if (s.RunId is not null)
             Check("runId", s.RunId.Length is > 0 and <= 64 && s.RunId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.RunId[0]) && !s.RunId.Contains(".."),
                 $"'{s.RunId}' must be 1-64 characters of A-Z a-z 0-9 - _ . starting with a letter or digit");
