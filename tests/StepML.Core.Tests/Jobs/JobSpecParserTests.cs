@@ -166,6 +166,7 @@ public class JobSpecParserTests
     [Theory]
     [InlineData("name", "\"bad name\"")]
     [InlineData("name", "\"-x\"")]
+    [InlineData("name", "\"a..b\"")] // the name starts generated run ids, where '..' is refused
     [InlineData("runId", "\"a..b\"")]
     [InlineData("runId", "\"../etc\"")]
     [InlineData("dataset.format", "\"parquet\"")]
