@@ -203,7 +203,9 @@ public static class JobSpecParser
         public void Known(params string[] names)
         {
             if (element is not { } e) return;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in e.EnumerateObject())
+            {
                 if (Array.IndexOf(names, p.Name) < 0)
                 {
                     var closest = Closest(p.Name, names);
@@ -211,6 +213,9 @@ public static class JobSpecParser
                         ? $"; valid fields here: {string.Join(", ", names)}"
                         : $"; did you mean '{closest}'?"));
                 }
+                if (!seen.Add(p.Name))
+                    throw new JobSpecException(PathOf(p.Name), "appears more than once; keep one value");
+            }
         }
 
         private JsonElement? Get(string name) =>
