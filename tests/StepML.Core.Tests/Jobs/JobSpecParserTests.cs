@@ -221,6 +221,18 @@ public class JobSpecParserTests
         Assert.Contains($"did you mean \"{suggestion}\"", e.Message);
     }
 
+    [Theory]
+    [InlineData("""{ "seed": 1, "dataset": { "path": "d" }, "seed": 2 }""", "seed")]
+    [InlineData("""{ "dataset": { "path": "d", "partitions": 2, "partitions": 8 } }""", "dataset.partitions")]
+    public void Parse_DuplicateField_NamesIt(string json, string field)
+    {
+        // Which of two values wins is parser trivia; a spec that says both is ambiguous.
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(json));
+
+        Assert.Equal(field, e.Field);
+        Assert.Contains("more than once", e.Message);
+    }
+
     [Fact]
     public void Parse_AllReduceWithSeveralShards_RejectedPointingAtScatterReduce()
     {
