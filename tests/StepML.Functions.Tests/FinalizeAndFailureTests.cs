@@ -39,6 +39,22 @@ public class FinalizeStepTests
     }
 
     [Fact]
+    public async Task RunAsync_NoValidationRows_ValidationFieldsOmitted()
+    {
+        using var run = new TestRun();
+        var state = await run.PrepareAsync(TestRun.Job().Replace("\"validationFraction\": 0.2", "\"validationFraction\": 0"));
+        state = await run.RoundAsync(state);
+
+        var summary = await FinalizeStep.RunAsync(run.Context, state);
+
+        Assert.Null(summary.ValidationLoss);
+        Assert.Null(summary.ValidationAccuracy);
+        var metrics = Encoding.UTF8.GetString(await run.GetAsync("runs/run-1/metrics.jsonl"));
+        Assert.DoesNotContain("validationLoss", metrics);
+        Assert.Contains("–", Encoding.UTF8.GetString(await run.GetAsync("runs/run-1/report.html")));
+    }
+
+    [Fact]
     public async Task RunAsync_ModelMissing_ThrowsWithoutWritingFinal()
     {
         using var run = new TestRun();
