@@ -89,7 +89,8 @@ public sealed record RoundMetrics
 public sealed record FailureRecord(string? RunId, string Error, string Cause, DateTimeOffset Time);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(RunState))]
 [JsonSerializable(typeof(WorkerInput))]
 [JsonSerializable(typeof(WorkerOutput))]

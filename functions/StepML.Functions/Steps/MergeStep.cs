@@ -27,6 +27,8 @@ public static class MergeStep
         var (start, length) = layout.ElementRange(input.Shard);
         var len = (int)length;
 
+        if (input.Workers is null)
+            throw new InvalidInputException("Merge: 'workers' is null; expected the Workers map's results");
         // Contributors in partition order: the sum's rounding does not depend on who finished first.
         var contributors = input.Workers.Where(w => w.Partition is not null && w.Samples > 0).OrderBy(w => w.Partition).ToList();
         if (contributors.Count == 0)

@@ -53,8 +53,7 @@ public static class PrepareStep
     {
         if (obj["detail"] is JsonObject detail)
         {
-            var key = detail["object"]?["key"]?.GetValue<string>()
-                ?? throw new InvalidInputException("Prepare: the S3 event has no detail.object.key");
+            var key = StringField((detail["object"] as JsonObject)?["key"], "detail.object.key");
             if (key.Contains('%')) key = Uri.UnescapeDataString(key);
             ObjectKey.Validate(key, "detail.object.key");
             if (key.StartsWith("jobs/", StringComparison.Ordinal))
@@ -71,11 +70,18 @@ public static class PrepareStep
         }
         if (obj["jobKey"] is JsonNode jobKey)
         {
-            var key = ObjectKey.Validate(jobKey.GetValue<string>(), "jobKey");
+            var key = ObjectKey.Validate(StringField(jobKey, "jobKey"), "jobKey");
             return (await ReadJobAsync(context, key).ConfigureAwait(false), key);
         }
         return (JobSpecParser.Parse(obj.ToJsonString()), "execution input");
     }
+
+    private static string StringField(JsonNode? node, string field) => node switch
+    {
+        null => throw new InvalidInputException($"Prepare: the input has no {field}"),
+        JsonValue v when v.TryGetValue<string>(out var text) => text,
+        _ => throw new InvalidInputException($"Prepare: {field} must be a string (an object key such as \"jobs/x.json\"), not {node.GetValueKind()}"),
+    };
 
     private static async Task<JobSpec> ReadJobAsync(FunctionContext context, string key)
     {
@@ -108,7 +114,9 @@ public static class PrepareStep
             throw new JobSpecException("dataset.path", $"no object '{datasetKey}' in {store.Uri}: upload the dataset there or fix the path");
 
         var now = context.Time.GetUtcNow();
-        var runId = job.RunId ?? $"{job.Name}-{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+        // The suffix is 21 characters; cut the name so a generated id stays within the spec's 64 (job.json is re-parsed
+        // by every later step).
+        var runId = job.RunId ?? $"{job.Name[..Math.Min(job.Name.Length, 43)]}-{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
         ObjectKey.ValidateRunId(runId);
 
         if (await store.ExistsAsync(RunLayout.Job(runId)).ConfigureAwait(false) && job.RunId is not null)

@@ -15,7 +15,8 @@ public static class RecordFailureStep
         var cause = error?["Cause"]?.GetValue<string>() ?? "";
         var runId = input?["runId"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
         var record = new FailureRecord(runId, name, cause, context.Time.GetUtcNow());
-        if (runId is not null && IsValidRunId(runId))
+        // RunExistsException means the runId belongs to another job's run: that run did not fail, so leave it alone.
+        if (runId is not null && name != nameof(RunExistsException) && IsValidRunId(runId))
             await context.Store.PutAsync(RunLayout.Failure(runId), JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Default.FailureRecord)).ConfigureAwait(false);
         return record;
     }

@@ -25,6 +25,8 @@ public static class JobSpecParser
 
     public static JobSpec Parse(JsonElement root)
     {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new JobSpecException("$", $"must be a JSON object (the job spec), not {root.ValueKind}");
         var o = new Obj(root, "");
         o.Known("name", "runId", "dataset", "model", "algorithm", "communication", "stop", "workers", "seed");
         var d = new JobSpec();
@@ -120,8 +122,8 @@ public static class JobSpecParser
     /// <summary>Range checks that do not depend on the data; Prepare adds the ones that do (shards ≤ parameters).</summary>
     public static void Validate(JobSpec s)
     {
-        Check("name", s.Name.Length is > 0 and <= 48 && s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.Name[0]),
-            $"'{s.Name}' must be 1-48 characters of A-Z a-z 0-9 - _ . starting with a letter or digit");
+        Check("name", s.Name.Length is > 0 and <= 48 && s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.Name[0]) && !s.Name.Contains(".."),
+            $"'{s.Name}' must be 1-48 characters of A-Z a-z 0-9 - _ . starting with a letter or digit, without '..'");
         if (s.RunId is not null)
             Check("runId", s.RunId.Length is > 0 and <= 64 && s.RunId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.RunId[0]) && !s.RunId.Contains(".."),
                 $"'{s.RunId}' must be 1-64 characters of A-Z a-z 0-9 - _ . starting with a letter or digit");
@@ -204,7 +206,9 @@ public static class JobSpecParser
         public void Known(params string[] names)
         {
             if (element is not { } e) return;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in e.EnumerateObject())
+            {
                 if (Array.IndexOf(names, p.Name) < 0)
                 {
                     var closest = Closest(p.Name, names);
@@ -212,6 +216,9 @@ public static class JobSpecParser
                         ? $"; valid fields here: {string.Join(", ", names)}"
                         : $"; did you mean '{closest}'?"));
                 }
+                if (!seen.Add(p.Name))
+                    throw new JobSpecException(PathOf(p.Name), "appears more than once; keep one value");
+            }
         }
 
         private JsonElement? Get(string name) =>

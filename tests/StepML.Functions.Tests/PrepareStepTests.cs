@@ -1,0 +1,345 @@
+using System.Text;
+using System.Text.Json;
+using StepML.Core.Data;
+using StepML.Core.Jobs;
+using StepML.Core.Tensors;
+using StepML.Storage;
+
+namespace StepML.Functions.Tests;
+
+public class PrepareStepTests
+{
+    private static string S3Event(string key) => $$"""
+        {
+          "version": "0", "id": "5b7a1c3e-0000-4000-8000-000000000001", "detail-type": "Object Created", "source": "aws.s3",
+          "account": "123456789012", "time": "2026-01-02T03:04:05Z", "region": "us-east-1",
+          "resources": ["arn:aws:s3:::stepml-bucket"],
+          "detail": {
+            "version": "0", "bucket": { "name": "stepml-bucket" },
+            "object": { "key": "{{key}}", "size": 1234, "etag": "0123456789abcdef", "sequencer": "00617F" },
+            "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject"
+          }
+        }
+        """;
+
+    [Fact]
+    public async Task RunAsync_JobSpec_WritesJobModelAndPartitionsAndReturnsFirstState()
+    {
+        // Arrange
+        using var run = new TestRun();
+
+        // Act
+        var state = await run.PrepareAsync(TestRun.Job(partitions: 3));
+
+        // Assert: the state
+        Assert.Equal("run-1", state.RunId);
+        Assert.Equal(0, state.Round);
+        Assert.Equal([0, 1, 2], state.Partitions);
+        Assert.Equal([0], state.Shards);
+        Assert.Equal(run.Time.Now.ToUnixTimeMilliseconds(), state.StartedAtMs);
+        Assert.InRange(state.RoundsPerExecution, 1, 25_000);
+        Assert.Null(state.Skip);
+        // job.json: the validated job with the discovered features and resolved format
+        var job = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync("runs/run-1/job.json")));
+        Assert.Equal(TestRun.Features, job.Dataset.Features);
+        Assert.Equal("libsvm", job.Dataset.Format);
+        Assert.Equal("run-1", job.RunId);
+        Assert.Equal("ga-sgd", job.Algorithm.Type);
+        // model/0.tensor: zeros, round 0, features + 1 values
+        var model = TensorCodec.Decode(await run.GetAsync("runs/run-1/model/0.tensor"), "model", out var header);
+        Assert.Equal(0, header.Round);
+        Assert.Equal(new float[TestRun.Features + 1], model);
+        // partitions: every row lands in exactly one of them
+        long rows = 0;
+        foreach (var key in new[] { "0.part", "1.part", "2.part", "validation.part" })
+            rows += Partition.Decode(await run.GetAsync($"runs/run-1/partitions/{key}"), key).Rows;
+        Assert.Equal(600, rows);
+    }
+
+    [Fact]
+    public async Task RunAsync_JobKey_ReadsTheJobFromTheStore()
+    {
+        using var run = new TestRun();
+        await run.Store.PutAsync("jobs/x.json", Encoding.UTF8.GetBytes(TestRun.Job(runId: "from-key", algorithm: "ma-sgd")));
+
+        var state = await run.PrepareAsync("""{ "jobKey": "jobs/x.json" }""");
+
+        Assert.Equal("from-key", state.RunId);
+        Assert.Contains("jobs/x.json", state.Reason);
+        var job = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync("runs/from-key/job.json")));
+        Assert.Equal("ma-sgd", job.Algorithm.Type);
+    }
+
+    [Fact]
+    public async Task RunAsync_S3EventForJobFile_StartsRunFromThatFile()
+    {
+        using var run = new TestRun();
+        await run.Store.PutAsync("jobs/x.json", Encoding.UTF8.GetBytes(TestRun.Job(runId: "from-event")));
+
+        var state = await run.PrepareAsync(S3Event("jobs/x.json"));
+
+        Assert.Equal("from-event", state.RunId);
+        Assert.True(await run.ExistsAsync("runs/from-event/model/0.tensor"));
+    }
+
+    [Fact]
+    public async Task RunAsync_DatasetUploadWithSidecar_UsesTheSidecarJob()
+    {
+        using var run = new TestRun();
+        await run.Store.PutAsync(TestRun.DatasetKey + ".job.json", Encoding.UTF8.GetBytes(TestRun.Job(runId: "sidecar-run", algorithm: "admm", partitions: 2)));
+
+        var state = await run.PrepareAsync(S3Event(TestRun.DatasetKey));
+
+        Assert.Equal("sidecar-run", state.RunId);
+        Assert.Equal([0, 1], state.Partitions);
+        var job = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync("runs/sidecar-run/job.json")));
+        Assert.Equal("admm", job.Algorithm.Type);
+    }
+
+    [Fact]
+    public async Task RunAsync_DatasetUploadWithoutSidecar_RunsDefaultJobNamedAfterTheFile()
+    {
+        using var run = new TestRun();
+
+        var state = await run.PrepareAsync(S3Event(TestRun.DatasetKey));
+
+        Assert.StartsWith("small-20260102-030405-", state.RunId);
+        var job = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync($"runs/{state.RunId}/job.json")));
+        Assert.Equal("small", job.Name);
+        Assert.Equal(TestRun.DatasetKey, job.Dataset.Path);
+        Assert.Equal(new AlgorithmSpec(), job.Algorithm);
+        Assert.Equal(new DatasetSpec().Partitions, state.Partitions.Length);
+        Assert.Contains("default job", state.Reason);
+    }
+
+    [Fact]
+    public async Task RunAsync_SidecarUpload_SkipsAndWritesNothing()
+    {
+        using var run = new TestRun();
+        await run.Store.PutAsync(TestRun.DatasetKey + ".job.json", Encoding.UTF8.GetBytes(TestRun.Job()));
+
+        var state = await run.PrepareAsync(S3Event(TestRun.DatasetKey + ".job.json"));
+
+        Assert.True(state.Skip);
+        Assert.Empty(await run.KeysAsync("runs/"));
+    }
+
+    [Fact]
+    public async Task RunAsync_EventKeyUrlEncoded_Decoded()
+    {
+        // EventBridge delivers keys URL-encoded: "jobs/my%20job.json" is not a valid key, but "jobs/a%2Db.json" is "jobs/a-b.json".
+        using var run = new TestRun();
+        await run.Store.PutAsync("jobs/a-b.json", Encoding.UTF8.GetBytes(TestRun.Job(runId: "encoded")));
+
+        var state = await run.PrepareAsync(S3Event("jobs/a%2Db.json"));
+
+        Assert.Equal("encoded", state.RunId);
+    }
+
+    [Theory]
+    [InlineData("other/x.json", typeof(InvalidInputException))]
+    [InlineData("jobs/../secrets.json", typeof(ArgumentException))]
+    public async Task RunAsync_EventForUnusableKey_Rejected(string key, Type expected)
+    {
+        using var run = new TestRun();
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => run.PrepareAsync(S3Event(key)));
+
+        Assert.IsType(expected, e);
+        Assert.Empty(await run.KeysAsync("runs/"));
+    }
+
+    [Fact]
+    public async Task RunAsync_Resume_ReturnsCarriedStateWithExecutionCountersReset()
+    {
+        // Arrange: a state as ContinueAsNew hands it to the next execution.
+        using var run = new TestRun();
+        var first = await run.PrepareAsync(TestRun.Job());
+        var carried = first with
+        {
+            Round = 12, RoundsThisExecution = 12, PreviousLoss = 0.4, FirstLoss = 0.69, StallRounds = 1, CostUsd = 0.02,
+            Action = "continue-as-new", Reason = "history", Workers = [new WorkerOutput { Partition = 0, Samples = 1 }],
+        };
+        var input = $$"""{ "resume": {{JsonSerializer.Serialize(carried, ContractJson.Default.RunState)}} }""";
+        var modelBefore = await run.GetAsync("runs/run-1/model/0.tensor");
+
+        // Act
+        var state = await run.PrepareAsync(input);
+
+        // Assert
+        Assert.Equal(12, state.Round);
+        Assert.Equal(0, state.RoundsThisExecution);
+        Assert.Equal(0.4, state.PreviousLoss);
+        Assert.Equal(0.69, state.FirstLoss);
+        Assert.Equal(1, state.StallRounds);
+        Assert.Equal(0.02, state.CostUsd);
+        Assert.Equal(first.StartedAtMs, state.StartedAtMs);
+        Assert.Null(state.Action);
+        Assert.Null(state.Workers);
+        Assert.Equal(modelBefore, await run.GetAsync("runs/run-1/model/0.tensor"));
+    }
+
+    [Fact]
+    public async Task RunAsync_ResumeOfUnknownRun_ThrowsRunNotFound()
+    {
+        using var run = new TestRun();
+
+        var e = await Assert.ThrowsAsync<RunNotFoundException>(() => run.PrepareAsync("""{ "resume": { "runId": "nobody", "round": 3 } }"""));
+
+        Assert.Contains("nobody", e.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_MissingDataset_NamesDatasetPath()
+    {
+        using var run = new TestRun();
+        var job = TestRun.Job().Replace(TestRun.DatasetKey, "datasets/missing.libsvm");
+
+        var e = await Assert.ThrowsAsync<JobSpecException>(() => run.PrepareAsync(job));
+
+        Assert.Equal("dataset.path", e.Field);
+        Assert.Contains("datasets/missing.libsvm", e.Message);
+        Assert.Empty(await run.KeysAsync("runs/"));
+    }
+
+    [Fact]
+    public async Task RunAsync_ExistingRunIdWithDifferentJob_ThrowsRunExistsAndLeavesRunUntouched()
+    {
+        // Arrange
+        using var run = new TestRun();
+        await run.PrepareAsync(TestRun.Job(algorithm: "ga-sgd"));
+        var before = new Dictionary<string, byte[]>();
+        foreach (var key in await run.KeysAsync("runs/run-1/")) before[key] = await run.GetAsync(key);
+
+        // Act
+        await Assert.ThrowsAsync<RunExistsException>(() => run.PrepareAsync(TestRun.Job(algorithm: "admm")));
+
+        // Assert
+        Assert.Equal(before.Keys.Order(), (await run.KeysAsync("runs/run-1/")).Order());
+        foreach (var (key, bytes) in before) Assert.Equal(bytes, await run.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task RunAsync_SameJobRetried_SucceedsWithSameOutputs()
+    {
+        // A retried Prepare (Lambda timeout after the writes) must be able to redo its work.
+        using var run = new TestRun();
+        var first = await run.PrepareAsync(TestRun.Job());
+        var partition = await run.GetAsync("runs/run-1/partitions/1.part");
+
+        var second = await run.PrepareAsync(TestRun.Job());
+
+        Assert.Equal(first.RunId, second.RunId);
+        Assert.Equal(partition, await run.GetAsync("runs/run-1/partitions/1.part"));
+    }
+
+    [Fact]
+    public async Task RunAsync_JobFileWithBadField_ErrorNamesFileAndField()
+    {
+        using var run = new TestRun();
+        await run.Store.PutAsync("jobs/bad.json", Encoding.UTF8.GetBytes("""{ "dataset": { "path": "d", "partitons": 3 } }"""));
+
+        var e = await Assert.ThrowsAsync<JobSpecException>(() => run.PrepareAsync("""{ "jobKey": "jobs/bad.json" }"""));
+
+        Assert.Equal("dataset.partitons", e.Field);
+        Assert.Contains("jobs/bad.json", e.Message);
+        Assert.Contains("partitions", e.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_MoreShardsThanParameters_NamesShards()
+    {
+        using var run = new TestRun();
+
+        var e = await Assert.ThrowsAsync<JobSpecException>(() => run.PrepareAsync(TestRun.Job(pattern: "scatter-reduce", shards: 8)));
+
+        Assert.Equal("communication.shards", e.Field);
+        Assert.Contains("at most 7", e.Message);
+        Assert.False(await run.ExistsAsync("runs/run-1/job.json"));
+    }
+
+    [Theory]
+    [InlineData("""{ "jobKey": 5 }""", "jobKey")]
+    [InlineData("""{ "jobKey": { "key": "jobs/x.json" } }""", "jobKey")]
+    [InlineData("""{ "detail": { "object": { "key": 7 } } }""", "detail.object.key")]
+    [InlineData("""{ "detail": { "object": "jobs/x.json" } }""", "detail.object.key")]
+    public async Task RunAsync_KeyOfWrongType_InvalidInputNamingTheField(string json, string field)
+    {
+        using var run = new TestRun();
+
+        var e = await Assert.ThrowsAsync<InvalidInputException>(() => run.PrepareAsync(json));
+
+        Assert.Contains(field, e.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_LongestNameWithoutRunId_GeneratedRunIdUsableByLaterSteps()
+    {
+        // Arrange: a 48-character name (the longest the spec allows) and no runId, so Prepare generates one.
+        using var run = new TestRun();
+        var name = new string('n', 48);
+        var job = $$"""{ "name": "{{name}}", "dataset": { "path": "{{TestRun.DatasetKey}}", "partitions": 2 }, "algorithm": { "type": "ga-sgd" } }""";
+
+        // Act
+        var state = await run.PrepareAsync(job);
+        var worker = await WorkerStep.RunAsync(run.Context, new WorkerInput(state.RunId, 0, 1));
+
+        // Assert: the stored job.json parses back (every later step reads it).
+        Assert.StartsWith(name[..43] + "-", state.RunId);
+        Assert.InRange(state.RunId.Length, 1, 64);
+        Assert.Equal(1, worker.Partition);
+        var stored = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync($"runs/{state.RunId}/job.json")));
+        Assert.Equal(state.RunId, stored.RunId);
+    }
+
+    [Theory]
+    [InlineData("datasets/higgs.libsvm", "higgs")]
+    [InlineData("datasets/a.b.c.csv", "a-b-c")]
+    [InlineData("datasets/__x.libsvm", "dataset")]
+    [InlineData("datasets/(1).txt", "1")]
+    public void DefaultJobFor_DatasetKey_ValidJobNamedAfterTheFile(string key, string expected)
+    {
+        var job = PrepareStep.DefaultJobFor(key);
+
+        JobSpecParser.Validate(job);
+        Assert.Equal(expected, job.Name);
+        Assert.Equal(key, job.Dataset.Path);
+    }
+
+    [Fact]
+    public void DefaultJobFor_VeryLongFileName_NameCutTo48Characters()
+    {
+        var job = PrepareStep.DefaultJobFor("datasets/" + new string('x', 100) + ".libsvm");
+
+        JobSpecParser.Validate(job);
+        Assert.Equal(48, job.Name.Length);
+    }
+
+    [Theory]
+    [InlineData("datasets/h.csv", "", "csv")]
+    [InlineData("datasets/h.CSV", "", "csv")]
+    [InlineData("datasets/h.libsvm", "", "libsvm")]
+    [InlineData("datasets/h.svm", "", "libsvm")]
+    [InlineData("datasets/h.txt", "", "libsvm")]
+    [InlineData("datasets/h.data", "csv", "csv")]
+    public void ResolveFormat_ExtensionOrExplicit_Resolved(string path, string format, string expected)
+    {
+        Assert.Equal(expected, PrepareStep.ResolveFormat(new DatasetSpec { Path = path, Format = format }));
+    }
+
+    [Fact]
+    public void ResolveFormat_UnknownExtension_NamesDatasetFormat()
+    {
+        var e = Assert.Throws<JobSpecException>(() => PrepareStep.ResolveFormat(new DatasetSpec { Path = "datasets/h.parquet" }));
+
+        Assert.Equal("dataset.format", e.Field);
+    }
+
+    [Fact]
+    public async Task RunAsync_NotAnObject_InvalidInput()
+    {
+        using var run = new TestRun();
+
+        await Assert.ThrowsAsync<InvalidInputException>(() => run.PrepareAsync("[1]"));
+    }
+}
