@@ -41,7 +41,7 @@ public class AlgorithmTests
         var merged = new float[model.Length];
         average.WriteTo(merged);
         var next = new float[model.Length];
-        algorithm.Update(model, merged, Mask(), [], [], next);
+        algorithm.Update(0, model, merged, Mask(), [], [], next);
         return next;
     }
 
@@ -116,7 +116,7 @@ public class AlgorithmTests
         var next = new float[2];
 
         // Act
-        ga.Update(w, merged, [1f, 0f], previous, optimizer, next);
+        ga.Update(1, w, merged, [1f, 0f], previous, optimizer, next);
 
         // Assert: v = 0.9·v + g + λ·m·w → (0.9 + 0.4 + 0.2, 1.8 − 1) = (1.5, 0.8); w − 0.5·v = (1.25, 2.6).
         Assert.Equal(1, ga.OptimizerStateStride);
@@ -133,7 +133,7 @@ public class AlgorithmTests
         var optimizer = new float[1];
         var next = new float[1];
 
-        ga.Update([1f], [2f], [1f], [], optimizer, next);
+        ga.Update(0, [1f], [2f], [1f], [], optimizer, next);
 
         Assert.Equal(2f, optimizer[0]);
         Assert.Equal(0f, next[0]);
@@ -148,7 +148,7 @@ public class AlgorithmTests
         var z = new float[3];
 
         // Act
-        admm.Update([9f, 9f, 9f], merged, [1f, 1f, 0f], [], [], z);
+        admm.Update(0, [9f, 9f, 9f], merged, [1f, 1f, 0f], [], [], z);
 
         // Assert: z = ρ·s̄ / (λ·m + ρ) = 0.5/0.6 = 0.8333…, −1/0.6 = −1.6667…, and the unregularised bias is s̄ itself.
         Assert.InRange(z[0], 0.8333333f - 1e-6f, 0.8333333f + 1e-6f);

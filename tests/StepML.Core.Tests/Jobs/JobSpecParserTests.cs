@@ -41,9 +41,10 @@ public class JobSpecParserTests
         Assert.Null(spec.Stop.MaxCostUsd);
         Assert.Equal(1e-6, spec.Stop.Tolerance);
         Assert.Equal(10.0, spec.Stop.DivergenceFactor);
+        Assert.Equal(0.0, spec.Stop.ModelTolerance);
         Assert.Equal(0, spec.Stop.RoundsPerExecution);
         Assert.Equal(2048, spec.Workers.MemoryMb);
-        Assert.Equal(0.0, spec.Workers.ToleratedFailurePercentage);
+        Assert.Null(spec.Workers.ToleratedFailurePercentage); // absent: the deployment default applies
         Assert.Equal(0, spec.Workers.MaxConcurrency);
         Assert.Equal(new JobSpec { Dataset = new DatasetSpec { Path = "datasets/higgs.libsvm" } }, spec);
     }
@@ -61,7 +62,7 @@ public class JobSpecParserTests
             Model = new ModelSpec { Type = "logistic", L2 = 3.3e-5 },
             Algorithm = new AlgorithmSpec { Type = "ga-sgd", LearningRate = 0.123456789012345, BatchSize = 77, LocalEpochs = 3, Rho = 2.5, Momentum = 0.9 },
             Communication = new CommunicationSpec { Channel = "s3", Pattern = "scatter-reduce", Shards = 5 },
-            Stop = new StopSpec { TargetLoss = 0.4321, MaxRounds = 17, MaxSeconds = 99.5, MaxCostUsd = 1.25, Tolerance = 1e-3, DivergenceFactor = 4, RoundsPerExecution = 12 },
+            Stop = new StopSpec { TargetLoss = 0.4321, MaxRounds = 17, MaxSeconds = 99.5, MaxCostUsd = 1.25, Tolerance = 1e-3, ModelTolerance = 2e-4, DivergenceFactor = 4, RoundsPerExecution = 12 },
             Workers = new WorkersSpec { MemoryMb = 3008, ToleratedFailurePercentage = 12.5, MaxConcurrency = 6 },
         };
         Assert.All(new object[] { spec.Dataset, spec.Algorithm, spec.Communication, spec.Stop, spec.Workers },
