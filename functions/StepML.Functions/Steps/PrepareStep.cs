@@ -127,11 +127,15 @@ public static class PrepareStep
                 throw new RunExistsException(runId, store.Uri);
         }
 
-        var summary = await PartitionAsync(context, job, datasetKey, format, runId).ConfigureAwait(false);
-        var model = Models.Create(job.Model, summary.Features);
         var shards = job.Communication.Shards;
-        if (shards > model.ParameterCount)
-            throw new JobSpecException("communication.shards", $"{shards} shards for a model of {model.ParameterCount} parameters: use at most {model.ParameterCount}");
+        // Checked between partitioning (which discovers the feature count) and the upload, so a bad job leaves nothing behind.
+        var summary = await PartitionAsync(context, job, datasetKey, format, runId, s =>
+        {
+            var parameters = Models.Create(job.Model, s.Features).ParameterCount;
+            if (shards > parameters)
+                throw new JobSpecException("communication.shards", $"{shards} shards for a model of {parameters} parameters: use at most {parameters}");
+        }).ConfigureAwait(false);
+        var model = Models.Create(job.Model, summary.Features);
         var resolved = job with { RunId = runId, Dataset = job.Dataset with { Features = summary.Features, Format = format } };
         var jobJson = JobSpecParser.ToJson(resolved);
         await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(jobJson)).ConfigureAwait(false);
@@ -166,7 +170,7 @@ public static class PrepareStep
         throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\" or \"csv\"");
     }
 
-    private static async Task<PartitionSummary> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId)
+    private static async Task<PartitionSummary> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId, Action<PartitionSummary> check)
     {
         var store = context.Store;
         var temp = Directory.CreateTempSubdirectory("stepml-partitions-");
@@ -177,6 +181,7 @@ public static class PrepareStep
             var summary = await Task.Run(() => Partitioner.Run(
                 () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
                 datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+            check(summary);
             for (var p = 0; p < job.Dataset.Partitions; p++)
                 await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.Partition(runId, p)).ConfigureAwait(false);
             await UploadAsync(store, Path.Combine(temp.FullName, "validation.part"), RunLayout.Validation(runId)).ConfigureAwait(false);

@@ -13,7 +13,8 @@ public static class RecordFailureStep
         var error = input?["error"];
         var name = error?["Error"]?.GetValue<string>() ?? "UnknownError";
         var cause = error?["Cause"]?.GetValue<string>() ?? "";
-        var runId = input?["runId"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+        // A resumed execution carries its run inside "resume" until Prepare has returned it.
+        var runId = (input?["runId"] ?? input?["resume"]?["runId"]) is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
         var record = new FailureRecord(runId, name, cause, context.Time.GetUtcNow());
         // RunExistsException means the runId belongs to another job's run: that run did not fail, so leave it alone.
         if (runId is not null && name != nameof(RunExistsException) && IsValidRunId(runId))

@@ -26,7 +26,7 @@ public static class WorkerStep
 
         var stateLength = algorithm.WorkerStateLength(n);
         var previous = stateLength > 0 && input.Round > 0
-            ? await TensorIo.ReadAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round - 1), stateLength).ConfigureAwait(false)
+            ? await ReadPreviousStateAsync(store, input, stateLength).ConfigureAwait(false)
             : [];
         var state = new float[stateLength];
         var statistic = new float[(long)n * algorithm.StatisticStride];
@@ -39,6 +39,20 @@ public static class WorkerStep
         if (stateLength > 0)
             await TensorIo.WriteAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round), state, input.Round, TensorCodec.MaxBlockElements, PutOptions.Statistic).ConfigureAwait(false);
         return new WorkerOutput { Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>The worker's state from the previous round. A worker whose previous round failed (a tolerated failure)
+    /// has none: it starts over from the global model, as in round 0 (for ADMM: x_i = z, u_i = 0).</summary>
+    private static async Task<float[]> ReadPreviousStateAsync(IObjectStore store, WorkerInput input, int length)
+    {
+        try
+        {
+            return await TensorIo.ReadAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round - 1), length).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return [];
+        }
     }
 
     internal static bool AllFinite(ReadOnlySpan<float> values)
