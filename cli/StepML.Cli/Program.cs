@@ -8,5 +8,6 @@ var root = new RootCommand("StepML: train machine-learning models on serverless 
     RunCommand.Create(),
     DataCommands.Create(),
     HistoryCommand.Create(),
+    StepML.Cli.Bench.BenchCommand.Create(),
 };
 return await CliErrors.InvokeAsync(root, args);
