@@ -47,7 +47,7 @@ internal static class BenchCommand
         ct.ThrowIfCancellationRequested();
 
         progress.WriteLine($"bench: logistic gradient over {settings.GradientRows:N0} × 28 dense rows");
-        document["logisticGradient"] = GradientBenchmark.Run(settings.GradientRows, 28, settings.Repetitions + 2);
+        document["logisticGradient"] = GradientBenchmark.Run(settings.GradientRows, 28, settings.GradientRepetitions);
         ct.ThrowIfCancellationRequested();
 
         progress.WriteLine("bench: local engine overhead per round");
@@ -100,9 +100,9 @@ internal static class BenchCommand
 
 /// <summary>Input sizes and repetitions. The full run takes about a minute on 2 cores; --quick a few seconds.</summary>
 internal sealed record BenchSettings(bool Quick, long ParseBytes, int CodecMegabytes, int GradientRows, int EngineRounds8, int EngineRounds64,
-    int StorageRowsPerPartition, int Repetitions)
+    int StorageRowsPerPartition, int Repetitions, int GradientRepetitions)
 {
     public static BenchSettings For(bool quick) => quick
-        ? new BenchSettings(true, 30_000_000, 64, 500_000, 20, 10, 200, 2)
-        : new BenchSettings(false, 200_000_000, 64, 1_000_000, 200, 50, 1000, 3);
+        ? new BenchSettings(true, 30_000_000, 64, 500_000, 20, 10, 200, 2, 5)
+        : new BenchSettings(false, 200_000_000, 64, 1_000_000, 200, 50, 1000, 3, 15);
 }

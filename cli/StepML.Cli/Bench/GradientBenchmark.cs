@@ -31,8 +31,10 @@ internal static class GradientBenchmark
         var all = RowSelection.All(data);
 
         double loss = 0, sum = 0;
-        var gradientSeconds = Measure.BestSeconds(repetitions, () => loss = model.LossAndGradient(parameters, data, all, gradient));
-        var sumSeconds = Measure.BestSeconds(repetitions, () => sum = TensorPrimitives.Sum(values));
+        // Interleaved, so that both figures of the ratio see the same machine load (other processes come and go).
+        var (gradientSeconds, sumSeconds) = Measure.BestSecondsInterleaved(repetitions,
+            () => loss = model.LossAndGradient(parameters, data, all, gradient),
+            () => sum = TensorPrimitives.Sum(values));
         if (!double.IsFinite(loss) || !float.IsFinite((float)sum))
             throw new InvalidOperationException($"the gradient benchmark produced a non-finite result (loss {loss}, sum {sum})");
 

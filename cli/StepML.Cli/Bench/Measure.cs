@@ -21,6 +21,25 @@ internal static class Measure
         return best;
     }
 
+    /// <summary>Best-of-N of two actions run alternately (after one warm-up each), for a ratio of the two.</summary>
+    public static (double First, double Second) BestSecondsInterleaved(int repetitions, Action first, Action second)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
+        first();
+        second();
+        double bestFirst = double.PositiveInfinity, bestSecond = double.PositiveInfinity;
+        for (var i = 0; i < repetitions; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            first();
+            bestFirst = Math.Min(bestFirst, clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            second();
+            bestSecond = Math.Min(bestSecond, clock.Elapsed.TotalSeconds);
+        }
+        return (bestFirst, bestSecond);
+    }
+
     public static async Task<double> BestSecondsAsync(int repetitions, Func<Task> action)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
