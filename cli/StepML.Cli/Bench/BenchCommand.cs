@@ -90,8 +90,24 @@ internal static class BenchCommand
         ["avx512"] = Avx512F.IsSupported,
         ["optimizedBuild"] = IsOptimized(),
         ["quick"] = settings.Quick,
+        // Other processes compete for the cores and the memory bus; read the figures as ratios when this is high.
+        ["loadAverage1m"] = LoadAverage(),
         ["utc"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>The 1-minute load average from /proc/loadavg (Linux), or null where there is none.</summary>
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.AsSpan(0, text.IndexOf(' ')), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>False for a Debug build (the JIT optimizer disabled), whose figures mean little.</summary>
     private static bool IsOptimized() =>
