@@ -90,6 +90,8 @@ internal static class BenchCommand
         ["avx512"] = Avx512F.IsSupported,
         ["optimizedBuild"] = IsOptimized(),
         ["quick"] = settings.Quick,
+        // Parse, codec and gradient times are the measuring thread's CPU time where available (see bench/README.md).
+        ["clock"] = Measure.ClockName,
         // Other processes compete for the cores and the memory bus; read the figures as ratios when this is high.
         ["loadAverage1m"] = LoadAverage(),
         ["utc"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),

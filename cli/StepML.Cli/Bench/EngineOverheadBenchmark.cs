@@ -28,7 +28,7 @@ internal static class EngineOverheadBenchmark
         engine.Register(definition);
 
         var run = 0;
-        var seconds = await Measure.BestSecondsAsync(repetitions, async () =>
+        var seconds = await Measure.BestWallSecondsAsync(repetitions, async () =>
         {
             functions.Reset();
             var execution = engine.StartExecution(LocalPipeline.StateMachineName, "{}", $"bench-{partitions}-{run++}");

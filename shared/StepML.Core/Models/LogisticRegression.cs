@@ -49,8 +49,11 @@ public sealed class LogisticRegression(int features) : IModel
         gradient.Clear();
         if (rows.Count == 0) return 0;
         var d = Features;
-        var w = parameters[..d];
         var bias = parameters[d];
+        var padded = (d + s_chunk - 1) / s_chunk * s_chunk;
+        var weights = padded <= 1024 ? stackalloc float[padded] : new float[padded];
+        var masks = padded <= 1024 ? stackalloc float[padded] : new float[padded];
+        PrepareChunks(parameters[..d], weights, masks);
         var x = data.Dense!;
         var labels = data.Labels;
         Span<int> offsets = stackalloc int[Block];
@@ -64,11 +67,11 @@ public sealed class LogisticRegression(int features) : IModel
         {
             var n = Math.Min(Block, rows.Count - start);
             var largest = Gather(rows, start, d, labels, offsets[..n], y[..n]);
-            Margins(x, d, offsets[..n], largest, w, bias, z[..n], scratch);
+            Margins(x, d, offsets[..n], largest, weights, masks, bias, z[..n]);
             var (blockLoss, blockSlope) = LossAndSlopes(z[..n], y[..n]);
             loss += blockLoss;
             gb += blockSlope;
-            AccumulateGradient(x, d, offsets[..n], z[..n], sum, scratch);
+            AccumulateGradient(x, d, offsets[..n], largest, z[..n], sum, scratch);
         }
         var inv = 1.0 / rows.Count;
         for (var j = 0; j < d; j++) gradient[j] = (float)(sum[j] * inv);
@@ -81,21 +84,23 @@ public sealed class LogisticRegression(int features) : IModel
     {
         CheckShapes(parameters, data);
         var d = Features;
-        var w = parameters[..d];
         var bias = parameters[d];
+        var padded = (d + s_chunk - 1) / s_chunk * s_chunk;
+        var weights = padded <= 1024 ? stackalloc float[padded] : new float[padded];
+        var masks = padded <= 1024 ? stackalloc float[padded] : new float[padded];
+        PrepareChunks(parameters[..d], weights, masks);
         var x = data.Dense!;
         var labels = data.Labels;
         Span<int> offsets = stackalloc int[Block];
         Span<float> z = stackalloc float[Block];
         Span<float> y = stackalloc float[Block];
-        Span<float> scratch = stackalloc float[2 * s_chunk];
-        var all = RowSelection.All(data);
+                var all = RowSelection.All(data);
         double loss = 0, correct = 0;
         for (var start = 0; start < data.Rows; start += Block)
         {
             var n = Math.Min(Block, data.Rows - start);
             var largest = Gather(all, start, d, labels, offsets[..n], y[..n]);
-            Margins(x, d, offsets[..n], largest, w, bias, z[..n], scratch);
+            Margins(x, d, offsets[..n], largest, weights, masks, bias, z[..n]);
             for (var i = 0; i < n; i++)
                 if ((z[i] > 0 ? 1f : 0f) == y[i]) correct++;
             loss += LossAndSlopes(z[..n], y[..n]).Loss;
@@ -110,7 +115,19 @@ public sealed class LogisticRegression(int features) : IModel
         if (rows.Order is null)
         {
             var first = rows.Start + start;
-            for (var i = 0; i < offsets.Length; i++) offsets[i] = (first + i) * d;
+            var i = 0;
+            if (offsets.Length >= Vector<int>.Count)
+            {
+                // offsets[i] = (first + i)·d, a vector of consecutive offsets advanced by Count·d per step.
+                var step = new Vector<int>(Vector<int>.Count * d);
+                var current = (Vector<int>.Indices + new Vector<int>(first)) * new Vector<int>(d);
+                for (; i + Vector<int>.Count <= offsets.Length; i += Vector<int>.Count)
+                {
+                    current.CopyTo(offsets[i..]);
+                    current += step;
+                }
+            }
+            for (; i < offsets.Length; i++) offsets[i] = (first + i) * d;
             labels.AsSpan(first, offsets.Length).CopyTo(y);
             return offsets[^1];
         }
@@ -127,27 +144,25 @@ public sealed class LogisticRegression(int features) : IModel
 
     /// <summary>z_i = w·x_i + b for the block's rows (element offsets into <paramref name="x"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Margins(float[] x, int d, ReadOnlySpan<int> offsets, int largest, ReadOnlySpan<float> w, float bias, Span<float> z, Span<float> scratch)
+    private static void Margins(float[] x, int d, ReadOnlySpan<int> offsets, int largest, ReadOnlySpan<float> weights, ReadOnlySpan<float> masks, float bias, Span<float> z)
     {
         z.Fill(bias);
         ref var x0 = ref MemoryMarshal.GetArrayDataReference(x);
         for (var c = 0; c < d; c += s_chunk)
         {
             var length = Math.Min(s_chunk, d - c);
-            // Weights zero-padded past the chunk; masks zero the lanes of x past the row (they belong to the next
-            // row, and a non-finite value there must not leak into this row's margin as 0·∞).
-            scratch.Clear();
-            w.Slice(c, length).CopyTo(scratch);
-            var w0 = new Vector<float>(scratch);
-            var w1 = new Vector<float>(scratch[s_width..]);
-            var w2 = new Vector<float>(scratch[(2 * s_width)..]);
-            var w3 = new Vector<float>(scratch[(3 * s_width)..]);
-            var (m0, m1, m2, m3) = Masks(length);
+            var w0 = new Vector<float>(weights[c..]);
+            var w1 = new Vector<float>(weights[(c + s_width)..]);
+            var w2 = new Vector<float>(weights[(c + 2 * s_width)..]);
+            var w3 = new Vector<float>(weights[(c + 3 * s_width)..]);
+            var m0 = new Vector<float>(masks[c..]);
+            var m1 = new Vector<float>(masks[(c + s_width)..]);
+            var m2 = new Vector<float>(masks[(c + 2 * s_width)..]);
+            var m3 = new Vector<float>(masks[(c + 3 * s_width)..]);
             var lastSafe = x.Length - s_chunk;
             var i = 0;
-            if (Avx.IsSupported && s_width == 8 && largest + c <= lastSafe)
-                i = Margins8(ref x0, c, offsets, z, w0.AsVector256(), w1.AsVector256(), w2.AsVector256(), w3.AsVector256(),
-                    m0.AsVector256(), m1.AsVector256(), m2.AsVector256(), m3.AsVector256());
+            if (Avx.IsSupported && s_width == 8 && length > 3 * s_width && largest + c <= lastSafe)
+                i = Margins8(ref x0, c, offsets, z, w0.AsVector256(), w1.AsVector256(), w2.AsVector256(), w3.AsVector256(), m3.AsVector256());
             for (; i < offsets.Length; i++)
             {
                 var o = offsets[i] + c;
@@ -165,7 +180,7 @@ public sealed class LogisticRegression(int features) : IModel
                     // The last row or so, whose padded chunk would run past the array: a scalar loop (no call in
                     // this loop, so the weight vectors stay in registers).
                     var partial = 0f;
-                    for (var j = 0; j < length; j++) partial += w[c + j] * x[o + j];
+                    for (var j = 0; j < length; j++) partial += weights[c + j] * x[o + j];
                     z[i] += partial;
                 }
             }
@@ -174,24 +189,24 @@ public sealed class LogisticRegression(int features) : IModel
 
     /// <summary>AVX: margins of eight rows at a time, their horizontal sums done together (three rounds of hadd and one
     /// cross-lane add give the eight sums in one vector) instead of one full reduction per row.</summary>
-    /// <returns>How many leading rows it handled (a multiple of 8); the caller finishes the rest.</returns>
+    /// <returns>How many leading rows it handled (a multiple of 8); the caller finishes the rest. Only for chunks of
+    /// more than three vectors: the first three are whole, and only the fourth needs its mask.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Margins8(ref float x0, int c, ReadOnlySpan<int> offsets, Span<float> z,
-        Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3,
-        Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3)
+        Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> m3)
     {
         ref var z0 = ref MemoryMarshal.GetReference(z);
         var i = 0;
         for (; i + 8 <= offsets.Length; i += 8)
         {
-            var s0 = Dot(ref Unsafe.Add(ref x0, offsets[i] + c), w0, w1, w2, w3, m0, m1, m2, m3);
-            var s1 = Dot(ref Unsafe.Add(ref x0, offsets[i + 1] + c), w0, w1, w2, w3, m0, m1, m2, m3);
-            var s2 = Dot(ref Unsafe.Add(ref x0, offsets[i + 2] + c), w0, w1, w2, w3, m0, m1, m2, m3);
-            var s3 = Dot(ref Unsafe.Add(ref x0, offsets[i + 3] + c), w0, w1, w2, w3, m0, m1, m2, m3);
-            var s4 = Dot(ref Unsafe.Add(ref x0, offsets[i + 4] + c), w0, w1, w2, w3, m0, m1, m2, m3);
-            var s5 = Dot(ref Unsafe.Add(ref x0, offsets[i + 5] + c), w0, w1, w2, w3, m0, m1, m2, m3);
-            var s6 = Dot(ref Unsafe.Add(ref x0, offsets[i + 6] + c), w0, w1, w2, w3, m0, m1, m2, m3);
-            var s7 = Dot(ref Unsafe.Add(ref x0, offsets[i + 7] + c), w0, w1, w2, w3, m0, m1, m2, m3);
+            var s0 = Dot(ref Unsafe.Add(ref x0, offsets[i] + c), w0, w1, w2, w3, m3);
+            var s1 = Dot(ref Unsafe.Add(ref x0, offsets[i + 1] + c), w0, w1, w2, w3, m3);
+            var s2 = Dot(ref Unsafe.Add(ref x0, offsets[i + 2] + c), w0, w1, w2, w3, m3);
+            var s3 = Dot(ref Unsafe.Add(ref x0, offsets[i + 3] + c), w0, w1, w2, w3, m3);
+            var s4 = Dot(ref Unsafe.Add(ref x0, offsets[i + 4] + c), w0, w1, w2, w3, m3);
+            var s5 = Dot(ref Unsafe.Add(ref x0, offsets[i + 5] + c), w0, w1, w2, w3, m3);
+            var s6 = Dot(ref Unsafe.Add(ref x0, offsets[i + 6] + c), w0, w1, w2, w3, m3);
+            var s7 = Dot(ref Unsafe.Add(ref x0, offsets[i + 7] + c), w0, w1, w2, w3, m3);
             var q0 = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));
             var q1 = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));
             var sums = Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31);
@@ -201,12 +216,11 @@ public sealed class LogisticRegression(int features) : IModel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dot(ref float row, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3,
-        Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3)
+    private static Vector256<float> Dot(ref float row, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> m3)
     {
-        var acc = (Vector256.LoadUnsafe(ref row) & m0) * w0;
-        acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, 8) & m1, w1, acc);
-        acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, 16) & m2, w2, acc);
+        var acc = Vector256.LoadUnsafe(ref row) * w0;
+        acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, 8), w1, acc);
+        acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, 16), w2, acc);
         return Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, 24) & m3, w3, acc);
     }
 
@@ -214,8 +228,9 @@ public sealed class LogisticRegression(int features) : IModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Loss, double Slope) LossAndSlopes(Span<float> z, ReadOnlySpan<float> y)
     {
-        var lossSum = Vector<double>.Zero;
-        var slopeSum = Vector<double>.Zero;
+        // Float lanes over one block (at most Block / width terms each), widened to double once per block.
+        var lossSum = Vector<float>.Zero;
+        var slopeSum = Vector<float>.Zero;
         ref var z0 = ref MemoryMarshal.GetReference(z);
         ref var y0 = ref MemoryMarshal.GetReference(y);
         var i = 0;
@@ -230,12 +245,12 @@ public sealed class LogisticRegression(int features) : IModel
             var sigma = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(zi, Vector<float>.Zero), Vector<float>.One, t) / onePlusT;
             var slope = sigma - yi;
             slope.StoreUnsafe(ref z0, (nuint)i);
-            Vector.Widen(loss, out var lossLow, out var lossHigh);
-            Vector.Widen(slope, out var slopeLow, out var slopeHigh);
-            lossSum += lossLow + lossHigh;
-            slopeSum += slopeLow + slopeHigh;
+            lossSum += loss;
+            slopeSum += slope;
         }
-        double lossTotal = Vector.Sum(lossSum), slopeTotal = Vector.Sum(slopeSum);
+        Vector.Widen(lossSum, out var lossLow, out var lossHigh);
+        Vector.Widen(slopeSum, out var slopeLow, out var slopeHigh);
+        double lossTotal = Vector.Sum(lossLow + lossHigh), slopeTotal = Vector.Sum(slopeLow + slopeHigh);
         for (; i < z.Length; i++)
         {
             var zi = z[i];
@@ -297,7 +312,7 @@ public sealed class LogisticRegression(int features) : IModel
     /// FMA latency, not the loads, would otherwise bound the loop). No call may sit inside the loops: every vector
     /// register is caller-saved, so one call would make the JIT keep the accumulators on the stack.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateGradient(float[] x, int d, ReadOnlySpan<int> offsets, ReadOnlySpan<float> g, Span<double> sum, Span<float> scratch)
+    private static void AccumulateGradient(float[] x, int d, ReadOnlySpan<int> offsets, int largest, ReadOnlySpan<float> g, Span<double> sum, Span<float> scratch)
     {
         ref var x0 = ref MemoryMarshal.GetArrayDataReference(x);
         ref var s0 = ref MemoryMarshal.GetReference(scratch);
@@ -312,11 +327,13 @@ public sealed class LogisticRegression(int features) : IModel
             Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector<float> b0 = default, b1 = default, b2 = default, b3 = default;
             var i = 0;
-            for (; i + 1 < n; i += 2)
+            // When every row of the block may be read in whole chunks (all but the array's last block), the pair loop
+            // runs without per-row checks.
+            var pairs = largest + c <= lastSafe ? n & ~1 : 0;
+            for (; i < pairs; i += 2)
             {
                 var o = offsets[i] + c;
                 var p = offsets[i + 1] + c;
-                if (o > lastSafe || p > lastSafe) break;
                 ref var row = ref Unsafe.Add(ref x0, o);
                 var gi = new Vector<float>(g[i]);
                 a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref row), gi, a0);
@@ -356,15 +373,15 @@ public sealed class LogisticRegression(int features) : IModel
         }
     }
 
-    /// <summary>All-ones lanes for the first <paramref name="length"/> features of a chunk, zero after.</summary>
-    private static (Vector<float>, Vector<float>, Vector<float>, Vector<float>) Masks(int length)
+    /// <summary>The weights zero-padded to whole chunks, and lane masks that are all-ones bits for the d real features
+    /// and zero past them: the lanes of x past the row belong to the next row, and a non-finite value there must not
+    /// leak into this row's margin as 0·∞.</summary>
+    private static void PrepareChunks(ReadOnlySpan<float> w, Span<float> weights, Span<float> masks)
     {
-        Span<int> bits = stackalloc int[4 * Vector<int>.Count];
-        for (var j = 0; j < bits.Length; j++) bits[j] = j < length ? -1 : 0;
-        return (Vector.AsVectorSingle(new Vector<int>(bits)),
-                Vector.AsVectorSingle(new Vector<int>(bits[s_width..])),
-                Vector.AsVectorSingle(new Vector<int>(bits[(2 * s_width)..])),
-                Vector.AsVectorSingle(new Vector<int>(bits[(3 * s_width)..])));
+        weights.Clear();
+        w.CopyTo(weights);
+        var ones = BitConverter.Int32BitsToSingle(-1);
+        for (var j = 0; j < masks.Length; j++) masks[j] = j < w.Length ? ones : 0f;
     }
 
     private void CheckShapes(ReadOnlySpan<float> parameters, Partition data)
