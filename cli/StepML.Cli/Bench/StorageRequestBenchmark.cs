@@ -159,7 +159,7 @@ internal static class StorageRequestBenchmark
     {
         ("Worker", StoreRequestKind.Get) => admm ? $"{p} model gets + {p} worker-state gets (x_i, u_i)" : $"{p} model gets",
         ("Worker", StoreRequestKind.Put) => admm ? $"{p} statistic puts + {p} worker-state puts" : $"{p} statistic puts",
-        ("Merge", StoreRequestKind.RangedGet) => $"{s}×{p} ranged statistic reads + {s} ranged model reads",
+        ("Merge", StoreRequestKind.RangedGet) => $"{s}×{p} ranged statistic reads + {s} ranged reads of the model (one shard each)",
         ("Merge", StoreRequestKind.Put) => $"{s} merged-shard puts",
         ("Decide", StoreRequestKind.Get) => $"{s} merged-shard gets + 1 metrics.jsonl get (S3 objects cannot be appended to)",
         ("Decide", StoreRequestKind.Put) => "1 model put + 1 metrics.jsonl put",
