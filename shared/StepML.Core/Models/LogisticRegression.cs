@@ -15,7 +15,8 @@ namespace StepML.Core.Models;
 /// </summary>
 /// <remarks>
 /// The kernel walks the rows in blocks of <see cref="Block"/>: (1) the margins z of the block, streaming each row from
-/// memory once; (2) loss and slope of the whole block with SIMD exp/log in float, summed in double; (3) Σ g_i·x_i over
+/// memory once; (2) loss and slope of the whole block with SIMD exp/log polynomials in float, summed in float within
+/// the block and in double across blocks; (3) Σ g_i·x_i over
 /// the block, re-reading rows that are still in L1/L2, into register accumulators flushed to a double sum per block.
 /// Features are taken in chunks of four SIMD vectors (32 floats with AVX2), so a Higgs-sized row (28 features) is one
 /// chunk whose weights and gradient accumulators stay in registers. `stepml bench` measures it against the
@@ -94,7 +95,7 @@ public sealed class LogisticRegression(int features) : IModel
         Span<int> offsets = stackalloc int[Block];
         Span<float> z = stackalloc float[Block];
         Span<float> y = stackalloc float[Block];
-                var all = RowSelection.All(data);
+        var all = RowSelection.All(data);
         double loss = 0, correct = 0;
         for (var start = 0; start < data.Rows; start += Block)
         {
