@@ -12,6 +12,7 @@ public static class CliApp
         DataCommands.Create(),
         HistoryCommand.Create(),
         ServeLambda.ServeLambdaCommand.Create(),
+        Bench.BenchCommand.Create(),
     };
 
     public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);

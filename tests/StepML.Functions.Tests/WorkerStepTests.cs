@@ -47,17 +47,26 @@ public class WorkerStepTests
     }
 
     [Fact]
-    public async Task RunAsync_AdmmLaterRound_ReadsThePreviousRoundsState()
+    public async Task RunAsync_AdmmLaterRound_ContinuesFromItsStateOrStartsOverWithoutIt()
     {
         // Arrange: round 0 complete; then the round-0 state of partition 0 goes missing.
         using var run = new TestRun();
         var state = await run.RoundAsync(await run.PrepareAsync(TestRun.Job(algorithm: "admm")));
         await run.Store.DeleteAsync("runs/run-1/workers/0/0.tensor");
 
-        // Act / Assert: partition 1 finds its state and writes round 1's; partition 0 fails instead of restarting from zero.
-        await WorkerStep.RunAsync(run.Context, new WorkerInput("run-1", state.Round, 1));
+        // Act / Assert: partition 1 continues from its state; partition 0 (whose round 0 "failed") starts over from
+        // the global model, so its statistic differs from what continuing would have given.
+        var continued = await WorkerStep.RunAsync(run.Context, new WorkerInput("run-1", state.Round, 1));
         Assert.True(await run.ExistsAsync("runs/run-1/workers/1/1.tensor"));
-        await Assert.ThrowsAsync<StepML.Storage.ObjectNotFoundException>(() => WorkerStep.RunAsync(run.Context, new WorkerInput("run-1", state.Round, 0)));
+        var restarted = await WorkerStep.RunAsync(run.Context, new WorkerInput("run-1", state.Round, 0));
+        Assert.Equal(0, restarted.Partition);
+        // State = (x, u). Starting over sets u = 0 (as in round 0); continuing applies u ← u + x − z, which moves it.
+        var restartedState = StepML.Core.Tensors.TensorCodec.Decode(await run.GetAsync("runs/run-1/workers/0/1.tensor"), "state", out _);
+        var continuedState = StepML.Core.Tensors.TensorCodec.Decode(await run.GetAsync("runs/run-1/workers/1/1.tensor"), "state", out _);
+        var n = restartedState.Length / 2;
+        Assert.All(restartedState[n..], u => Assert.Equal(0f, u));
+        Assert.Contains(continuedState[n..], u => u != 0f);
+        Assert.Equal(1, continued.Partition);
     }
 
     [Fact]

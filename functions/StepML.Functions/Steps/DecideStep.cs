@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using StepML.Core.Algorithms;
@@ -33,7 +34,8 @@ public static class DecideStep
         if (samples == 0) throw new NoStatisticsException(runId, round);
         var dataLoss = ok.OrderBy(w => w.Partition).Sum(w => w.Samples * w.Loss) / samples;
 
-        var current = await TensorIo.ReadAsync(store, RunLayout.Model(runId, round), n).ConfigureAwait(false);
+        var currentKey = RunLayout.Model(runId, round);
+        var current = LastWritten(context, currentKey, n) ?? await TensorIo.ReadAsync(store, currentKey, n).ConfigureAwait(false);
         var mask = new float[n];
         model.RegularizationMask(mask);
         var trainLoss = dataLoss + Models.Regularization(current, mask, job.Model.L2);
@@ -64,7 +66,9 @@ public static class DecideStep
         if (!WorkerStep.AllFinite(next))
             throw new TrainingDivergedException($"round {round}: the merged model is not finite; model/{round}.tensor is kept as the last good model. Lower algorithm.learningRate");
 
-        await TensorIo.WriteAsync(store, RunLayout.Model(runId, round + 1), next, round + 1, layout.BlockElements).ConfigureAwait(false);
+        var nextKey = RunLayout.Model(runId, round + 1);
+        await TensorIo.WriteAsync(store, nextKey, next, round + 1, layout.BlockElements).ConfigureAwait(false);
+        Remember(context, nextKey, next);
         await AppendMetricsAsync(store, runId, new RoundMetrics
         {
             Round = round,
@@ -114,14 +118,11 @@ public static class DecideStep
     {
         var key = RunLayout.Metrics(runId);
         var lines = new List<string>();
-        if (await store.ExistsAsync(key).ConfigureAwait(false))
+        // One GET, not HEAD + GET: a missing object (round 0) is the answer "no lines yet".
+        foreach (var line in (await ReadMetricsTextAsync(store, key).ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            var text = Encoding.UTF8.GetString(await store.GetAsync(key).ConfigureAwait(false));
-            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var previous = JsonSerializer.Deserialize(line, ContractJson.Default.RoundMetrics);
-                if (previous is not null && previous.Round < metrics.Round) lines.Add(line);
-            }
+            var previous = JsonSerializer.Deserialize(line, ContractJson.Default.RoundMetrics);
+            if (previous is not null && previous.Round < metrics.Round) lines.Add(line);
         }
         lines.Add(JsonSerializer.Serialize(metrics, ContractJson.Default.RoundMetrics));
         await store.PutAsync(key, Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n")).ConfigureAwait(false);
@@ -129,11 +130,32 @@ public static class DecideStep
 
     public static async Task<IReadOnlyList<RoundMetrics>> ReadMetricsAsync(IObjectStore store, string runId)
     {
-        var key = RunLayout.Metrics(runId);
-        if (!await store.ExistsAsync(key).ConfigureAwait(false)) return [];
-        var text = Encoding.UTF8.GetString(await store.GetAsync(key).ConfigureAwait(false));
+        var text = await ReadMetricsTextAsync(store, RunLayout.Metrics(runId)).ConfigureAwait(false);
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonSerializer.Deserialize(line, ContractJson.Default.RoundMetrics)!)
             .ToList();
     }
+
+    private static async Task<string> ReadMetricsTextAsync(IObjectStore store, string key)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString(await store.GetAsync(key).ConfigureAwait(false));
+        }
+        catch (ObjectNotFoundException)
+        {
+            return "";
+        }
+    }
+
+    // The model this container's Decide wrote last. The next round's Decide starts from exactly that object
+    // (model/<round>.tensor is written once per round, deterministically), so a warm Lambda container, or the local
+    // engine, does not read back what it just wrote; a cold container reads it from the store.
+    private static readonly ConditionalWeakTable<FunctionContext, StrongBox<(string Key, float[] Values)>> s_lastWritten = new();
+
+    private static float[]? LastWritten(FunctionContext context, string key, long elements) =>
+        s_lastWritten.TryGetValue(context, out var box) && box.Value is var (k, values) && k == key && values.Length == elements ? values : null;
+
+    private static void Remember(FunctionContext context, string key, float[] values) =>
+        s_lastWritten.AddOrUpdate(context, new StrongBox<(string, float[])>((key, values)));
 }

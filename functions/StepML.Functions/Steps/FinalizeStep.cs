@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using StepML.Core.Models;
+using StepML.Core.Tensors;
 using StepML.Storage;
 
 namespace StepML.Functions;
@@ -19,8 +20,11 @@ public static class FinalizeStep
         var model = Models.Create(job.Model, job.Dataset.Features);
         var n = model.ParameterCount;
         var modelKey = RunLayout.Model(runId, state.Round);
+        // One GET: the bytes are both copied to final.tensor and decoded (checksums verified) for the evaluation.
         var bytes = await store.GetAsync(modelKey).ConfigureAwait(false);
-        var parameters = await TensorIo.ReadAsync(store, modelKey, n).ConfigureAwait(false);
+        var parameters = TensorCodec.Decode(bytes, modelKey, out var header);
+        if (header.ElementCount != n)
+            throw new TensorFormatException(modelKey, $"holds {header.ElementCount} values; this run's tensors have {n}");
 
         var train = new Evaluation();
         for (var p = 0; p < job.Dataset.Partitions; p++)
