@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using StepML.Core.Data;
 
 namespace StepML.Core.Models;
@@ -66,6 +68,10 @@ internal static class LinearKernels
 {
     private const int Block = 256;
 
+    // Up to this many features, the gradient of a block is accumulated feature-chunk by feature-chunk in registers
+    // (a transposed matrix-vector product) rather than row by row.
+    private const int NarrowRows = 64;
+
     public static double LossAndGradient<TLoss>(ReadOnlySpan<float> parameters, Partition data, RowSelection rows, Span<float> gradient)
         where TLoss : struct, IMarginLoss
     {
@@ -78,53 +84,158 @@ internal static class LinearKernels
         var gw = gradient[..d];
         var labels = data.Labels;
         double loss = 0, gb = 0;
-        if (data.IsSparse)
+        Span<float> margins = stackalloc float[Block];
+        Span<float> targets = stackalloc float[Block];
+        Span<float> slopes = stackalloc float[Block];
+        var sparse = data.IsSparse;
+        var x = data.Dense;
+        var offsets = data.RowOffsets;
+        var indices = data.Indices;
+        var values = data.Values;
+        for (var start = 0; start < rows.Count; start += Block)
         {
-            var offsets = data.RowOffsets!;
-            var indices = data.Indices!;
-            var values = data.Values!;
-            for (var i = 0; i < rows.Count; i++)
-            {
-                var r = rows.RowAt(i);
-                var start = offsets[r];
-                var length = offsets[r + 1] - start;
-                var idx = indices.AsSpan(start, length);
-                var val = values.AsSpan(start, length);
-                var z = SparseDot(w, idx, val) + bias;
-                var y = labels[r];
-                loss += TLoss.Loss(z, y);
-                var g = TLoss.Slope(z, y);
-                if (g == 0) continue;
-                gb += g;
-                SparseAxpy(gw, idx, val, g);
-            }
-        }
-        else
-        {
-            var x = data.Dense!;
-            Span<float> slopes = stackalloc float[Block];
-            for (var start = 0; start < rows.Count; start += Block)
-            {
-                var n = Math.Min(Block, rows.Count - start);
-                // Pass 1: margins and slopes of the block (reads w); pass 2: gradient += Σ g_i x_i (writes g).
+            var n = Math.Min(Block, rows.Count - start);
+            // Pass 1: margins of the block (reads w); pass 2: losses and slopes, vectorised; pass 3: gradient
+            // += Σ g_i x_i (writes g), skipping rows whose slope is 0 (hinge rows beyond the margin).
+            if (sparse)
                 for (var i = 0; i < n; i++)
                 {
                     var r = rows.RowAt(start + i);
-                    var z = TensorPrimitives.Dot(w, x.AsSpan(r * d, d)) + bias;
-                    var y = labels[r];
-                    loss += TLoss.Loss(z, y);
-                    var g = TLoss.Slope(z, y);
-                    slopes[i] = g;
-                    gb += g;
+                    var begin = offsets![r];
+                    margins[i] = SparseDot(w, indices.AsSpan(begin, offsets[r + 1] - begin), values.AsSpan(begin, offsets[r + 1] - begin)) + bias;
+                    targets[i] = labels[r];
                 }
+            else
                 for (var i = 0; i < n; i++)
-                    if (slopes[i] != 0)
-                        TensorPrimitives.MultiplyAdd(x.AsSpan(rows.RowAt(start + i) * d, d), slopes[i], gw, gw);
+                {
+                    var r = rows.RowAt(start + i);
+                    margins[i] = TensorPrimitives.Dot(w, x.AsSpan(r * d, d)) + bias;
+                    targets[i] = labels[r];
+                }
+            loss += BlockLoss<TLoss>(margins[..n], targets[..n], slopes[..n]);
+            gb += TensorPrimitives.Sum(slopes[..n]);
+            if (!sparse && d <= NarrowRows)
+            {
+                AccumulateNarrow(x!, d, rows, start, slopes[..n], gw);
+                continue;
+            }
+            for (var i = 0; i < n; i++)
+            {
+                var g = slopes[i];
+                if (g == 0) continue;
+                var r = rows.RowAt(start + i);
+                if (sparse)
+                {
+                    var begin = offsets![r];
+                    SparseAxpy(gw, indices.AsSpan(begin, offsets[r + 1] - begin), values.AsSpan(begin, offsets[r + 1] - begin), g);
+                }
+                else
+                {
+                    TensorPrimitives.MultiplyAdd(x.AsSpan(r * d, d), g, gw, gw);
+                }
             }
         }
         TensorPrimitives.Multiply(gw, 1f / rows.Count, gw);
         gradient[d] = (float)(gb / rows.Count);
         return loss / rows.Count;
+    }
+
+    /// <summary>g += Σ_i s_i x_i over a block of narrow dense rows: for every 8 features, one register accumulates
+    /// over all rows of the block, so g is loaded and stored once per block instead of once per row.</summary>
+    private static void AccumulateNarrow(float[] x, int d, RowSelection rows, int start, ReadOnlySpan<float> slopes, Span<float> gw)
+    {
+        // Only rows with a non-zero slope contribute (hinge rows beyond the margin do not).
+        Span<int> offsets = stackalloc int[slopes.Length];
+        Span<float> active = stackalloc float[slopes.Length];
+        var n = 0;
+        for (var i = 0; i < slopes.Length; i++)
+        {
+            if (slopes[i] == 0) continue;
+            offsets[n] = rows.RowAt(start + i) * d;
+            active[n++] = slopes[i];
+        }
+        ReadOnlySpan<float> a = active[..n];
+        ref var xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref var g = ref MemoryMarshal.GetReference(gw);
+        var j = 0;
+        for (; j + Vector256<float>.Count <= d; j += Vector256<float>.Count)
+        {
+            var acc = Vector256.LoadUnsafe(ref g, (nuint)j);
+            for (var i = 0; i < n; i++)
+                acc = Vector256.MultiplyAddEstimate(Vector256.Create(a[i]), Vector256.LoadUnsafe(ref xr, (nuint)(offsets[i] + j)), acc);
+            acc.StoreUnsafe(ref g, (nuint)j);
+        }
+        for (; j < d; j++)
+        {
+            var sum = gw[j];
+            for (var i = 0; i < n; i++) sum += a[i] * x[offsets[i] + j];
+            gw[j] = sum;
+        }
+    }
+
+    /// <summary>Sum of the losses of a block of margins, and their slopes; for the logistic loss in float with one
+    /// exp per row: Σ [max(z,0) + log(1 + e^−|z|) − y·z] (log(1 + t) is 0 for t &lt; 6e-8, an error below 6e-8 per
+    /// row), slope σ(z) − y.</summary>
+    private static double BlockLoss<TLoss>(ReadOnlySpan<float> z, ReadOnlySpan<float> y, Span<float> slopes) where TLoss : struct, IMarginLoss
+    {
+        if (typeof(TLoss) == typeof(LogisticLoss))
+        {
+            // One exp per row serves both: t = e^−|z|, log(1 + e^z) = max(z, 0) + log(1 + t), σ(z) = 1/(1+t) or t/(1+t).
+            double loss = 0;
+            for (var i = 0; i < z.Length; i++)
+            {
+                var zi = z[i];
+                var t = MathF.Exp(-MathF.Abs(zi));
+                var inv = 1 / (1 + t);
+                loss += MathF.Max(zi, 0) + MathF.Log(1 + t) - y[i] * zi;
+                slopes[i] = (zi >= 0 ? inv : t * inv) - y[i];
+            }
+            return loss;
+        }
+        if (typeof(TLoss) == typeof(HingeLoss)) return HingeBlock(z, y, slopes, squared: false);
+        if (typeof(TLoss) == typeof(SquaredHingeLoss)) return HingeBlock(z, y, slopes, squared: true);
+        double sum = 0;
+        for (var i = 0; i < z.Length; i++)
+        {
+            sum += TLoss.Loss(z[i], y[i]);
+            slopes[i] = TLoss.Slope(z[i], y[i]);
+        }
+        return sum;
+    }
+
+    /// <summary>Hinge and squared hinge over a block without branches: s = 2y − 1, m = 1 − s·z; loss max(m, 0) or
+    /// max(m, 0)², slope −s·[m &gt; 0] or −2s·max(m, 0).</summary>
+    private static double HingeBlock(ReadOnlySpan<float> z, ReadOnlySpan<float> y, Span<float> slopes, bool squared)
+    {
+        var i = 0;
+        var total = Vector256<float>.Zero;
+        var one = Vector256<float>.One;
+        var two = Vector256.Create(2f);
+        for (; i + Vector256<float>.Count <= z.Length; i += Vector256<float>.Count)
+        {
+            var vs = two * Vector256.Create(y[i..]) - one;
+            var m = one - vs * Vector256.Create(z[i..]);
+            var positive = Vector256.Max(m, Vector256<float>.Zero);
+            if (squared)
+            {
+                total += positive * positive;
+                (-two * vs * positive).CopyTo(slopes[i..]);
+            }
+            else
+            {
+                total += positive;
+                Vector256.ConditionalSelect(Vector256.GreaterThan(m, Vector256<float>.Zero), -vs, Vector256<float>.Zero).CopyTo(slopes[i..]);
+            }
+        }
+        double sum = Vector256.Sum(total);
+        for (; i < z.Length; i++)
+        {
+            var s = 2 * y[i] - 1;
+            var m = MathF.Max(1 - s * z[i], 0);
+            sum += squared ? m * m : m;
+            slopes[i] = squared ? -2 * s * m : m > 0 ? -s : 0;
+        }
+        return sum;
     }
 
     public static Evaluation Evaluate<TLoss>(ReadOnlySpan<float> parameters, Partition data) where TLoss : struct, IMarginLoss
