@@ -105,6 +105,13 @@ internal static class LinearKernels
                     margins[i] = SparseDot(w, indices.AsSpan(begin, offsets[r + 1] - begin), values.AsSpan(begin, offsets[r + 1] - begin)) + bias;
                     targets[i] = labels[r];
                 }
+            else if (d <= NarrowRows)
+                for (var i = 0; i < n; i++)
+                {
+                    var r = rows.RowAt(start + i);
+                    margins[i] = NarrowDot(w, x!, r * d) + bias;
+                    targets[i] = labels[r];
+                }
             else
                 for (var i = 0; i < n; i++)
                 {
@@ -138,6 +145,29 @@ internal static class LinearKernels
         TensorPrimitives.Multiply(gw, 1f / rows.Count, gw);
         gradient[d] = (float)(gb / rows.Count);
         return loss / rows.Count;
+    }
+
+    /// <summary>w·x for a narrow dense row starting at <paramref name="offset"/>, inlined (8, then 4, then 1 lanes) to
+    /// avoid a library call per row of a few dozen features.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float NarrowDot(ReadOnlySpan<float> w, float[] x, int offset)
+    {
+        var d = w.Length;
+        if ((uint)offset > (uint)x.Length || x.Length - offset < d) throw new ArgumentOutOfRangeException(nameof(offset));
+        ref var wr = ref MemoryMarshal.GetReference(w);
+        ref var xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), offset);
+        var acc = Vector256<float>.Zero;
+        var j = 0;
+        for (; j + 8 <= d; j += 8)
+            acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref wr, (nuint)j), Vector256.LoadUnsafe(ref xr, (nuint)j), acc);
+        var sum = Vector256.Sum(acc);
+        if (j + 4 <= d)
+        {
+            sum += Vector128.Sum(Vector128.LoadUnsafe(ref wr, (nuint)j) * Vector128.LoadUnsafe(ref xr, (nuint)j));
+            j += 4;
+        }
+        for (; j < d; j++) sum += Unsafe.Add(ref wr, j) * Unsafe.Add(ref xr, j);
+        return sum;
     }
 
     /// <summary>g += Σ_i s_i x_i over a block of narrow dense rows: for every 8 features, one register accumulates
