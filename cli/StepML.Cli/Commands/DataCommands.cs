@@ -64,10 +64,12 @@ internal static class DataCommands
         var features = new Option<int?>("--features") { Description = "Feature count (default: discovered by a first pass)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the row assignment", DefaultValueFactory = _ => 42 };
         var csvHeader = new Option<bool>("--csv-header") { Description = "The CSV file starts with a header line" };
+        var sparse = new Option<bool>("--sparse") { Description = "Write CSR partitions (row offsets, indices, values) instead of dense rows" };
+        var rawLabels = new Option<bool>("--raw-labels") { Description = "Keep labels as written (KMeans, multi-class) instead of mapping 0/1 or -1/+1 to 0/1" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for <p>.part and validation.part", Required = true };
         var command = new Command("partition", "Split a dataset file into binary partitions plus a validation partition, streaming (bounded memory)")
         {
-            input, format, partitions, validation, features, seed, csvHeader, output,
+            input, format, partitions, validation, features, seed, csvHeader, sparse, rawLabels, output,
         };
         command.SetAction(parse =>
         {
@@ -79,7 +81,8 @@ internal static class DataCommands
             dir.Create();
             var clock = Stopwatch.StartNew();
             var summary = Partitioner.Run(() => file.OpenRead(), file.FullName, fmt == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm,
-                new PartitionOptions(parse.GetValue(partitions), parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(features), CsvHeader: parse.GetValue(csvHeader)),
+                new PartitionOptions(parse.GetValue(partitions), parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(features),
+                    Sparse: parse.GetValue(sparse), Labels: parse.GetValue(rawLabels) ? LabelMapping.Raw : LabelMapping.Binary, CsvHeader: parse.GetValue(csvHeader)),
                 dir.FullName);
             Console.WriteLine($"{summary.TotalRows:N0} rows, {summary.Features} features -> {summary.RowsPerPartition.Length} partitions ({string.Join(", ", summary.RowsPerPartition)}) + validation {summary.ValidationRows:N0} in {clock.Elapsed.TotalSeconds:F1} s ({file.Length / 1e6 / clock.Elapsed.TotalSeconds:F0} MB/s)");
             return 0;

@@ -70,6 +70,9 @@ public sealed class LinearModelTests
     [InlineData("hinge", 37, true)]
     [InlineData("squared-hinge", 13, false)]
     [InlineData("squared-hinge", 37, true)]
+    [InlineData("logistic", 100, false)]
+    [InlineData("hinge", 100, false)]
+    [InlineData("squared-hinge", 100, true)]
     public void LossAndGradient_RandomData_MatchesNaiveOracle(string kind, int features, bool sparse)
     {
         var (dense, csr) = RandomData(301, features, seed: 3);
