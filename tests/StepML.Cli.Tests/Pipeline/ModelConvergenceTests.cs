@@ -70,6 +70,8 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
     [InlineData("logistic-sparse", "ma-sgd", 2.0, 100, 2, 0, 40)]
     [InlineData("svm-hinge-sparse", "admm", 2.0, 100, 3, 0.02, 60)]
     [InlineData("svm-hinge-sparse", "ma-sgd", 2.0, 100, 2, 0, 60)]
+    [InlineData("svm-squared-dense", "ga-sgd", 0.05, 0, 1, 0, 150)]
+    [InlineData("svm-hinge-sparse", "ga-sgd", 4.0, 0, 1, 0, 150)]
     public async Task Train_LinearModel_EndsWithinOnePercentOfOptimum(string problem, string algorithm, double learningRate, int batchSize, int localEpochs, double rho, int maxRounds)
     {
         var store = fixture.NewStore();
@@ -82,6 +84,7 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
         };
         var algorithmSpec = new JsonObject { ["type"] = algorithm, ["learningRate"] = learningRate, ["batchSize"] = batchSize, ["localEpochs"] = localEpochs };
         if (rho > 0) algorithmSpec["rho"] = rho;
+        if (algorithm == "ga-sgd") algorithmSpec["momentum"] = 0.9;
         var job = LinearJob(type, loss, sparse, algorithmSpec, maxRounds);
 
         var result = await PipelineFixture.RunAsync(store, job);
@@ -95,13 +98,14 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
     }
 
     [Theory]
-    [InlineData(false, null)]
-    [InlineData(true, null)]
-    [InlineData(false, new[] { 1.0, 4.0, 16.0, 64.0 })]
-    public async Task Train_KMeans_InertiaWithinOnePercentOfLloyd(bool sparse, double[]? weights)
+    [InlineData(false, null, 1)]
+    [InlineData(true, null, 1)]
+    [InlineData(false, new[] { 1.0, 4.0, 16.0, 64.0 }, 1)]
+    [InlineData(true, new[] { 1.0, 4.0, 16.0, 64.0 }, 4)]
+    public async Task Train_KMeans_InertiaWithinOnePercentOfLloyd(bool sparse, double[]? weights, int shards)
     {
         var store = fixture.NewStore();
-        var job = KMeansJob(sparse, weights);
+        var job = KMeansJob(sparse, weights, shards);
 
         var result = await PipelineFixture.RunAsync(store, job);
 
@@ -153,7 +157,7 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
         ["seed"] = 5,
     };
 
-    private static JsonObject KMeansJob(bool sparse, double[]? weights)
+    private static JsonObject KMeansJob(bool sparse, double[]? weights, int shards)
     {
         var dataset = new JsonObject
         {
@@ -170,6 +174,8 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
             ["dataset"] = dataset,
             ["model"] = new JsonObject { ["type"] = "kmeans", ["clusters"] = ModelDataFixture.BlobClusters },
             ["algorithm"] = new JsonObject { ["type"] = "kmeans-em" },
+            // Scatter-reduce shards split the (sum, count) pairs with the model: stride 2 must keep them together.
+            ["communication"] = new JsonObject { ["pattern"] = shards > 1 ? "scatter-reduce" : "all-reduce", ["shards"] = shards },
             ["stop"] = new JsonObject { ["maxRounds"] = 50, ["tolerance"] = 0, ["modelTolerance"] = 1e-6 },
             ["seed"] = 7,
         };
