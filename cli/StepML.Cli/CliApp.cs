@@ -13,6 +13,7 @@ public static class CliApp
         HistoryCommand.Create(),
         ServeLambda.ServeLambdaCommand.Create(),
         Bench.BenchCommand.Create(),
+        Bench.ModelKernelBenchmark.Create(),
     };
 
     public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);

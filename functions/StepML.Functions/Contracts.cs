@@ -25,6 +25,10 @@ public sealed record RunState
     /// <summary>Set by Decide: continue, stop or continue-as-new (the Choice state reads it).</summary>
     public string? Action { get; init; }
     public string? Reason { get; init; }
+    /// <summary>Set by Decide: the model's metric name ("accuracy", "inertia") and its value on the validation
+    /// partition for the model the round started from (mean per row; null without validation rows).</summary>
+    public string? Metric { get; init; }
+    public double? ValidationMetric { get; init; }
     /// <summary>Set by Prepare when the triggering object is not something to train on (a sidecar job file).</summary>
     public bool? Skip { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
@@ -61,9 +65,14 @@ public sealed record FinalSummary
     public long Rounds { get; init; }
     public string ModelKey { get; init; } = "";
     public double TrainLoss { get; init; }
+    /// <summary>Training accuracy; NaN for models whose metric is not accuracy (see <see cref="Metric"/>).</summary>
     public double TrainAccuracy { get; init; }
     public double? ValidationLoss { get; init; }
     public double? ValidationAccuracy { get; init; }
+    /// <summary>The model's metric ("accuracy", or "inertia" = mean squared distance to the nearest centroid).</summary>
+    public string Metric { get; init; } = "accuracy";
+    public double TrainMetric { get; init; }
+    public double? ValidationMetric { get; init; }
     public string StopReason { get; init; } = "";
     public double CostUsd { get; init; }
     public double ElapsedSeconds { get; init; }
@@ -76,6 +85,9 @@ public sealed record RoundMetrics
     public double TrainLoss { get; init; }
     public double? ValidationLoss { get; init; }
     public double? ValidationAccuracy { get; init; }
+    /// <summary>The model's metric name and its validation value (equal to <see cref="ValidationAccuracy"/> for classifiers).</summary>
+    public string Metric { get; init; } = "accuracy";
+    public double? ValidationMetric { get; init; }
     public long Samples { get; init; }
     public int Workers { get; init; }
     public int FailedWorkers { get; init; }

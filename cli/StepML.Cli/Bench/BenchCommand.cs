@@ -59,6 +59,10 @@ internal static class BenchCommand
         progress.WriteLine("bench: store requests per round (ADMM and GA-SGD, S = 1 and 4)");
         document["storageRequests"] = await StorageRequestBenchmark.RunAsync(8, settings.StorageRowsPerPartition).ConfigureAwait(false);
 
+        progress.WriteLine("bench: model kernels (dense and sparse linear gradients, KMeans assignment)");
+        document["modelKernels"] = ModelKernelBenchmark.Run(settings.Quick, outDir: null, progress);
+        ct.ThrowIfCancellationRequested();
+
         document["targetsMet"] = TargetsMet(document);
         document["benchSeconds"] = Measure.Round(clock.Elapsed.TotalSeconds, 2);
         return document;

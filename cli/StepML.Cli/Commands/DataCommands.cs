@@ -12,25 +12,44 @@ internal static class DataCommands
 
     private static Command Generate()
     {
-        var kind = new Argument<string>("KIND") { Description = "Dataset shape: higgs (dense LIBSVM from a known linear model plus noise)" };
-        kind.AcceptOnlyFromAmong("higgs");
+        var kind = new Argument<string>("KIND")
+        {
+            Description = "Dataset shape: higgs (dense LIBSVM from a known linear model plus noise), rcv1like (sparse TF-IDF-like " +
+                "LIBSVM from a known sparse linear model plus noise), blobs (dense Gaussian clusters, label = cluster id)",
+        };
+        kind.AcceptOnlyFromAmong("higgs", "rcv1like", "blobs");
         var rows = new Option<long>("--rows") { Description = "Rows to write", DefaultValueFactory = _ => 100_000 };
-        var features = new Option<int>("--features") { Description = "Features per row", DefaultValueFactory = _ => 28 };
+        var features = new Option<int?>("--features") { Description = "Features per row (default: higgs 28, rcv1like 47236, blobs 2)" };
+        var density = new Option<double>("--density") { Description = "rcv1like: expected fraction of non-zero features per row", DefaultValueFactory = _ => 0.0016 };
+        var clusters = new Option<int>("--clusters") { Description = "blobs: number of clusters", DefaultValueFactory = _ => 8 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generator", DefaultValueFactory = _ => 42 };
         var output = new Option<FileInfo>("--out") { Description = "Output file (LIBSVM text)", Required = true };
-        var command = new Command("generate", "Write a synthetic dataset") { kind, rows, features, seed, output };
+        var command = new Command("generate", "Write a synthetic dataset") { kind, rows, features, density, clusters, seed, output };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(output)!;
+            var shape = parse.GetValue(kind)!;
             var n = parse.GetValue(rows);
             if (n < 1) throw new UsageException($"--rows {n}: give at least 1 row");
-            var d = parse.GetValue(features);
+            var d = parse.GetValue(features) ?? shape switch { "rcv1like" => 47_236, "blobs" => 2, _ => 28 };
             if (d < 1) throw new UsageException($"--features {d}: give at least 1 feature");
+            var p = parse.GetValue(density);
+            if (!(p > 0 && p <= 1)) throw new UsageException($"--density {p}: give a fraction in (0, 1], e.g. 0.0016 for RCV1's");
+            var k = parse.GetValue(clusters);
+            if (k < 1) throw new UsageException($"--clusters {k}: give at least 1 cluster");
             var temp = file.FullName + ".tmp";
             using (var writer = new StreamWriter(temp))
-                SyntheticData.WriteHiggsLike(writer, n, d, parse.GetValue(seed));
+            {
+                var s = parse.GetValue(seed);
+                _ = shape switch
+                {
+                    "rcv1like" => SyntheticData.WriteRcv1Like(writer, n, d, p, s),
+                    "blobs" => SyntheticData.WriteBlobs(writer, n, d, k, s),
+                    _ => SyntheticData.WriteHiggsLike(writer, n, d, s),
+                };
+            }
             File.Move(temp, file.FullName, overwrite: true);
-            Console.WriteLine($"wrote {n:N0} rows x {d} features to {file.FullName} ({new FileInfo(file.FullName).Length / 1e6:F1} MB)");
+            Console.WriteLine($"wrote {n:N0} {shape} rows x {d} features to {file.FullName} ({new FileInfo(file.FullName).Length / 1e6:F1} MB)");
             return 0;
         });
         return command;
@@ -45,10 +64,12 @@ internal static class DataCommands
         var features = new Option<int?>("--features") { Description = "Feature count (default: discovered by a first pass)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the row assignment", DefaultValueFactory = _ => 42 };
         var csvHeader = new Option<bool>("--csv-header") { Description = "The CSV file starts with a header line" };
+        var sparse = new Option<bool>("--sparse") { Description = "Write CSR partitions (row offsets, indices, values) instead of dense rows" };
+        var rawLabels = new Option<bool>("--raw-labels") { Description = "Keep labels as written (KMeans, multi-class) instead of mapping 0/1 or -1/+1 to 0/1" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for <p>.part and validation.part", Required = true };
         var command = new Command("partition", "Split a dataset file into binary partitions plus a validation partition, streaming (bounded memory)")
         {
-            input, format, partitions, validation, features, seed, csvHeader, output,
+            input, format, partitions, validation, features, seed, csvHeader, sparse, rawLabels, output,
         };
         command.SetAction(parse =>
         {
@@ -60,7 +81,8 @@ internal static class DataCommands
             dir.Create();
             var clock = Stopwatch.StartNew();
             var summary = Partitioner.Run(() => file.OpenRead(), file.FullName, fmt == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm,
-                new PartitionOptions(parse.GetValue(partitions), parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(features), CsvHeader: parse.GetValue(csvHeader)),
+                new PartitionOptions(parse.GetValue(partitions), parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(features),
+                    Sparse: parse.GetValue(sparse), Labels: parse.GetValue(rawLabels) ? LabelMapping.Raw : LabelMapping.Binary, CsvHeader: parse.GetValue(csvHeader)),
                 dir.FullName);
             Console.WriteLine($"{summary.TotalRows:N0} rows, {summary.Features} features -> {summary.RowsPerPartition.Length} partitions ({string.Join(", ", summary.RowsPerPartition)}) + validation {summary.ValidationRows:N0} in {clock.Elapsed.TotalSeconds:F1} s ({file.Length / 1e6 / clock.Elapsed.TotalSeconds:F0} MB/s)");
             return 0;

@@ -64,14 +64,14 @@ internal static class RunCommand
         {
             pipeline.Prepared += s => Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
             pipeline.RoundCompleted += s => Console.WriteLine(
-                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
+                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{MetricText(s.Metric, s.ValidationMetric, "  validation ")}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }
         var result = await pipeline.RunAsync(input, cancellationToken: ct).ConfigureAwait(false);
         if (result.Succeeded && result.Summary is { } summary)
         {
             Console.WriteLine($"finished {summary.RunId} after {summary.Rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s ({summary.StopReason})");
-            Console.WriteLine($"  training   loss {F(summary.TrainLoss)}  accuracy {Percent(summary.TrainAccuracy)}");
-            Console.WriteLine($"  validation loss {(summary.ValidationLoss is { } vl ? F(vl) : "–")}  accuracy {Percent(summary.ValidationAccuracy)}");
+            Console.WriteLine($"  training   loss {F(summary.TrainLoss)}{MetricText(summary.Metric, summary.TrainMetric, "  ")}");
+            Console.WriteLine($"  validation loss {(summary.ValidationLoss is { } vl ? F(vl) : "–")}{MetricText(summary.Metric, summary.ValidationMetric, "  ")}");
             Console.WriteLine($"  model {summary.ModelKey}; report {RunLayout.Report(summary.RunId)}; estimated Lambda cost ${summary.CostUsd:F5}");
         }
         else if (result.Succeeded)
@@ -86,6 +86,11 @@ internal static class RunCommand
         }
         return result;
     }
+
+    /// <summary>"accuracy 71.20%" or "inertia 3.0412" after a prefix; empty when there is no value.</summary>
+    internal static string MetricText(string? metric, double? value, string prefix) => value is not { } v || metric is null
+        ? ""
+        : metric == "accuracy" ? $"{prefix}accuracy {Percent(v)}" : $"{prefix}{metric} {F(v)}";
 
     /// <summary>The errorMessage inside a Lambda-style Cause JSON, or the Cause itself.</summary>
     internal static string CauseMessage(string? cause)

@@ -43,9 +43,12 @@ public static class FinalizeStep
             Rounds = state.Round,
             ModelKey = RunLayout.FinalModel(runId),
             TrainLoss = train.MeanLoss + Models.Regularization(parameters, mask, job.Model.L2),
-            TrainAccuracy = train.Accuracy,
+            TrainAccuracy = model.MetricName == "accuracy" ? train.Accuracy : double.NaN,
             ValidationLoss = validation?.MeanLoss,
-            ValidationAccuracy = validation?.Accuracy,
+            ValidationAccuracy = model.MetricName == "accuracy" ? validation?.Accuracy : null,
+            Metric = model.MetricName,
+            TrainMetric = train.Accuracy,
+            ValidationMetric = validation?.Accuracy,
             StopReason = state.Reason ?? "",
             CostUsd = state.CostUsd,
             ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
@@ -70,9 +73,10 @@ internal static class Report
           .Append("</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>");
         sb.Append("<h1>").Append(WebUtility.HtmlEncode(name)).Append(" — ").Append(WebUtility.HtmlEncode(summary.RunId)).Append("</h1>");
         sb.Append("<p>").Append(summary.Rounds).Append(" rounds; stopped: ").Append(WebUtility.HtmlEncode(summary.StopReason)).Append("</p>");
-        sb.Append("<table><tr><th></th><th>loss</th><th>accuracy</th></tr>");
-        sb.Append("<tr><th>training</th><td>").Append(F(summary.TrainLoss)).Append("</td><td>").Append(F(summary.TrainAccuracy, "P2")).Append("</td></tr>");
-        sb.Append("<tr><th>validation</th><td>").Append(F(summary.ValidationLoss)).Append("</td><td>").Append(F(summary.ValidationAccuracy, "P2")).Append("</td></tr></table>");
+        var metricFormat = summary.Metric == "accuracy" ? "P2" : "G6";
+        sb.Append("<table><tr><th></th><th>loss</th><th>").Append(WebUtility.HtmlEncode(summary.Metric)).Append("</th></tr>");
+        sb.Append("<tr><th>training</th><td>").Append(F(summary.TrainLoss)).Append("</td><td>").Append(F(summary.TrainMetric, metricFormat)).Append("</td></tr>");
+        sb.Append("<tr><th>validation</th><td>").Append(F(summary.ValidationLoss)).Append("</td><td>").Append(F(summary.ValidationMetric, metricFormat)).Append("</td></tr></table>");
         if (rounds.Count > 1)
         {
             double min = rounds.Min(r => r.TrainLoss), max = rounds.Max(r => r.TrainLoss);
@@ -82,10 +86,10 @@ internal static class Report
             sb.Append("<h2>Training loss</h2><svg width=\"600\" height=\"200\" style=\"border:1px solid #ccc\"><polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"")
               .Append(points).Append("\"/></svg>");
         }
-        sb.Append("<h2>Rounds</h2><table><tr><th>round</th><th>train loss</th><th>val loss</th><th>val acc</th><th>workers</th><th>failed</th><th>elapsed s</th><th>cost $</th></tr>");
+        sb.Append("<h2>Rounds</h2><table><tr><th>round</th><th>train loss</th><th>val loss</th><th>val ").Append(WebUtility.HtmlEncode(summary.Metric)).Append("</th><th>workers</th><th>failed</th><th>elapsed s</th><th>cost $</th></tr>");
         foreach (var r in rounds)
             sb.Append("<tr><td>").Append(r.Round).Append("</td><td>").Append(F(r.TrainLoss)).Append("</td><td>").Append(F(r.ValidationLoss))
-              .Append("</td><td>").Append(F(r.ValidationAccuracy, "P2")).Append("</td><td>").Append(r.Workers).Append("</td><td>").Append(r.FailedWorkers)
+              .Append("</td><td>").Append(F(r.ValidationMetric ?? r.ValidationAccuracy, metricFormat)).Append("</td><td>").Append(r.Workers).Append("</td><td>").Append(r.FailedWorkers)
               .Append("</td><td>").Append(F(r.ElapsedSeconds, "F2")).Append("</td><td>").Append(F(r.CostUsd, "F5")).Append("</td></tr>");
         sb.Append("</table></body></html>");
         return sb.ToString();

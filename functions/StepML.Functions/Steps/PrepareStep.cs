@@ -123,7 +123,9 @@ public static class PrepareStep
         {
             // A retried Prepare (same spec) may redo its work; a different job may not reuse the run's objects.
             var existing = JobSpecParser.Parse(Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Job(runId)).ConfigureAwait(false)));
-            if (existing with { Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format } } != job)
+            var sameWeights = existing.Dataset.PartitionWeights is null == job.Dataset.PartitionWeights is null
+                && (job.Dataset.PartitionWeights is null || existing.Dataset.PartitionWeights!.SequenceEqual(job.Dataset.PartitionWeights));
+            if (!sameWeights || existing with { Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format, PartitionWeights = job.Dataset.PartitionWeights } } != job)
                 throw new RunExistsException(runId, store.Uri);
         }
 
@@ -177,7 +179,8 @@ public static class PrepareStep
         try
         {
             var options = new PartitionOptions(job.Dataset.Partitions, job.Dataset.ValidationFraction, job.Seed,
-                job.Dataset.Features > 0 ? job.Dataset.Features : null, Sparse: false, LabelMapping.Binary, job.Dataset.CsvHeader);
+                job.Dataset.Features > 0 ? job.Dataset.Features : null, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader,
+                job.Dataset.PartitionWeights);
             var summary = await Task.Run(() => Partitioner.Run(
                 () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
                 datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
@@ -192,6 +195,11 @@ public static class PrepareStep
             temp.Delete(recursive: true);
         }
     }
+
+    /// <summary>Classifiers read labels as {0, 1} (from 0/1 or −1/+1); KMeans ignores labels, so any value is kept
+    /// (e.g. the true cluster id of a synthetic dataset, for inspection).</summary>
+    internal static LabelMapping LabelMappingFor(ModelSpec model) =>
+        model.Type == ModelTypes.KMeans ? LabelMapping.Raw : LabelMapping.Binary;
 
     private static async Task UploadAsync(IObjectStore store, string path, string key)
     {

@@ -61,6 +61,7 @@ public static class Algorithms
         AlgorithmTypes.GaSgd => new GaSgd(job.Algorithm, job.Model.L2),
         AlgorithmTypes.MaSgd => new MaSgd(job.Algorithm, job.Model.L2),
         AlgorithmTypes.Admm => new Admm(job.Algorithm, job.Model.L2),
+        AlgorithmTypes.KMeansEm => new KMeansEm(),
         _ => throw new JobSpecException("algorithm.type", $"'{job.Algorithm.Type}' is not an algorithm: use one of {string.Join(", ", AlgorithmTypes.All)}"),
     };
 }

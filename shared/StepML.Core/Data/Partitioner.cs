@@ -20,7 +20,8 @@ public sealed record PartitionOptions(
     int? Features = null,
     bool Sparse = false,
     LabelMapping Labels = LabelMapping.Binary,
-    bool CsvHeader = false);
+    bool CsvHeader = false,
+    IReadOnlyList<double>? PartitionWeights = null);
 
 public sealed record PartitionSummary(int Features, long[] RowsPerPartition, long ValidationRows, long TotalRows);
 
@@ -142,10 +143,53 @@ public static class Partitioner
                 $"dataset.validationFraction must be in [0, 1) (was {options.ValidationFraction}); 0.1 keeps a tenth of the rows for validation.", nameof(options));
         }
 
+        if (options.PartitionWeights is { } weights &&
+            (weights.Count != options.Partitions || weights.Any(w => !(w > 0) || !double.IsFinite(w))))
+        {
+            throw new ArgumentException(
+                $"dataset.partitionWeights must hold {options.Partitions} finite numbers > 0, one per partition (was [{string.Join(", ", weights)}]).", nameof(options));
+        }
+
         if (options.Features is < 1)
         {
             throw new ArgumentException($"dataset.features must be at least 1 (was {options.Features}); omit it to count features from a LIBSVM file.", nameof(options));
         }
+    }
+
+    // Normalised running sums of the partition weights; the last entry is exactly 1.
+    private static double[]? Cumulative(IReadOnlyList<double>? weights)
+    {
+        if (weights is null)
+        {
+            return null;
+        }
+
+        var cumulative = new double[weights.Count];
+        double total = 0;
+        for (int p = 0; p < weights.Count; p++)
+        {
+            total += weights[p];
+            cumulative[p] = total;
+        }
+
+        for (int p = 0; p < cumulative.Length; p++)
+        {
+            cumulative[p] /= total;
+        }
+
+        cumulative[^1] = 1;
+        return cumulative;
+    }
+
+    private static int Pick(double[] cumulative, double v)
+    {
+        int p = 0;
+        while (p < cumulative.Length - 1 && v >= cumulative[p])
+        {
+            p++;
+        }
+
+        return p;
     }
 
     private static IRowReader OpenReader(Func<Stream> openInput, string sourceName, DatasetFormat format, bool csvHeader) => format switch
@@ -189,6 +233,7 @@ public static class Partitioner
         var row = new DatasetRow();
         var random = new Xoshiro256(options.Seed);
         var labels = new BinaryLabels(sourceName);
+        double[]? cumulative = Cumulative(options.PartitionWeights);
         byte[] record = [];
         Span<byte> head = stackalloc byte[8];
         long total = 0;
@@ -215,7 +260,7 @@ public static class Partitioner
             }
 
             double u = random.NextDouble();
-            int p = random.NextInt(options.Partitions);
+            int p = cumulative is null ? random.NextInt(options.Partitions) : Pick(cumulative, random.NextDouble());
             SpillFile target = u < options.ValidationFraction ? spills[^1] : spills[p];
             if (options.Sparse)
             {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace StepML.Core.Data;
 
 /// <summary>Seeded generators of datasets with a known answer, for demos, tests and benchmarks.</summary>
-public static class SyntheticData
+public static partial class SyntheticData
 {
     // Feature kinds following the UCI Higgs columns (Baldi et al., 2014): 21 low-level features —
     // lepton pT, eta, phi, missing-energy magnitude and phi, then four jets of (pT, eta, phi,

@@ -30,6 +30,12 @@ public sealed record DatasetSpec
     public int Partitions { get; init; } = 4;
     public double ValidationFraction { get; init; } = 0.1;
     public bool CsvHeader { get; init; }
+    /// <summary>Store partitions as CSR (row offsets, column indices, values); linear models and KMeans then use
+    /// kernels that touch only the non-zeros.</summary>
+    public bool Sparse { get; init; }
+    /// <summary>Relative sizes of the training partitions (one positive number per partition): a row goes to partition
+    /// p with probability w_p / Σ w. Null means equal sizes. For studying skewed partitions.</summary>
+    public double[]? PartitionWeights { get; init; }
 }
 
 public sealed record ModelSpec
@@ -37,6 +43,10 @@ public sealed record ModelSpec
     public string Type { get; init; } = ModelTypes.Logistic;
     /// <summary>L2 regularisation strength λ in λ/2·‖w‖² (the bias is not regularised).</summary>
     public double L2 { get; init; } = 1e-4;
+    /// <summary>SVM loss: <c>hinge</c> max(0, 1 − s·z) or <c>squared-hinge</c> max(0, 1 − s·z)², s = ±1. Other models ignore it.</summary>
+    public string Loss { get; init; } = SvmLosses.Hinge;
+    /// <summary>KMeans: number of clusters k.</summary>
+    public int Clusters { get; init; } = 8;
 }
 
 public sealed record AlgorithmSpec
@@ -91,7 +101,16 @@ public sealed record WorkersSpec
 public static class ModelTypes
 {
     public const string Logistic = "logistic";
-    public static readonly string[] All = [Logistic];
+    public const string Svm = "svm";
+    public const string KMeans = "kmeans";
+    public static readonly string[] All = [Logistic, Svm, KMeans];
+}
+
+public static class SvmLosses
+{
+    public const string Hinge = "hinge";
+    public const string SquaredHinge = "squared-hinge";
+    public static readonly string[] All = [Hinge, SquaredHinge];
 }
 
 public static class AlgorithmTypes
@@ -99,7 +118,8 @@ public static class AlgorithmTypes
     public const string GaSgd = "ga-sgd";
     public const string MaSgd = "ma-sgd";
     public const string Admm = "admm";
-    public static readonly string[] All = [GaSgd, MaSgd, Admm];
+    public const string KMeansEm = "kmeans-em";
+    public static readonly string[] All = [GaSgd, MaSgd, Admm, KMeansEm];
 }
 
 public static class Patterns

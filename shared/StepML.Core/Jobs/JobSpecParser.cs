@@ -48,7 +48,7 @@ public static class JobSpecParser
 
     private static DatasetSpec ParseDataset(Obj o)
     {
-        o.Known("path", "format", "features", "partitions", "validationFraction", "csvHeader");
+        o.Known("path", "format", "features", "partitions", "validationFraction", "csvHeader", "sparse", "partitionWeights");
         var d = new DatasetSpec();
         return new DatasetSpec
         {
@@ -58,14 +58,22 @@ public static class JobSpecParser
             Partitions = o.Int("partitions", d.Partitions),
             ValidationFraction = o.Double("validationFraction", d.ValidationFraction),
             CsvHeader = o.Bool("csvHeader", d.CsvHeader),
+            Sparse = o.Bool("sparse", d.Sparse),
+            PartitionWeights = o.OptionalDoubles("partitionWeights"),
         };
     }
 
     private static ModelSpec ParseModel(Obj o)
     {
-        o.Known("type", "l2");
+        o.Known("type", "l2", "loss", "clusters");
         var d = new ModelSpec();
-        return new ModelSpec { Type = o.String("type", d.Type), L2 = o.Double("l2", d.L2) };
+        return new ModelSpec
+        {
+            Type = o.String("type", d.Type),
+            L2 = o.Double("l2", d.L2),
+            Loss = o.String("loss", d.Loss),
+            Clusters = o.Int("clusters", d.Clusters),
+        };
     }
 
     private static AlgorithmSpec ParseAlgorithm(Obj o)
@@ -132,9 +140,22 @@ public static class JobSpecParser
         Check("dataset.features", s.Dataset.Features >= 0, $"{s.Dataset.Features} must be ≥ 0 (0 = discover from the file)");
         Check("dataset.partitions", s.Dataset.Partitions is >= 1 and <= 2000, $"{s.Dataset.Partitions} must be between 1 and 2000 (the workers' results travel in the 256 KiB state)");
         Check("dataset.validationFraction", s.Dataset.ValidationFraction is >= 0 and < 1, $"{s.Dataset.ValidationFraction} must be in [0, 1)");
+        if (s.Dataset.PartitionWeights is { } weights)
+        {
+            Check("dataset.partitionWeights", weights.Length == s.Dataset.Partitions,
+                $"has {weights.Length} weights for {s.Dataset.Partitions} partitions: give one per partition (dataset.partitions) or omit it for equal sizes");
+            foreach (var w in weights)
+                Check("dataset.partitionWeights", w > 0 && double.IsFinite(w), $"{w} must be a finite number > 0");
+        }
         OneOf("model.type", s.Model.Type, ModelTypes.All);
         Check("model.l2", s.Model.L2 >= 0 && double.IsFinite(s.Model.L2), $"{s.Model.L2} must be a finite number ≥ 0");
+        OneOf("model.loss", s.Model.Loss, SvmLosses.All);
+        Check("model.clusters", s.Model.Clusters is >= 1 and <= 100_000, $"{s.Model.Clusters} must be between 1 and 100000");
         OneOf("algorithm.type", s.Algorithm.Type, AlgorithmTypes.All);
+        Check("algorithm.type", (s.Model.Type == ModelTypes.KMeans) == (s.Algorithm.Type == AlgorithmTypes.KMeansEm),
+            s.Model.Type == ModelTypes.KMeans
+                ? $"'{s.Algorithm.Type}' cannot train kmeans, which has no gradient: use \"kmeans-em\""
+                : $"'kmeans-em' trains only model.type \"kmeans\"; for '{s.Model.Type}' use \"admm\", \"ma-sgd\" or \"ga-sgd\"");
         Check("algorithm.learningRate", s.Algorithm.LearningRate > 0 && double.IsFinite(s.Algorithm.LearningRate), $"{s.Algorithm.LearningRate} must be a finite number > 0");
         Check("algorithm.batchSize", s.Algorithm.BatchSize >= 0, $"{s.Algorithm.BatchSize} must be ≥ 0 (0 = whole partition)");
         Check("algorithm.localEpochs", s.Algorithm.LocalEpochs is >= 1 and <= 1000, $"{s.Algorithm.LocalEpochs} must be between 1 and 1000");
@@ -249,6 +270,23 @@ public static class JobSpecParser
 
         public double Double(string name, double fallback) => OptionalDouble(name) ?? fallback;
 
+        public double[]? OptionalDoubles(string name)
+        {
+            var v = Get(name);
+            if (v is null) return null;
+            if (v.Value.ValueKind != JsonValueKind.Array)
+                throw new JobSpecException(PathOf(name), $"must be an array of numbers, not {Show(v.Value)}");
+            var result = new double[v.Value.GetArrayLength()];
+            var i = 0;
+            foreach (var item in v.Value.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out result[i]))
+                    throw new JobSpecException($"{PathOf(name)}[{i}]", $"must be a number, not {Show(item)}");
+                i++;
+            }
+            return result;
+        }
+
         public double? OptionalDouble(string name)
         {
             var v = Get(name);
@@ -306,10 +344,19 @@ public static class JobSpecParser
             w.WriteNumber("partitions", s.Dataset.Partitions);
             w.WriteNumber("validationFraction", s.Dataset.ValidationFraction);
             w.WriteBoolean("csvHeader", s.Dataset.CsvHeader);
+            w.WriteBoolean("sparse", s.Dataset.Sparse);
+            if (s.Dataset.PartitionWeights is { } weights)
+            {
+                w.WriteStartArray("partitionWeights");
+                foreach (var weight in weights) w.WriteNumberValue(weight);
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
             w.WriteStartObject("model");
             w.WriteString("type", s.Model.Type);
             w.WriteNumber("l2", s.Model.L2);
+            w.WriteString("loss", s.Model.Loss);
+            w.WriteNumber("clusters", s.Model.Clusters);
             w.WriteEndObject();
             w.WriteStartObject("algorithm");
             w.WriteString("type", s.Algorithm.Type);

@@ -59,6 +59,8 @@ public static class Models
     public static IModel Create(Jobs.ModelSpec spec, int features) => spec.Type switch
     {
         Jobs.ModelTypes.Logistic => new LogisticRegression(features),
+        Jobs.ModelTypes.Svm => new LinearSvm(features, spec.Loss),
+        Jobs.ModelTypes.KMeans => new KMeans(features, spec.Clusters),
         _ => throw new Jobs.JobSpecException("model.type", $"'{spec.Type}' is not a model: use one of {string.Join(", ", Jobs.ModelTypes.All)}"),
     };
 

@@ -8,7 +8,8 @@ using StepML.Core.Data;
 namespace StepML.Core.Models;
 
 /// <summary>
-/// Binary logistic regression with labels y ∈ {0, 1}: parameters are d weights then the bias b,
+/// Binary logistic regression with labels y ∈ {0, 1}, on dense partitions (the kernel below) and CSR partitions
+/// (<see cref="LinearKernels"/>, non-zeros only): parameters are d weights then the bias b,
 /// z = w·x + b, loss = log(1 + e^z) − y·z (computed as max(z,0) + log(1 + e^−|z|) − y·z, which never overflows),
 /// ∂loss/∂z = σ(z) − y, with σ(z) = 1/(1 + e^−|z|) for z ≥ 0 and e^−|z|/(1 + e^−|z|) otherwise (one exponential
 /// per row serves the loss and the slope).
@@ -46,6 +47,8 @@ public sealed class LogisticRegression(int features) : IDifferentiableModel
     public double LossAndGradient(ReadOnlySpan<float> parameters, Partition data, RowSelection rows, Span<float> gradient)
     {
         CheckShapes(parameters, data);
+        // CSR partitions take the shared sparse kernel, which touches only the non-zeros.
+        if (data.IsSparse) return LinearKernels.LossAndGradient<LogisticLoss>(parameters, data, rows, gradient);
         if (gradient.Length != ParameterCount) throw new ArgumentException($"gradient has {gradient.Length} values, the model {ParameterCount}");
         gradient.Clear();
         if (rows.Count == 0) return 0;
@@ -84,6 +87,7 @@ public sealed class LogisticRegression(int features) : IDifferentiableModel
     public Evaluation Evaluate(ReadOnlySpan<float> parameters, Partition data)
     {
         CheckShapes(parameters, data);
+        if (data.IsSparse) return LinearKernels.Evaluate<LogisticLoss>(parameters, data);
         var d = Features;
         var bias = parameters[d];
         var padded = (d + s_chunk - 1) / s_chunk * s_chunk;
@@ -391,7 +395,5 @@ public sealed class LogisticRegression(int features) : IDifferentiableModel
             throw new ArgumentException($"logistic regression over {Features} features has {ParameterCount} parameters, got {parameters.Length}");
         if (data.Features != Features)
             throw new ArgumentException($"partition has {data.Features} features, the model {Features}");
-        if (data.IsSparse)
-            throw new ArgumentException("dense logistic regression was given a sparse partition");
     }
 }

@@ -51,6 +51,14 @@ public class BenchCommandTests
             foreach (var e in engine)
                 Positive(e!, "rounds", "bestWallSeconds", "millisecondsPerRound", "taskInvocationsPerRun", "microsecondsPerTaskInvocation", "targetMillisecondsPerRound");
 
+            var kernels = document["modelKernels"]!;
+            foreach (var name in new[] { "denseLogistic", "denseHinge", "sparseLogistic", "sparseHinge", "kmeansDense", "kmeansSparse" })
+            {
+                var rate = kernels[name]!["rowsPerSecond"]!.GetValue<double>();
+                Assert.True(double.IsFinite(rate) && rate > 0, $"{name}.rowsPerSecond = {rate}");
+            }
+            Assert.True(kernels["sparseLogistic"]!["nonZerosPerSecond"]!.GetValue<double>() > 0);
+
             var storage = document["storageRequests"]!.AsArray();
             Assert.Equal(4, storage.Count);
             foreach (var job in storage)
