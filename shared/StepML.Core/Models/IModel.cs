@@ -59,6 +59,7 @@ public static class Models
     public static IModel Create(Jobs.ModelSpec spec, int features) => spec.Type switch
     {
         Jobs.ModelTypes.Logistic => new LogisticRegression(features),
+        Jobs.ModelTypes.Softmax or Jobs.ModelTypes.Mlp or Jobs.ModelTypes.Cnn => Neural.NeuralModels.Create(spec, features),
         _ => throw new Jobs.JobSpecException("model.type", $"'{spec.Type}' is not a model: use one of {string.Join(", ", Jobs.ModelTypes.All)}"),
     };
 
