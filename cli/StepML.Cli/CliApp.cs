@@ -11,6 +11,7 @@ public static class CliApp
         RunCommand.Create(),
         DataCommands.Create(),
         HistoryCommand.Create(),
+        Bench.ModelBench.Create(),
     };
 
     public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);

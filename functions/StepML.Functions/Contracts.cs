@@ -19,6 +19,11 @@ public sealed record RunState
     public int RoundsThisExecution { get; init; }
     public int RoundsPerExecution { get; init; }
     public double? PreviousLoss { get; init; }
+    /// <summary>The last round's validation loss and metric (accuracy, or inertia), for progress displays.</summary>
+    public double? ValidationLoss { get; init; }
+    public double? ValidationMetric { get; init; }
+    /// <summary>The model's <see cref="Core.Models.IModel.MetricName"/>.</summary>
+    public string? MetricName { get; init; }
     public double? FirstLoss { get; init; }
     public int StallRounds { get; init; }
     public double CostUsd { get; init; }
@@ -64,6 +69,9 @@ public sealed record FinalSummary
     public double TrainAccuracy { get; init; }
     public double? ValidationLoss { get; init; }
     public double? ValidationAccuracy { get; init; }
+    /// <summary>On dataset.testPath, when the job has a test split.</summary>
+    public double? TestLoss { get; init; }
+    public double? TestAccuracy { get; init; }
     public string StopReason { get; init; } = "";
     public double CostUsd { get; init; }
     public double ElapsedSeconds { get; init; }

@@ -115,11 +115,19 @@ public static class PrepareStep
         {
             // A retried Prepare (same spec) may redo its work; a different job may not reuse the run's objects.
             var existing = JobSpecParser.Parse(Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Job(runId)).ConfigureAwait(false)));
-            if (existing with { Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format } } != job)
+            if (existing with
+                {
+                    Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format },
+                    Model = existing.Model with { Classes = job.Model.Classes, InputShape = job.Model.InputShape },
+                } != job)
                 throw new RunExistsException(runId, store.Uri);
         }
 
         var summary = await PartitionAsync(context, job, datasetKey, format, runId).ConfigureAwait(false);
+        var shape = await Task.Run(() => ImageData.Shape(store, format, datasetKey, job.Dataset.Labels)).ConfigureAwait(false);
+        job = job with { Model = ImageData.ResolveModel(job.Model, summary, shape) };
+        if (job.Dataset.TestPath.Length > 0)
+            await PartitionTestAsync(context, job, format, summary.Features, runId).ConfigureAwait(false);
         var model = Models.Create(job.Model, summary.Features);
         var shards = job.Communication.Shards;
         if (shards > model.ParameterCount)
@@ -152,10 +160,12 @@ public static class PrepareStep
     {
         if (dataset.Format.Length > 0) return dataset.Format;
         var path = dataset.Path.ToLowerInvariant();
+        if (path.Contains("-ubyte", StringComparison.Ordinal)) return "idx";
+        if (path.EndsWith(".bin", StringComparison.Ordinal)) return "cifar";
         if (path.EndsWith(".csv", StringComparison.Ordinal)) return "csv";
         if (path.EndsWith(".libsvm", StringComparison.Ordinal) || path.EndsWith(".svm", StringComparison.Ordinal) || path.EndsWith(".txt", StringComparison.Ordinal))
             return "libsvm";
-        throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\" or \"csv\"");
+        throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\", \"csv\", \"idx\" or \"cifar\"");
     }
 
     private static async Task<PartitionSummary> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId)
@@ -164,15 +174,47 @@ public static class PrepareStep
         var temp = Directory.CreateTempSubdirectory("stepml-partitions-");
         try
         {
+            var labels = ModelTypes.IsClassifier(job.Model.Type) ? LabelMapping.Raw : LabelMapping.Binary;
             var options = new PartitionOptions(job.Dataset.Partitions, job.Dataset.ValidationFraction, job.Seed,
-                job.Dataset.Features > 0 ? job.Dataset.Features : null, Sparse: false, LabelMapping.Binary, job.Dataset.CsvHeader);
-            var summary = await Task.Run(() => Partitioner.Run(
-                () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
-                datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+                job.Dataset.Features > 0 ? job.Dataset.Features : null, Sparse: false, labels, job.Dataset.CsvHeader);
+            var summary = await Task.Run(() => ImageData.IsImageFormat(format)
+                ? ImageData.Partition(store, format, datasetKey, job.Dataset.Labels, "dataset", options, temp.FullName)
+                : Partitioner.Run(
+                    () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
+                    datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
             for (var p = 0; p < job.Dataset.Partitions; p++)
                 await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.Partition(runId, p)).ConfigureAwait(false);
             await UploadAsync(store, Path.Combine(temp.FullName, "validation.part"), RunLayout.Validation(runId)).ConfigureAwait(false);
             return summary;
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The test split goes through the same partitioner as one partition without validation rows.</summary>
+    private static async Task PartitionTestAsync(FunctionContext context, JobSpec job, string format, int features, string runId)
+    {
+        var store = context.Store;
+        var testKey = ObjectKey.Validate(job.Dataset.TestPath, "dataset.testPath");
+        if (!await store.ExistsAsync(testKey).ConfigureAwait(false))
+            throw new JobSpecException("dataset.testPath", $"no object '{testKey}' in {store.Uri}: upload the test split there or fix the path");
+        var temp = Directory.CreateTempSubdirectory("stepml-test-");
+        try
+        {
+            var labels = ModelTypes.IsClassifier(job.Model.Type) ? LabelMapping.Raw : LabelMapping.Binary;
+            var options = new PartitionOptions(1, 0, job.Seed, features, Sparse: false, labels, job.Dataset.CsvHeader);
+            var summary = await Task.Run(() => ImageData.IsImageFormat(format)
+                ? ImageData.Partition(store, format, testKey, job.Dataset.TestLabels, "dataset.test", options, temp.FullName)
+                : Partitioner.Run(
+                    () => store.OpenReadAsync(testKey).GetAwaiter().GetResult(),
+                    testKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+            if (summary.Features != features)
+                throw new JobSpecException("dataset.testPath", $"'{testKey}' has {summary.Features} features, the training data {features}");
+            if (ModelTypes.IsClassifier(job.Model.Type) && summary.MaxLabel >= job.Model.Classes)
+                throw new JobSpecException("dataset.testPath", $"'{testKey}' has label {summary.MaxLabel} but model.classes is {job.Model.Classes}");
+            await UploadAsync(store, Path.Combine(temp.FullName, "0.part"), RunLayout.Test(runId)).ConfigureAwait(false);
         }
         finally
         {
