@@ -14,7 +14,8 @@ namespace StepML.Cli.Tests.Pipeline;
 /// </summary>
 public sealed class FashionFixture : IDisposable
 {
-    public const string InstalledDirectory = "/usr/share/datasets/fashion-mnist";
+    /// <summary>STEPML_FASHION_DIR overrides it (a missing folder exercises the generated-images path).</summary>
+    public static readonly string InstalledDirectory = Environment.GetEnvironmentVariable("STEPML_FASHION_DIR") ?? "/usr/share/datasets/fashion-mnist";
     public const int TrainRows = 6000;
     public const int TestRows = 1000;
 

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace StepML.Cli.Tests.Pipeline;
 
-/// <summary>Issue 4 acceptance, CI size: softmax, MLP and CNN train on 6,000 Fashion-MNIST images in 8 partitions
+/// <summary>Issue 4 acceptance, CI size: softmax, MLP (GA-SGD and MA-SGD) and CNN train on 6,000 Fashion-MNIST images in 8 partitions
 /// through the real state machine, and Finalize reports accuracy on 1,000 held-out test images. The full-size runs
 /// are examples/fashion-*.json (see README).</summary>
 public sealed class FashionTrainingTests(FashionFixture fixture, ITestOutputHelper output) : IClassFixture<FashionFixture>
@@ -42,7 +42,19 @@ public sealed class FashionTrainingTests(FashionFixture fixture, ITestOutputHelp
     public async Task Mlp_MaSgd_ReachesTestAccuracyBound()
     {
         var store = fixture.NewStore();
-        var job = FashionFixture.Job("mlp", new JsonObject { ["type"] = "ma-sgd", ["learningRate"] = 0.1, ["batchSize"] = 16, ["localEpochs"] = 3 }, maxRounds: 5,
+        var job = FashionFixture.Job("mlp", new JsonObject { ["type"] = "ma-sgd", ["learningRate"] = 0.1, ["batchSize"] = 16, ["localEpochs"] = 3 }, maxRounds: 8,
+            new JsonObject { ["hidden"] = new JsonArray(64) });
+
+        var summary = await TrainAsync(store, job);
+
+        Assert.InRange(summary.TestAccuracy, 0.80, 1.0);
+    }
+
+    [Fact]
+    public async Task Mlp_GaSgdMomentum_ReachesTestAccuracyBound()
+    {
+        var store = fixture.NewStore();
+        var job = FashionFixture.Job("mlp", new JsonObject { ["type"] = "ga-sgd", ["learningRate"] = 0.05, ["momentum"] = 0.9, ["batchSize"] = 32 }, maxRounds: 150,
             new JsonObject { ["hidden"] = new JsonArray(64) });
 
         var summary = await TrainAsync(store, job);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using StepML.Core.Data;
 
@@ -54,7 +55,7 @@ public sealed class FeedForwardModel : IDifferentiableModel
         CheckLength(gradient.Length, nameof(gradient));
         gradient.Clear();
         if (rows.Count == 0) return 0;
-        var buffers = new Buffers(_layers, Math.Min(ChunkRows, rows.Count));
+        using var buffers = new Buffers(_layers, Math.Min(ChunkRows, rows.Count));
         double loss = 0;
         for (var start = 0; start < rows.Count; start += ChunkRows)
         {
@@ -78,7 +79,7 @@ public sealed class FeedForwardModel : IDifferentiableModel
         CheckShapes(parameters, data);
         if (data.Rows == 0) return new Evaluation(0, 0, 0);
         var all = RowSelection.All(data);
-        var buffers = new Buffers(_layers, Math.Min(ChunkRows, data.Rows));
+        using var buffers = new Buffers(_layers, Math.Min(ChunkRows, data.Rows));
         double loss = 0, correct = 0;
         for (var start = 0; start < data.Rows; start += ChunkRows)
         {
@@ -97,7 +98,7 @@ public sealed class FeedForwardModel : IDifferentiableModel
         CheckShapes(parameters, data);
         var predictions = new int[data.Rows];
         var all = RowSelection.All(data);
-        var buffers = new Buffers(_layers, Math.Max(1, Math.Min(ChunkRows, data.Rows)));
+        using var buffers = new Buffers(_layers, Math.Max(1, Math.Min(ChunkRows, data.Rows)));
         for (var start = 0; start < data.Rows; start += ChunkRows)
         {
             var n = Math.Min(ChunkRows, data.Rows - start);
@@ -171,24 +172,33 @@ public sealed class FeedForwardModel : IDifferentiableModel
     }
 
     // Activations[i] is layer i's input (Activations[0] the gathered rows); Gradients[i] is ∂L/∂Activations[i].
-    private sealed class Buffers
+    // Rented from the shared pool: every layer writes its outputs before anything reads them, so stale contents are
+    // harmless, and a warm worker does not allocate (or zero) megabytes per mini-batch.
+    private sealed class Buffers : IDisposable
     {
         public Buffers(ILayer[] layers, int rows)
         {
             Activations = new float[layers.Length + 1][];
             Gradients = new float[layers.Length + 1][];
-            Activations[0] = new float[rows * layers[0].InputSize];
+            Activations[0] = ArrayPool<float>.Shared.Rent(rows * layers[0].InputSize);
             Gradients[0] = [];
             for (var i = 0; i < layers.Length; i++)
             {
-                Activations[i + 1] = new float[rows * layers[i].OutputSize];
-                Gradients[i + 1] = new float[rows * layers[i].OutputSize];
+                Activations[i + 1] = ArrayPool<float>.Shared.Rent(rows * layers[i].OutputSize);
+                Gradients[i + 1] = ArrayPool<float>.Shared.Rent(rows * layers[i].OutputSize);
             }
-            Labels = new int[rows];
+            Labels = ArrayPool<int>.Shared.Rent(rows);
         }
 
         public float[][] Activations { get; }
         public float[][] Gradients { get; }
         public int[] Labels { get; }
+
+        public void Dispose()
+        {
+            foreach (var a in Activations) ArrayPool<float>.Shared.Return(a);
+            foreach (var g in Gradients) if (g.Length > 0) ArrayPool<float>.Shared.Return(g);
+            ArrayPool<int>.Shared.Return(Labels);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using StepML.Core.Data;
 
@@ -133,8 +134,6 @@ public sealed class Conv2dLayer : ILayer
     // Samples per im2col chunk: bounds the patch matrix to about 4 MiB.
     private const int PatchBudget = 1 << 20;
     private readonly int _height, _width, _channels, _filters, _kernel, _pad;
-    private float[] _patches = [];
-    private float[] _patchGradient = [];
 
     public Conv2dLayer(int height, int width, int channels, int filters, int kernel)
     {
@@ -168,15 +167,22 @@ public sealed class Conv2dLayer : ILayer
         var weights = parameters[..(k * _filters)];
         var bias = parameters.Slice(k * _filters, _filters);
         var chunk = ChunkSamples(batch);
-        EnsureBuffer(ref _patches, chunk * _height * _width * k);
-        for (var s = 0; s < batch; s += chunk)
+        var patches = ArrayPool<float>.Shared.Rent(chunk * _height * _width * k);
+        try
         {
-            var count = Math.Min(chunk, batch - s);
-            var pixels = count * _height * _width;
-            Im2Col(input.Slice(s * InputSize, count * InputSize), count, _patches);
-            var y = output.Slice(s * OutputSize, count * OutputSize);
-            Sgemm.Multiply(false, false, pixels, _filters, k, _patches, k, weights, _filters, y, _filters, accumulate: false);
-            Init.AddRowBias(y, pixels, bias);
+            for (var s = 0; s < batch; s += chunk)
+            {
+                var count = Math.Min(chunk, batch - s);
+                var pixels = count * _height * _width;
+                Im2Col(input.Slice(s * InputSize, count * InputSize), count, patches);
+                var y = output.Slice(s * OutputSize, count * OutputSize);
+                Sgemm.Multiply(false, false, pixels, _filters, k, patches, k, weights, _filters, y, _filters, accumulate: false);
+                Init.AddRowBias(y, pixels, bias);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(patches);
         }
     }
 
@@ -186,25 +192,28 @@ public sealed class Conv2dLayer : ILayer
         var k = PatchLength;
         var weights = parameters[..(k * _filters)];
         var chunk = ChunkSamples(batch);
-        EnsureBuffer(ref _patches, chunk * _height * _width * k);
-        if (!inputGradient.IsEmpty) EnsureBuffer(ref _patchGradient, chunk * _height * _width * k);
-        for (var s = 0; s < batch; s += chunk)
+        var patches = ArrayPool<float>.Shared.Rent(chunk * _height * _width * k);
+        var patchGradient = inputGradient.IsEmpty ? [] : ArrayPool<float>.Shared.Rent(chunk * _height * _width * k);
+        try
         {
-            var count = Math.Min(chunk, batch - s);
-            var pixels = count * _height * _width;
-            var dy = outputGradient.Slice(s * OutputSize, count * OutputSize);
-            Im2Col(input.Slice(s * InputSize, count * InputSize), count, _patches);
-            Sgemm.Multiply(true, false, k, _filters, pixels, _patches, k, dy, _filters, parameterGradient, _filters, accumulate: true);
-            Init.AddColumnSums(dy, pixels, _filters, parameterGradient.Slice(k * _filters, _filters));
-            if (inputGradient.IsEmpty) continue;
-            Sgemm.Multiply(false, true, pixels, k, _filters, dy, _filters, weights, _filters, _patchGradient, k, accumulate: false);
-            Col2Im(_patchGradient, count, inputGradient.Slice(s * InputSize, count * InputSize));
+            for (var s = 0; s < batch; s += chunk)
+            {
+                var count = Math.Min(chunk, batch - s);
+                var pixels = count * _height * _width;
+                var dy = outputGradient.Slice(s * OutputSize, count * OutputSize);
+                Im2Col(input.Slice(s * InputSize, count * InputSize), count, patches);
+                Sgemm.Multiply(true, false, k, _filters, pixels, patches, k, dy, _filters, parameterGradient, _filters, accumulate: true);
+                Init.AddColumnSums(dy, pixels, _filters, parameterGradient.Slice(k * _filters, _filters));
+                if (inputGradient.IsEmpty) continue;
+                Sgemm.Multiply(false, true, pixels, k, _filters, dy, _filters, weights, _filters, patchGradient, k, accumulate: false);
+                Col2Im(patchGradient, count, inputGradient.Slice(s * InputSize, count * InputSize));
+            }
         }
-    }
-
-    private static void EnsureBuffer(ref float[] buffer, int length)
-    {
-        if (buffer.Length < length) buffer = new float[length];
+        finally
+        {
+            ArrayPool<float>.Shared.Return(patches);
+            if (patchGradient.Length > 0) ArrayPool<float>.Shared.Return(patchGradient);
+        }
     }
 
     // P[(b, y, x), (ky, kx, c)] = X[b, y + ky − pad, x + kx − pad, c], 0 outside the image.
