@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using StepML.Core.Data;
 
 namespace StepML.Core.Models.Neural;
@@ -119,7 +120,13 @@ public sealed class ReluLayer(int size) : ILayer
     {
         if (inputGradient.IsEmpty) return;
         var count = batch * InputSize;
-        for (var i = 0; i < count; i++) inputGradient[i] = output[i] > 0f ? outputGradient[i] : 0f;
+        var i = 0;
+        for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var positive = Vector256.GreaterThan(Vector256.Create(output.Slice(i, Vector256<float>.Count)), Vector256<float>.Zero);
+            (positive & Vector256.Create(outputGradient.Slice(i, Vector256<float>.Count))).CopyTo(inputGradient.Slice(i));
+        }
+        for (; i < count; i++) inputGradient[i] = output[i] > 0f ? outputGradient[i] : 0f;
     }
 }
 
@@ -315,9 +322,15 @@ public sealed class MaxPoolLayer : ILayer
                     var o = pooled.Slice((y * ow + x) * c, c);
                     var top = (2 * y * w + 2 * x) * c;
                     var bottom = top + w * c;
-                    TensorPrimitives.Max(image.Slice(top, c), image.Slice(top + c, c), o);
-                    TensorPrimitives.Max(o, image.Slice(bottom, c), o);
-                    TensorPrimitives.Max(o, image.Slice(bottom + c, c), o);
+                    var ch = 0;
+                    for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
+                    {
+                        var m = Vector256.Max(Vector256.Create(image.Slice(top + ch, 8)), Vector256.Create(image.Slice(top + c + ch, 8)));
+                        m = Vector256.Max(m, Vector256.Max(Vector256.Create(image.Slice(bottom + ch, 8)), Vector256.Create(image.Slice(bottom + c + ch, 8))));
+                        m.CopyTo(o.Slice(ch));
+                    }
+                    for (; ch < c; ch++)
+                        o[ch] = MathF.Max(MathF.Max(image[top + ch], image[top + c + ch]), MathF.Max(image[bottom + ch], image[bottom + c + ch]));
                 }
         }
     }
@@ -340,7 +353,23 @@ public sealed class MaxPoolLayer : ILayer
                     var o = (y * ow + x) * c;
                     var top = (2 * y * w + 2 * x) * c;
                     var bottom = top + w * c;
-                    for (var ch = 0; ch < c; ch++)
+                    var ch = 0;
+                    // Windows do not overlap, so each input is written once: the gradient goes to the first maximum.
+                    for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
+                    {
+                        var max = Vector256.Create(pooled.Slice(o + ch, 8));
+                        var g = Vector256.Create(dy.Slice(o + ch, 8));
+                        var taken = Vector256.Equals(Vector256.Create(image.Slice(top + ch, 8)), max);
+                        (taken & g).CopyTo(dx.Slice(top + ch));
+                        var here = Vector256.AndNot(Vector256.Equals(Vector256.Create(image.Slice(top + c + ch, 8)), max), taken);
+                        (here & g).CopyTo(dx.Slice(top + c + ch));
+                        taken |= here;
+                        here = Vector256.AndNot(Vector256.Equals(Vector256.Create(image.Slice(bottom + ch, 8)), max), taken);
+                        (here & g).CopyTo(dx.Slice(bottom + ch));
+                        taken |= here;
+                        (Vector256.AndNot(g, taken)).CopyTo(dx.Slice(bottom + c + ch));
+                    }
+                    for (; ch < c; ch++)
                     {
                         var max = pooled[o + ch];
                         var at = image[top + ch] == max ? top + ch

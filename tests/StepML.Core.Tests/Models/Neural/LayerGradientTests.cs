@@ -25,7 +25,7 @@ public class LayerGradientTests
         return sum;
     }
 
-    private static void CheckLayer(ILayer layer, int batch, ulong seed)
+    private static void CheckLayer(ILayer layer, int batch, ulong seed, double h = H)
     {
         var rng = new Xoshiro256(seed);
         var parameters = new float[layer.ParameterCount];
@@ -47,22 +47,22 @@ public class LayerGradientTests
         foreach (var i in Sample(parameters.Length, rng))
         {
             var keep = parameters[i];
-            parameters[i] = (float)(keep + H);
+            parameters[i] = (float)(keep + h);
             var up = Objective(layer, parameters, input, weights, batch);
-            parameters[i] = (float)(keep - H);
+            parameters[i] = (float)(keep - h);
             var down = Objective(layer, parameters, input, weights, batch);
             parameters[i] = keep;
-            AssertClose((up - down) / (2 * H), parameterGradient[i], $"{layer.GetType().Name} parameter {i}");
+            AssertClose((up - down) / (2 * h), parameterGradient[i], $"{layer.GetType().Name} parameter {i}");
         }
         foreach (var i in Sample(input.Length, rng))
         {
             var keep = input[i];
-            input[i] = (float)(keep + H);
+            input[i] = (float)(keep + h);
             var up = Objective(layer, parameters, input, weights, batch);
-            input[i] = (float)(keep - H);
+            input[i] = (float)(keep - h);
             var down = Objective(layer, parameters, input, weights, batch);
             input[i] = keep;
-            AssertClose((up - down) / (2 * H), inputGradient[i], $"{layer.GetType().Name} input {i}");
+            AssertClose((up - down) / (2 * h), inputGradient[i], $"{layer.GetType().Name} input {i}");
         }
     }
 
@@ -78,8 +78,10 @@ public class LayerGradientTests
     [Fact]
     public void Dense_Backward_MatchesFiniteDifferences() => CheckLayer(new DenseLayer(13, 7, WeightInit.He), batch: 5, seed: 1);
 
-    [Fact]
-    public void Relu_Backward_MatchesFiniteDifferences() => CheckLayer(new ReluLayer(37), batch: 3, seed: 2);
+    [Theory]
+    [InlineData(37)]
+    [InlineData(5)]
+    public void Relu_Backward_MatchesFiniteDifferences(int size) => CheckLayer(new ReluLayer(size), batch: 3, seed: 2);
 
     [Theory]
     [InlineData(6, 5, 2, 3, 3)]
@@ -88,8 +90,26 @@ public class LayerGradientTests
     public void Conv2d_Backward_MatchesFiniteDifferences(int height, int width, int channels, int filters, int kernel) =>
         CheckLayer(new Conv2dLayer(height, width, channels, filters, kernel), batch: 3, seed: 3);
 
+    [Theory]
+    [InlineData(6, 7, 3)]
+    [InlineData(5, 4, 16)]   // the Vector256 path
+    [InlineData(4, 4, 11)]   // vector and scalar tail
+    public void MaxPool_Backward_MatchesFiniteDifferences(int height, int width, int channels) =>
+        CheckLayer(new MaxPoolLayer(height, width, channels), batch: 2, seed: 4, h: 1e-3); // small h: no window changes its maximum
+
     [Fact]
-    public void MaxPool_Backward_MatchesFiniteDifferences() => CheckLayer(new MaxPoolLayer(6, 7, 3), batch: 2, seed: 4);
+    public void MaxPool_Backward_TiedWindow_GradientGoesToFirstMaximumOnly()
+    {
+        var layer = new MaxPoolLayer(2, 2, 8);
+        var input = new float[32];
+        Array.Fill(input, 1f); // every position of every window ties
+        var output = new float[8];
+        layer.Forward([], input, output, 1);
+        var gradient = new float[32];
+        layer.Backward([], input, output, Enumerable.Repeat(2f, 8).ToArray(), gradient, [], 1);
+        Assert.Equal(Enumerable.Repeat(2f, 8), gradient[..8]);
+        Assert.All(gradient[8..], g => Assert.Equal(0f, g));
+    }
 
     [Fact]
     public void Conv2d_Forward_MatchesDirectConvolution()
