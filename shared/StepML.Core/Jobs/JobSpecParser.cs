@@ -163,6 +163,7 @@ public static class JobSpecParser
         Check("algorithm.momentum", s.Algorithm.Momentum is >= 0 and < 1, $"{s.Algorithm.Momentum} must be in [0, 1)");
         OneOf("algorithm.optimizer", s.Algorithm.Optimizer, Optimizers.All);
         Check("algorithm.optimizer", s.Algorithm.Optimizer == Optimizers.Sgd || s.Algorithm.Type == AlgorithmTypes.GaSgd, $"\"{s.Algorithm.Optimizer}\" is a GA-SGD step rule; set algorithm.type to \"ga-sgd\" or use \"sgd\"");
+        Check("algorithm.momentum", s.Algorithm.Optimizer != Optimizers.Adam || s.Algorithm.Momentum == 0, $"{s.Algorithm.Momentum}: Adam keeps its own momentum (algorithm.beta1); leave momentum out with \"adam\"");
         Check("algorithm.beta1", s.Algorithm.Beta1 is >= 0 and < 1, $"{s.Algorithm.Beta1} must be in [0, 1)");
         Check("algorithm.beta2", s.Algorithm.Beta2 is >= 0 and < 1, $"{s.Algorithm.Beta2} must be in [0, 1)");
         Check("algorithm.epsilon", s.Algorithm.Epsilon > 0 && double.IsFinite(s.Algorithm.Epsilon), $"{s.Algorithm.Epsilon} must be a finite number > 0");

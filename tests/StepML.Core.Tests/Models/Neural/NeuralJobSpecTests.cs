@@ -54,6 +54,13 @@ public class NeuralJobSpecTests
     }
 
     [Fact]
+    public void Parse_AdamWithMomentum_NamesMomentum()
+    {
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(Minimal.Replace("}}", """}, "algorithm": {"type": "ga-sgd", "optimizer": "adam", "momentum": 0.9}}""")));
+        Assert.Equal("algorithm.momentum", e.Field);
+    }
+
+    [Fact]
     public void Parse_IdxWithoutLabels_NamesDatasetLabels()
     {
         var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse("""{"dataset": {"path": "datasets/x", "format": "idx"}}"""));
