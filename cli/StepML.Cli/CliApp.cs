@@ -14,6 +14,7 @@ public static class CliApp
         ServeLambda.ServeLambdaCommand.Create(),
         Bench.BenchCommand.Create(),
         Bench.ModelKernelBenchmark.Create(),
+        Bench.ModelBench.Create(),
     };
 
     public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);

@@ -19,16 +19,18 @@ public sealed record RunState
     public int RoundsThisExecution { get; init; }
     public int RoundsPerExecution { get; init; }
     public double? PreviousLoss { get; init; }
+    /// <summary>Set by Decide: the validation loss and metric (accuracy, or inertia = mean squared distance) of the
+    /// model the round started from, for progress displays; null without validation rows.</summary>
+    public double? ValidationLoss { get; init; }
+    public double? ValidationMetric { get; init; }
+    /// <summary>The model's <see cref="Core.Models.IModel.MetricName"/>.</summary>
+    public string? MetricName { get; init; }
     public double? FirstLoss { get; init; }
     public int StallRounds { get; init; }
     public double CostUsd { get; init; }
     /// <summary>Set by Decide: continue, stop or continue-as-new (the Choice state reads it).</summary>
     public string? Action { get; init; }
     public string? Reason { get; init; }
-    /// <summary>Set by Decide: the model's metric name ("accuracy", "inertia") and its value on the validation
-    /// partition for the model the round started from (mean per row; null without validation rows).</summary>
-    public string? Metric { get; init; }
-    public double? ValidationMetric { get; init; }
     /// <summary>Set by Prepare when the triggering object is not something to train on (a sidecar job file).</summary>
     public bool? Skip { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
@@ -73,6 +75,9 @@ public sealed record FinalSummary
     public string Metric { get; init; } = "accuracy";
     public double TrainMetric { get; init; }
     public double? ValidationMetric { get; init; }
+    /// <summary>On dataset.testPath, when the job has a test split.</summary>
+    public double? TestLoss { get; init; }
+    public double? TestAccuracy { get; init; }
     public string StopReason { get; init; } = "";
     public double CostUsd { get; init; }
     public double ElapsedSeconds { get; init; }

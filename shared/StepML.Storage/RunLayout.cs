@@ -7,6 +7,8 @@ public static class RunLayout
     public static string Job(string runId) => $"{Root(runId)}/job.json";
     public static string Partition(string runId, int partition) => $"{Root(runId)}/partitions/{partition}.part";
     public static string Validation(string runId) => $"{Root(runId)}/partitions/validation.part";
+    /// <summary>The job's test split (dataset.testPath), evaluated once by Finalize.</summary>
+    public static string Test(string runId) => $"{Root(runId)}/partitions/test.part";
     public static string Model(string runId, long round) => $"{Root(runId)}/model/{round}.tensor";
     public static string FinalModel(string runId) => $"{Root(runId)}/model/final.tensor";
     public static string FinalSummary(string runId) => $"{Root(runId)}/model/final.json";

@@ -61,6 +61,8 @@ internal static class BenchCommand
 
         progress.WriteLine("bench: model kernels (dense and sparse linear gradients, KMeans assignment)");
         document["modelKernels"] = ModelKernelBenchmark.Run(settings.Quick, outDir: null, progress);
+        progress.WriteLine("bench: neural training (MLP, CNN samples per CPU second; SGEMM)");
+        document["neuralTraining"] = ModelBench.RunForBench(settings.Quick);
         ct.ThrowIfCancellationRequested();
 
         document["targetsMet"] = TargetsMet(document);

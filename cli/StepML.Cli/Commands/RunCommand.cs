@@ -46,11 +46,14 @@ internal static class RunCommand
         }
         var store = ObjectStores.Open(storeUri);
         var node = JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
-        var imported = await ImportLocalDatasetAsync(store, spec.Dataset.Path, file.DirectoryName!, ct).ConfigureAwait(false);
-        if (imported is not null)
+        // Every file the dataset names (IDX images and labels, the test split) is imported the same way.
+        foreach (var (field, path) in new[] { ("path", spec.Dataset.Path), ("labels", spec.Dataset.Labels), ("testPath", spec.Dataset.TestPath), ("testLabels", spec.Dataset.TestLabels) })
         {
-            node["dataset"]!["path"] = imported;
-            if (!quiet) Console.WriteLine($"copied {spec.Dataset.Path} into the store as {imported}");
+            if (path.Length == 0) continue;
+            var imported = await ImportLocalDatasetAsync(store, path, file.DirectoryName!, ct).ConfigureAwait(false);
+            if (imported is null) continue;
+            node["dataset"]![field] = imported;
+            if (!quiet) Console.WriteLine($"copied {path} into the store as {imported}");
         }
         return await Execute(store, node.ToJsonString(), concurrency, quiet, ct).ConfigureAwait(false);
     }
@@ -64,7 +67,7 @@ internal static class RunCommand
         {
             pipeline.Prepared += s => Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
             pipeline.RoundCompleted += s => Console.WriteLine(
-                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{MetricText(s.Metric, s.ValidationMetric, "  validation ")}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
+                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }
         var result = await pipeline.RunAsync(input, cancellationToken: ct).ConfigureAwait(false);
         if (result.Succeeded && result.Summary is { } summary)
@@ -72,6 +75,8 @@ internal static class RunCommand
             Console.WriteLine($"finished {summary.RunId} after {summary.Rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s ({summary.StopReason})");
             Console.WriteLine($"  training   loss {F(summary.TrainLoss)}{MetricText(summary.Metric, summary.TrainMetric, "  ")}");
             Console.WriteLine($"  validation loss {(summary.ValidationLoss is { } vl ? F(vl) : "–")}{MetricText(summary.Metric, summary.ValidationMetric, "  ")}");
+            if (summary.TestLoss is { } tl)
+                Console.WriteLine($"  test       loss {F(tl)}{MetricText(summary.Metric, summary.TestAccuracy, "  ")}");
             Console.WriteLine($"  model {summary.ModelKey}; report {RunLayout.Report(summary.RunId)}; estimated Lambda cost ${summary.CostUsd:F5}");
         }
         else if (result.Succeeded)
@@ -91,6 +96,10 @@ internal static class RunCommand
     internal static string MetricText(string? metric, double? value, string prefix) => value is not { } v || metric is null
         ? ""
         : metric == "accuracy" ? $"{prefix}accuracy {Percent(v)}" : $"{prefix}{metric} {F(v)}";
+    /// <summary>"  val loss … acc …" for the round just decided (empty without a validation split).</summary>
+    internal static string Validation(RunState s) => s.ValidationLoss is { } loss
+        ? $"  val loss {F(loss)}" + (s.ValidationMetric is not { } m ? "" : s.MetricName is null or "accuracy" ? $"  acc {Percent(m)}" : $"  {s.MetricName} {F(m, "G6")}")
+        : "";
 
     /// <summary>The errorMessage inside a Lambda-style Cause JSON, or the Cause itself.</summary>
     internal static string CauseMessage(string? cause)

@@ -8,7 +8,8 @@ using StepML.Storage;
 
 namespace StepML.Functions;
 
-/// <summary>Evaluates the last model on every training partition and the validation partition, and writes
+/// <summary>Evaluates the last model on every training partition, the validation partition and the test split (when
+/// the job has one), and writes
 /// model/final.tensor, model/final.json and report.html.</summary>
 public static class FinalizeStep
 {
@@ -36,6 +37,8 @@ public static class FinalizeStep
         model.RegularizationMask(mask);
         var validationData = await context.Cache.PartitionAsync(RunLayout.Validation(runId)).ConfigureAwait(false);
         Evaluation? validation = validationData.Rows > 0 ? model.Evaluate(parameters, validationData) : null;
+        var testData = job.Dataset.TestPath.Length > 0 ? await context.Cache.PartitionAsync(RunLayout.Test(runId)).ConfigureAwait(false) : null;
+        Evaluation? test = testData is null ? null : model.Evaluate(parameters, testData);
 
         var summary = new FinalSummary
         {
@@ -49,6 +52,8 @@ public static class FinalizeStep
             Metric = model.MetricName,
             TrainMetric = train.Accuracy,
             ValidationMetric = validation?.Accuracy,
+            TestLoss = test?.MeanLoss,
+            TestAccuracy = test?.Accuracy,
             StopReason = state.Reason ?? "",
             CostUsd = state.CostUsd,
             ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
@@ -76,7 +81,10 @@ internal static class Report
         var metricFormat = summary.Metric == "accuracy" ? "P2" : "G6";
         sb.Append("<table><tr><th></th><th>loss</th><th>").Append(WebUtility.HtmlEncode(summary.Metric)).Append("</th></tr>");
         sb.Append("<tr><th>training</th><td>").Append(F(summary.TrainLoss)).Append("</td><td>").Append(F(summary.TrainMetric, metricFormat)).Append("</td></tr>");
-        sb.Append("<tr><th>validation</th><td>").Append(F(summary.ValidationLoss)).Append("</td><td>").Append(F(summary.ValidationMetric, metricFormat)).Append("</td></tr></table>");
+        sb.Append("<tr><th>validation</th><td>").Append(F(summary.ValidationLoss)).Append("</td><td>").Append(F(summary.ValidationMetric, metricFormat)).Append("</td></tr>");
+        if (summary.TestLoss is not null)
+            sb.Append("<tr><th>test</th><td>").Append(F(summary.TestLoss)).Append("</td><td>").Append(F(summary.TestAccuracy, metricFormat)).Append("</td></tr>");
+        sb.Append("</table>");
         if (rounds.Count > 1)
         {
             double min = rounds.Min(r => r.TrainLoss), max = rounds.Max(r => r.TrainLoss);

@@ -125,18 +125,26 @@ public static class PrepareStep
             var existing = JobSpecParser.Parse(Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Job(runId)).ConfigureAwait(false)));
             var sameWeights = existing.Dataset.PartitionWeights is null == job.Dataset.PartitionWeights is null
                 && (job.Dataset.PartitionWeights is null || existing.Dataset.PartitionWeights!.SequenceEqual(job.Dataset.PartitionWeights));
-            if (!sameWeights || existing with { Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format, PartitionWeights = job.Dataset.PartitionWeights } } != job)
+            if (!sameWeights || existing with
+                {
+                    Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format, PartitionWeights = job.Dataset.PartitionWeights },
+                    Model = existing.Model with { Classes = job.Model.Classes, InputShape = job.Model.InputShape },
+                } != job)
                 throw new RunExistsException(runId, store.Uri);
         }
 
+        var shape = await Task.Run(() => ImageData.Shape(store, format, datasetKey, job.Dataset.Labels)).ConfigureAwait(false);
         var shards = job.Communication.Shards;
         // Checked between partitioning (which discovers the feature count) and the upload, so a bad job leaves nothing behind.
         var summary = await PartitionAsync(context, job, datasetKey, format, runId, s =>
         {
-            var parameters = Models.Create(job.Model, s.Features).ParameterCount;
+            var parameters = Models.Create(ImageData.ResolveModel(job.Model, s, shape), s.Features).ParameterCount;
             if (shards > parameters)
                 throw new JobSpecException("communication.shards", $"{shards} shards for a model of {parameters} parameters: use at most {parameters}");
         }).ConfigureAwait(false);
+        job = job with { Model = ImageData.ResolveModel(job.Model, summary, shape) };
+        if (job.Dataset.TestPath.Length > 0)
+            await PartitionTestAsync(context, job, format, summary.Features, runId).ConfigureAwait(false);
         var model = Models.Create(job.Model, summary.Features);
         var resolved = job with { RunId = runId, Dataset = job.Dataset with { Features = summary.Features, Format = format } };
         var jobJson = JobSpecParser.ToJson(resolved);
@@ -166,10 +174,12 @@ public static class PrepareStep
     {
         if (dataset.Format.Length > 0) return dataset.Format;
         var path = dataset.Path.ToLowerInvariant();
+        if (path.Contains("-ubyte", StringComparison.Ordinal)) return "idx";
+        if (path.EndsWith(".bin", StringComparison.Ordinal)) return "cifar";
         if (path.EndsWith(".csv", StringComparison.Ordinal)) return "csv";
         if (path.EndsWith(".libsvm", StringComparison.Ordinal) || path.EndsWith(".svm", StringComparison.Ordinal) || path.EndsWith(".txt", StringComparison.Ordinal))
             return "libsvm";
-        throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\" or \"csv\"");
+        throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\", \"csv\", \"idx\" or \"cifar\"");
     }
 
     private static async Task<PartitionSummary> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId, Action<PartitionSummary> check)
@@ -181,9 +191,11 @@ public static class PrepareStep
             var options = new PartitionOptions(job.Dataset.Partitions, job.Dataset.ValidationFraction, job.Seed,
                 job.Dataset.Features > 0 ? job.Dataset.Features : null, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader,
                 job.Dataset.PartitionWeights);
-            var summary = await Task.Run(() => Partitioner.Run(
-                () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
-                datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+            var summary = await Task.Run(() => ImageData.IsImageFormat(format)
+                ? ImageData.Partition(store, format, datasetKey, job.Dataset.Labels, "dataset", options, temp.FullName)
+                : Partitioner.Run(
+                    () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
+                    datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
             check(summary);
             for (var p = 0; p < job.Dataset.Partitions; p++)
                 await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.Partition(runId, p)).ConfigureAwait(false);
@@ -196,10 +208,38 @@ public static class PrepareStep
         }
     }
 
-    /// <summary>Classifiers read labels as {0, 1} (from 0/1 or −1/+1); KMeans ignores labels, so any value is kept
-    /// (e.g. the true cluster id of a synthetic dataset, for inspection).</summary>
+    /// <summary>Binary models (logistic, SVM) read labels as {0, 1} (from 0/1 or −1/+1); softmax, MLP and CNN read
+    /// class ids 0..K−1; KMeans ignores labels, so any value is kept (e.g. the true cluster id of synthetic data).</summary>
     internal static LabelMapping LabelMappingFor(ModelSpec model) =>
-        model.Type == ModelTypes.KMeans ? LabelMapping.Raw : LabelMapping.Binary;
+        model.Type == ModelTypes.KMeans || ModelTypes.IsClassifier(model.Type) ? LabelMapping.Raw : LabelMapping.Binary;
+
+    /// <summary>The test split goes through the same partitioner as one partition without validation rows.</summary>
+    private static async Task PartitionTestAsync(FunctionContext context, JobSpec job, string format, int features, string runId)
+    {
+        var store = context.Store;
+        var testKey = ObjectKey.Validate(job.Dataset.TestPath, "dataset.testPath");
+        if (!await store.ExistsAsync(testKey).ConfigureAwait(false))
+            throw new JobSpecException("dataset.testPath", $"no object '{testKey}' in {store.Uri}: upload the test split there or fix the path");
+        var temp = Directory.CreateTempSubdirectory("stepml-test-");
+        try
+        {
+            var options = new PartitionOptions(1, 0, job.Seed, features, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader);
+            var summary = await Task.Run(() => ImageData.IsImageFormat(format)
+                ? ImageData.Partition(store, format, testKey, job.Dataset.TestLabels, "dataset.test", options, temp.FullName)
+                : Partitioner.Run(
+                    () => store.OpenReadAsync(testKey).GetAwaiter().GetResult(),
+                    testKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+            if (summary.Features != features)
+                throw new JobSpecException("dataset.testPath", $"'{testKey}' has {summary.Features} features, the training data {features}");
+            if (ModelTypes.IsClassifier(job.Model.Type) && summary.MaxLabel >= job.Model.Classes)
+                throw new JobSpecException("dataset.testPath", $"'{testKey}' has label {summary.MaxLabel} but model.classes is {job.Model.Classes}");
+            await UploadAsync(store, Path.Combine(temp.FullName, "0.part"), RunLayout.Test(runId)).ConfigureAwait(false);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
 
     private static async Task UploadAsync(IObjectStore store, string path, string key)
     {

@@ -5,7 +5,10 @@ namespace StepML.Core.Algorithms;
 /// <summary>
 /// Gradient averaging (GA-SGD, LambdaML §3.2.1): each round every worker sends the mean gradient g_i of one
 /// mini-batch at the global model w; the merged statistic is ḡ = Σ n_i g_i / Σ n_i and the update is the heavy-ball
-/// step v ← μ·v + ḡ + λ·m∘w, w ← w − η·v (plain SGD when μ = 0).
+/// step v ← μ·v + ḡ + λ·m∘w, w ← w − η·v (plain SGD when μ = 0). With <c>optimizer: "adam"</c> (Kingma and Ba,
+/// "Adam: a method for stochastic optimization", ICLR 2015, Algorithm 1) the state is (m, v) interleaved per
+/// parameter and g = ḡ + λ·m∘w: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − η·m̂/(√v̂ + ε) with
+/// m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) and t = round + 1, so the bias correction needs no extra state.
 /// </summary>
 public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
 {
@@ -15,7 +18,9 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
 
     public string Type => AlgorithmTypes.GaSgd;
     public int WorkerStateLength(int parameters) => 0;
-    public int OptimizerStateStride => spec.Momentum > 0 ? 1 : 0;
+    private readonly bool _adam = spec.Optimizer == Optimizers.Adam;
+
+    public int OptimizerStateStride => _adam ? 2 : spec.Momentum > 0 ? 1 : 0;
 
     public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)
     {
@@ -29,6 +34,11 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
 
     public void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel)
     {
+        if (_adam)
+        {
+            AdamUpdate(round, model, merged, mask, previousOptimizer, newOptimizer, newModel);
+            return;
+        }
         for (var i = 0; i < model.Length; i++)
         {
             var g = merged[i] + _lambda * mask[i] * model[i];
@@ -39,6 +49,27 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
                 g = v;
             }
             newModel[i] = model[i] - _eta * g;
+        }
+    }
+
+    private void AdamUpdate(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previous, Span<float> state, Span<float> newModel)
+    {
+        double beta1 = spec.Beta1, beta2 = spec.Beta2;
+        var b1 = (float)beta1;
+        var b2 = (float)beta2;
+        var t = (double)round + 1;
+        // Folding both corrections into the step: w ← w − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε·√(1−β₂ᵗ)).
+        var correction2 = Math.Sqrt(1 - Math.Pow(beta2, t));
+        var step = (float)(spec.LearningRate * correction2 / (1 - Math.Pow(beta1, t)));
+        var epsilon = (float)(spec.Epsilon * correction2);
+        for (var i = 0; i < model.Length; i++)
+        {
+            var g = merged[i] + _lambda * mask[i] * model[i];
+            var m = b1 * (previous.IsEmpty ? 0f : previous[2 * i]) + (1 - b1) * g;
+            var v = b2 * (previous.IsEmpty ? 0f : previous[2 * i + 1]) + (1 - b2) * g * g;
+            state[2 * i] = m;
+            state[2 * i + 1] = v;
+            newModel[i] = model[i] - step * m / (MathF.Sqrt(v) + epsilon);
         }
     }
 }

@@ -23,7 +23,8 @@ public sealed record PartitionOptions(
     bool CsvHeader = false,
     IReadOnlyList<double>? PartitionWeights = null);
 
-public sealed record PartitionSummary(int Features, long[] RowsPerPartition, long ValidationRows, long TotalRows);
+/// <param name="MaxLabel">The largest label after mapping (multi-class models count classes as MaxLabel + 1).</param>
+public sealed record PartitionSummary(int Features, long[] RowsPerPartition, long ValidationRows, long TotalRows, float MaxLabel = float.NaN);
 
 /// <summary>
 /// Splits a text dataset into binary <c>.part</c> files without loading it: rows stream from the
@@ -64,6 +65,31 @@ public static class Partitioner
             features = DiscoverFeatures(openInput, sourceName, budget);
         }
 
+        return RunRows(() => OpenReader(openInput, sourceName, format, options.CsvHeader), sourceName, format == DatasetFormat.Csv, options, features, outputDirectory, budget);
+    }
+
+    /// <summary>
+    /// Partitions rows from any <see cref="IRowSource"/> (the image readers, say) exactly as text files are: same
+    /// seeded assignment, spill files and partition format. <see cref="PartitionOptions.Features"/> is required.
+    /// </summary>
+    public static PartitionSummary Run(Func<IRowSource> openRows, string sourceName, PartitionOptions options, string outputDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(openRows);
+        ArgumentNullException.ThrowIfNull(options);
+        Partition.RequireLittleEndian();
+        CheckOptions(options);
+        if (options.Features is null)
+        {
+            throw new ArgumentException("dataset.features: a row source must state its feature count in PartitionOptions.Features.", nameof(options));
+        }
+
+        Directory.CreateDirectory(outputDirectory);
+        return RunRows(openRows, sourceName, csvColumns: false, options, options.Features, outputDirectory, new BufferBudget());
+    }
+
+    private static PartitionSummary RunRows(
+        Func<IRowSource> openRows, string sourceName, bool csvColumns, PartitionOptions options, int? features, string outputDirectory, BufferBudget budget)
+    {
         int outputs = options.Partitions + 1; // the last one is validation
         string spillDirectory = Path.Combine(outputDirectory, ".spill-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(spillDirectory);
@@ -78,7 +104,8 @@ public static class Partitioner
             }
 
             long total;
-            (total, features) = Distribute(openInput, sourceName, format, options, features, spills, budget);
+            float maxLabel;
+            (total, features, maxLabel) = Distribute(openRows, sourceName, csvColumns, options, features, spills, budget);
             foreach (SpillFile spill in spills)
             {
                 spill.Close();
@@ -117,7 +144,7 @@ public static class Partitioner
                 rowsPerPartition[p] = spills[p].Rows;
             }
 
-            return new PartitionSummary(features.Value, rowsPerPartition, spills[^1].Rows, total);
+            return new PartitionSummary(features.Value, rowsPerPartition, spills[^1].Rows, total, maxLabel);
         }
         finally
         {
@@ -192,7 +219,7 @@ public static class Partitioner
         return p;
     }
 
-    private static IRowReader OpenReader(Func<Stream> openInput, string sourceName, DatasetFormat format, bool csvHeader) => format switch
+    private static IRowSource OpenReader(Func<Stream> openInput, string sourceName, DatasetFormat format, bool csvHeader) => format switch
     {
         DatasetFormat.LibSvm => new LibSvmRows(new LibSvmReader(openInput(), sourceName)),
         DatasetFormat.Csv => new CsvRows(new CsvReader(openInput(), sourceName, csvHeader)),
@@ -201,7 +228,7 @@ public static class Partitioner
 
     private static int DiscoverFeatures(Func<Stream> openInput, string sourceName, BufferBudget budget)
     {
-        using IRowReader reader = OpenReader(openInput, sourceName, DatasetFormat.LibSvm, csvHeader: false);
+        using IRowSource reader = OpenReader(openInput, sourceName, DatasetFormat.LibSvm, csvHeader: false);
         var row = new DatasetRow();
         int features = 0;
         bool any = false;
@@ -223,11 +250,12 @@ public static class Partitioner
         return Math.Max(features, 1);
     }
 
-    private static (long Total, int Features) Distribute(
-        Func<Stream> openInput, string sourceName, DatasetFormat format, PartitionOptions options, int? features,
+    private static (long Total, int Features, float MaxLabel) Distribute(
+        Func<IRowSource> openRows, string sourceName, bool csvColumns, PartitionOptions options, int? features,
         SpillFile[] spills, BufferBudget budget)
     {
-        using IRowReader reader = OpenReader(openInput, sourceName, format, options.CsvHeader);
+        using IRowSource reader = openRows();
+        float maxLabel = float.NegativeInfinity;
         int readerBytes = reader.BufferBytes;
         budget.Allocate(readerBytes);
         var row = new DatasetRow();
@@ -251,10 +279,11 @@ public static class Partitioner
             }
 
             float label = options.Labels == LabelMapping.Binary ? labels.Map(row.Label, reader.LineNumber) : row.Label;
+            maxLabel = Math.Max(maxLabel, label);
             if (row.Count > 0 && row.Indices[row.Count - 1] >= features.Value)
             {
                 int needed = row.Indices[row.Count - 1] + 1;
-                string what = format == DatasetFormat.Csv ? $"the row has {row.Count} feature columns" : $"feature index {needed}";
+                string what = csvColumns ? $"the row has {row.Count} feature columns" : $"feature index {needed}";
                 throw new DatasetFormatException(
                     sourceName, reader.LineNumber, $"{what} exceeds dataset.features = {features.Value}: set dataset.features to {needed} or more.");
             }
@@ -302,7 +331,7 @@ public static class Partitioner
             throw new DatasetFormatException(sourceName, reader.LineNumber, "the dataset has no rows.");
         }
 
-        return (total, features!.Value);
+        return (total, features!.Value, maxLabel);
     }
 
     // A partition is decoded from one byte array, so it must stay under Array.MaxLength bytes.
@@ -436,16 +465,7 @@ public static class Partitioner
         }
     }
 
-    private interface IRowReader : IDisposable
-    {
-        long LineNumber { get; }
-
-        int BufferBytes { get; }
-
-        bool Read(DatasetRow row);
-    }
-
-    private sealed class LibSvmRows(LibSvmReader reader) : IRowReader
+    private sealed class LibSvmRows(LibSvmReader reader) : IRowSource
     {
         public long LineNumber => reader.LineNumber;
 
@@ -456,7 +476,7 @@ public static class Partitioner
         public void Dispose() => reader.Dispose();
     }
 
-    private sealed class CsvRows(CsvReader reader) : IRowReader
+    private sealed class CsvRows(CsvReader reader) : IRowSource
     {
         public long LineNumber => reader.LineNumber;
 

@@ -36,6 +36,12 @@ public sealed record DatasetSpec
     /// <summary>Relative sizes of the training partitions (one positive number per partition): a row goes to partition
     /// p with probability w_p / Σ w. Null means equal sizes. For studying skewed partitions.</summary>
     public double[]? PartitionWeights { get; init; }
+    /// <summary>IDX only: store key of the labels file that goes with the images file in <see cref="Path"/>.</summary>
+    public string Labels { get; init; } = "";
+    /// <summary>Optional held-out test split (same format), partitioned to test.part and evaluated by Finalize.</summary>
+    public string TestPath { get; init; } = "";
+    /// <summary>IDX only: the labels file of <see cref="TestPath"/>.</summary>
+    public string TestLabels { get; init; } = "";
 }
 
 public sealed record ModelSpec
@@ -47,6 +53,23 @@ public sealed record ModelSpec
     public string Loss { get; init; } = SvmLosses.Hinge;
     /// <summary>KMeans: number of clusters k.</summary>
     public int Clusters { get; init; } = 8;
+    /// <summary>softmax, mlp, cnn: number of classes K (labels are 0..K−1); 0 = max label + 1, counted by Prepare.</summary>
+    public int Classes { get; init; }
+    /// <summary>mlp: widths of the hidden ReLU layers.</summary>
+    public int[] Hidden { get; init; } = [128];
+    /// <summary>cnn: filters of each conv + ReLU + 2×2 max-pool layer.</summary>
+    public int[] Channels { get; init; } = [16, 32];
+    /// <summary>cnn: odd kernel size k of the k×k convolutions.</summary>
+    public int KernelSize { get; init; } = 3;
+    /// <summary>cnn: [height, width, channels] of the input images; empty = taken from the image dataset by Prepare.</summary>
+    public int[] InputShape { get; init; } = [];
+
+    // Arrays compare by content, so a re-submitted job equals the stored one.
+    public bool Equals(ModelSpec? other) => other is not null && Type == other.Type && L2.Equals(other.L2) && Loss == other.Loss && Clusters == other.Clusters && Classes == other.Classes
+        && Hidden.AsSpan().SequenceEqual(other.Hidden) && Channels.AsSpan().SequenceEqual(other.Channels)
+        && KernelSize == other.KernelSize && InputShape.AsSpan().SequenceEqual(other.InputShape);
+
+    public override int GetHashCode() => HashCode.Combine(Type, L2, Loss, Clusters, Classes, KernelSize, HashCode.Combine(Hidden.Length, Channels.Length, InputShape.Length));
 }
 
 public sealed record AlgorithmSpec
@@ -61,6 +84,14 @@ public sealed record AlgorithmSpec
     public double Rho { get; init; } = 0.1;
     /// <summary>GA-SGD heavy-ball momentum μ in [0, 1).</summary>
     public double Momentum { get; init; }
+    /// <summary>GA-SGD step rule: <c>sgd</c> (with <see cref="Momentum"/>) or <c>adam</c>.</summary>
+    public string Optimizer { get; init; } = Optimizers.Sgd;
+    /// <summary>Adam (Kingma and Ba 2015) decay of the first-moment estimate.</summary>
+    public double Beta1 { get; init; } = 0.9;
+    /// <summary>Adam decay of the second-moment estimate.</summary>
+    public double Beta2 { get; init; } = 0.999;
+    /// <summary>Adam ε added to √v̂.</summary>
+    public double Epsilon { get; init; } = 1e-8;
 }
 
 public sealed record CommunicationSpec
@@ -103,7 +134,13 @@ public static class ModelTypes
     public const string Logistic = "logistic";
     public const string Svm = "svm";
     public const string KMeans = "kmeans";
-    public static readonly string[] All = [Logistic, Svm, KMeans];
+    public const string Softmax = "softmax";
+    public const string Mlp = "mlp";
+    public const string Cnn = "cnn";
+    public static readonly string[] All = [Logistic, Svm, KMeans, Softmax, Mlp, Cnn];
+
+    /// <summary>Models whose labels are class ids 0..K−1 (kept raw by the partitioner).</summary>
+    public static bool IsClassifier(string type) => type is Softmax or Mlp or Cnn;
 }
 
 public static class SvmLosses
@@ -111,6 +148,13 @@ public static class SvmLosses
     public const string Hinge = "hinge";
     public const string SquaredHinge = "squared-hinge";
     public static readonly string[] All = [Hinge, SquaredHinge];
+}
+
+public static class Optimizers
+{
+    public const string Sgd = "sgd";
+    public const string Adam = "adam";
+    public static readonly string[] All = [Sgd, Adam];
 }
 
 public static class AlgorithmTypes

@@ -48,7 +48,7 @@ public static class JobSpecParser
 
     private static DatasetSpec ParseDataset(Obj o)
     {
-        o.Known("path", "format", "features", "partitions", "validationFraction", "csvHeader", "sparse", "partitionWeights");
+        o.Known("path", "format", "features", "partitions", "validationFraction", "csvHeader", "sparse", "partitionWeights", "labels", "testPath", "testLabels");
         var d = new DatasetSpec();
         return new DatasetSpec
         {
@@ -60,12 +60,15 @@ public static class JobSpecParser
             CsvHeader = o.Bool("csvHeader", d.CsvHeader),
             Sparse = o.Bool("sparse", d.Sparse),
             PartitionWeights = o.OptionalDoubles("partitionWeights"),
+            Labels = o.String("labels", d.Labels),
+            TestPath = o.String("testPath", d.TestPath),
+            TestLabels = o.String("testLabels", d.TestLabels),
         };
     }
 
     private static ModelSpec ParseModel(Obj o)
     {
-        o.Known("type", "l2", "loss", "clusters");
+        o.Known("type", "l2", "loss", "clusters", "classes", "hidden", "channels", "kernelSize", "inputShape");
         var d = new ModelSpec();
         return new ModelSpec
         {
@@ -73,12 +76,17 @@ public static class JobSpecParser
             L2 = o.Double("l2", d.L2),
             Loss = o.String("loss", d.Loss),
             Clusters = o.Int("clusters", d.Clusters),
+            Classes = o.Int("classes", d.Classes),
+            Hidden = o.Ints("hidden", d.Hidden),
+            Channels = o.Ints("channels", d.Channels),
+            KernelSize = o.Int("kernelSize", d.KernelSize),
+            InputShape = o.Ints("inputShape", d.InputShape),
         };
     }
 
     private static AlgorithmSpec ParseAlgorithm(Obj o)
     {
-        o.Known("type", "learningRate", "batchSize", "localEpochs", "rho", "momentum");
+        o.Known("type", "learningRate", "batchSize", "localEpochs", "rho", "momentum", "optimizer", "beta1", "beta2", "epsilon");
         var d = new AlgorithmSpec();
         return new AlgorithmSpec
         {
@@ -88,6 +96,10 @@ public static class JobSpecParser
             LocalEpochs = o.Int("localEpochs", d.LocalEpochs),
             Rho = o.Double("rho", d.Rho),
             Momentum = o.Double("momentum", d.Momentum),
+            Optimizer = o.String("optimizer", d.Optimizer),
+            Beta1 = o.Double("beta1", d.Beta1),
+            Beta2 = o.Double("beta2", d.Beta2),
+            Epsilon = o.Double("epsilon", d.Epsilon),
         };
     }
 
@@ -136,7 +148,9 @@ public static class JobSpecParser
             Check("runId", s.RunId.Length is > 0 and <= 64 && s.RunId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.RunId[0]) && !s.RunId.Contains(".."),
                 $"'{s.RunId}' must be 1-64 characters of A-Z a-z 0-9 - _ . starting with a letter or digit");
         Check("dataset.path", s.Dataset.Path.Length > 0, "is required: the store key of the dataset, e.g. \"datasets/higgs.libsvm\"");
-        Check("dataset.format", s.Dataset.Format is "" or "libsvm" or "csv", $"'{s.Dataset.Format}' is not a format: use \"libsvm\" or \"csv\"");
+        Check("dataset.format", s.Dataset.Format is "" or "libsvm" or "csv" or "idx" or "cifar", $"'{s.Dataset.Format}' is not a format: use \"libsvm\", \"csv\", \"idx\" or \"cifar\"");
+        Check("dataset.labels", s.Dataset.Labels.Length > 0 || s.Dataset.Format != "idx", "is required for IDX data: the store key of the labels file (e.g. \"datasets/train-labels-idx1-ubyte.gz\")");
+        Check("dataset.testLabels", s.Dataset.TestLabels.Length > 0 || s.Dataset.TestPath.Length == 0 || s.Dataset.Format != "idx", "is required with an IDX dataset.testPath: the labels file of the test images");
         Check("dataset.features", s.Dataset.Features >= 0, $"{s.Dataset.Features} must be ≥ 0 (0 = discover from the file)");
         Check("dataset.partitions", s.Dataset.Partitions is >= 1 and <= 2000, $"{s.Dataset.Partitions} must be between 1 and 2000 (the workers' results travel in the 256 KiB state)");
         Check("dataset.validationFraction", s.Dataset.ValidationFraction is >= 0 and < 1, $"{s.Dataset.ValidationFraction} must be in [0, 1)");
@@ -151,6 +165,11 @@ public static class JobSpecParser
         Check("model.l2", s.Model.L2 >= 0 && double.IsFinite(s.Model.L2), $"{s.Model.L2} must be a finite number ≥ 0");
         OneOf("model.loss", s.Model.Loss, SvmLosses.All);
         Check("model.clusters", s.Model.Clusters is >= 1 and <= 100_000, $"{s.Model.Clusters} must be between 1 and 100000");
+        Check("model.classes", s.Model.Classes == 0 || s.Model.Classes is >= 2 and <= 100_000, $"{s.Model.Classes} must be between 2 and 100000 (0 = max label + 1)");
+        Check("model.hidden", s.Model.Hidden.Length <= 16 && s.Model.Hidden.All(h => h is >= 1 and <= 65_536), $"[{string.Join(", ", s.Model.Hidden)}] must be at most 16 widths, each between 1 and 65536");
+        Check("model.channels", s.Model.Channels.Length is >= 1 and <= 4 && s.Model.Channels.All(c => c is >= 1 and <= 1024), $"[{string.Join(", ", s.Model.Channels)}] must be 1 to 4 filter counts, each between 1 and 1024");
+        Check("model.kernelSize", s.Model.KernelSize is 1 or 3 or 5 or 7, $"{s.Model.KernelSize} must be 1, 3, 5 or 7 (odd, for \"same\" padding)");
+        Check("model.inputShape", s.Model.InputShape.Length == 0 || (s.Model.InputShape.Length == 3 && s.Model.InputShape.All(v => v >= 1)), $"[{string.Join(", ", s.Model.InputShape)}] must be [height, width, channels] of positive numbers, or left out for image datasets");
         OneOf("algorithm.type", s.Algorithm.Type, AlgorithmTypes.All);
         Check("algorithm.type", (s.Model.Type == ModelTypes.KMeans) == (s.Algorithm.Type == AlgorithmTypes.KMeansEm),
             s.Model.Type == ModelTypes.KMeans
@@ -161,6 +180,12 @@ public static class JobSpecParser
         Check("algorithm.localEpochs", s.Algorithm.LocalEpochs is >= 1 and <= 1000, $"{s.Algorithm.LocalEpochs} must be between 1 and 1000");
         Check("algorithm.rho", s.Algorithm.Rho > 0 && double.IsFinite(s.Algorithm.Rho), $"{s.Algorithm.Rho} must be a finite number > 0");
         Check("algorithm.momentum", s.Algorithm.Momentum is >= 0 and < 1, $"{s.Algorithm.Momentum} must be in [0, 1)");
+        OneOf("algorithm.optimizer", s.Algorithm.Optimizer, Optimizers.All);
+        Check("algorithm.optimizer", s.Algorithm.Optimizer == Optimizers.Sgd || s.Algorithm.Type == AlgorithmTypes.GaSgd, $"\"{s.Algorithm.Optimizer}\" is a GA-SGD step rule; set algorithm.type to \"ga-sgd\" or use \"sgd\"");
+        Check("algorithm.momentum", s.Algorithm.Optimizer != Optimizers.Adam || s.Algorithm.Momentum == 0, $"{s.Algorithm.Momentum}: Adam keeps its own momentum (algorithm.beta1); leave momentum out with \"adam\"");
+        Check("algorithm.beta1", s.Algorithm.Beta1 is >= 0 and < 1, $"{s.Algorithm.Beta1} must be in [0, 1)");
+        Check("algorithm.beta2", s.Algorithm.Beta2 is >= 0 and < 1, $"{s.Algorithm.Beta2} must be in [0, 1)");
+        Check("algorithm.epsilon", s.Algorithm.Epsilon > 0 && double.IsFinite(s.Algorithm.Epsilon), $"{s.Algorithm.Epsilon} must be a finite number > 0");
         OneOf("communication.channel", s.Communication.Channel, ["s3"]);
         OneOf("communication.pattern", s.Communication.Pattern, Patterns.All);
         Check("communication.shards", s.Communication.Shards is >= 1 and <= 1000, $"{s.Communication.Shards} must be between 1 and 1000");
@@ -311,6 +336,22 @@ public static class JobSpecParser
             throw new JobSpecException(PathOf(name), $"must be a whole number ≥ 0, not {Show(v.Value)}");
         }
 
+        public int[] Ints(string name, int[] fallback)
+        {
+            var v = Get(name);
+            if (v is null) return fallback;
+            if (v.Value.ValueKind != JsonValueKind.Array) throw new JobSpecException(PathOf(name), $"must be an array of whole numbers, not {Show(v.Value)}");
+            var values = new int[v.Value.GetArrayLength()];
+            var i = 0;
+            foreach (var item in v.Value.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out values[i]))
+                    throw new JobSpecException($"{PathOf(name)}[{i}]", $"must be a whole number, not {Show(item)}");
+                i++;
+            }
+            return values;
+        }
+
         public bool Bool(string name, bool fallback)
         {
             var v = Get(name);
@@ -351,12 +392,20 @@ public static class JobSpecParser
                 foreach (var weight in weights) w.WriteNumberValue(weight);
                 w.WriteEndArray();
             }
+            w.WriteString("labels", s.Dataset.Labels);
+            w.WriteString("testPath", s.Dataset.TestPath);
+            w.WriteString("testLabels", s.Dataset.TestLabels);
             w.WriteEndObject();
             w.WriteStartObject("model");
             w.WriteString("type", s.Model.Type);
             w.WriteNumber("l2", s.Model.L2);
             w.WriteString("loss", s.Model.Loss);
             w.WriteNumber("clusters", s.Model.Clusters);
+            w.WriteNumber("classes", s.Model.Classes);
+            WriteInts(w, "hidden", s.Model.Hidden);
+            WriteInts(w, "channels", s.Model.Channels);
+            w.WriteNumber("kernelSize", s.Model.KernelSize);
+            WriteInts(w, "inputShape", s.Model.InputShape);
             w.WriteEndObject();
             w.WriteStartObject("algorithm");
             w.WriteString("type", s.Algorithm.Type);
@@ -365,6 +414,10 @@ public static class JobSpecParser
             w.WriteNumber("localEpochs", s.Algorithm.LocalEpochs);
             w.WriteNumber("rho", s.Algorithm.Rho);
             w.WriteNumber("momentum", s.Algorithm.Momentum);
+            w.WriteString("optimizer", s.Algorithm.Optimizer);
+            w.WriteNumber("beta1", s.Algorithm.Beta1);
+            w.WriteNumber("beta2", s.Algorithm.Beta2);
+            w.WriteNumber("epsilon", s.Algorithm.Epsilon);
             w.WriteEndObject();
             w.WriteStartObject("communication");
             w.WriteString("channel", s.Communication.Channel);
@@ -390,6 +443,13 @@ public static class JobSpecParser
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteInts(Utf8JsonWriter w, string name, int[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteNumberValue(v);
+        w.WriteEndArray();
     }
 
     internal static string Format(double d) => d.ToString("R", CultureInfo.InvariantCulture);

@@ -61,6 +61,7 @@ public static class Models
         Jobs.ModelTypes.Logistic => new LogisticRegression(features),
         Jobs.ModelTypes.Svm => new LinearSvm(features, spec.Loss),
         Jobs.ModelTypes.KMeans => new KMeans(features, spec.Clusters),
+        Jobs.ModelTypes.Softmax or Jobs.ModelTypes.Mlp or Jobs.ModelTypes.Cnn => Neural.NeuralModels.Create(spec, features),
         _ => throw new Jobs.JobSpecException("model.type", $"'{spec.Type}' is not a model: use one of {string.Join(", ", Jobs.ModelTypes.All)}"),
     };
 
