@@ -23,10 +23,8 @@ public static class DecideStep
         var store = context.Store;
         var runId = state.RunId;
         var round = state.Round;
-        var job = await context.Cache.JobAsync(runId).ConfigureAwait(false);
-        var model = Models.Create(job.Model, job.Dataset.Features);
+        var (job, model, algorithm, layout) = await RunSetup.LoadAsync(context, runId).ConfigureAwait(false);
         var n = model.ParameterCount;
-        var layout = ShardLayout.For(n, job.Communication.Shards);
 
         var workers = state.Workers ?? throw new InvalidInputException("Decide: the state has no 'workers' (the Workers map's results)");
         var ok = workers.Where(w => w.Partition is not null && w.Samples > 0).ToList();
@@ -57,7 +55,7 @@ public static class DecideStep
         var arm = context.Settings.Architecture == "arm64";
         var roundCost = Pricing.Lambda(workerSeconds, job.Workers.MemoryMb, workers.Length, arm)
             + Pricing.Lambda(mergeSeconds, 1024, layout.Shards + 1, arm)
-            + Pricing.RoundRequests(workers.Length, layout.Shards, Algorithms.Create(job).WorkerStateLength(n) > 0)
+            + Pricing.RoundRequests(workers.Length, layout.Shards, algorithm.WorkerStateLength(n) > 0)
             + Pricing.StepFunctionsTransition * StopRules.EventsPerRound(layout.Shards) / 2;
         var cost = state.CostUsd + roundCost;
 

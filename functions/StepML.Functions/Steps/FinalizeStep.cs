@@ -17,8 +17,7 @@ public static class FinalizeStep
     {
         var store = context.Store;
         var runId = state.RunId;
-        var job = await context.Cache.JobAsync(runId).ConfigureAwait(false);
-        var model = Models.Create(job.Model, job.Dataset.Features);
+        var (job, model, _, _) = await RunSetup.LoadAsync(context, runId).ConfigureAwait(false);
         var n = model.ParameterCount;
         var modelKey = RunLayout.Model(runId, state.Round);
         // One GET: the bytes are both copied to final.tensor and decoded (checksums verified) for the evaluation.

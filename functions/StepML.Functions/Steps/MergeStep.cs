@@ -17,11 +17,8 @@ public static class MergeStep
     {
         var clock = Stopwatch.StartNew();
         var store = context.Store;
-        var job = await context.Cache.JobAsync(input.RunId).ConfigureAwait(false);
-        var model = Models.Create(job.Model, job.Dataset.Features);
-        var algorithm = Algorithms.Create(job);
+        var (_, model, algorithm, layout) = await RunSetup.LoadAsync(context, input.RunId).ConfigureAwait(false);
         var n = model.ParameterCount;
-        var layout = ShardLayout.For(n, job.Communication.Shards);
         if (input.Shard < 0 || input.Shard >= layout.Shards)
             throw new InvalidInputException($"Merge: shard {input.Shard} does not exist; run '{input.RunId}' has {layout.Shards}");
         var (start, length) = layout.ElementRange(input.Shard);

@@ -15,11 +15,9 @@ public static class WorkerStep
     {
         var clock = Stopwatch.StartNew();
         var store = context.Store;
-        var job = await context.Cache.JobAsync(input.RunId).ConfigureAwait(false);
+        var (job, model, algorithm, layout) = await RunSetup.LoadAsync(context, input.RunId).ConfigureAwait(false);
         if (input.Partition < 0 || input.Partition >= job.Dataset.Partitions)
             throw new InvalidInputException($"Worker: partition {input.Partition} does not exist; run '{input.RunId}' has {job.Dataset.Partitions}");
-        var model = Models.Create(job.Model, job.Dataset.Features);
-        var algorithm = Algorithms.Create(job);
         var n = model.ParameterCount;
         var data = await context.Cache.PartitionAsync(RunLayout.Partition(input.RunId, input.Partition)).ConfigureAwait(false);
         var global = await TensorIo.ReadAsync(store, RunLayout.Model(input.RunId, input.Round), n).ConfigureAwait(false);
@@ -34,7 +32,6 @@ public static class WorkerStep
         if (!double.IsFinite(result.Loss) || !AllFinite(statistic))
             throw new TrainingDivergedException($"round {input.Round}, partition {input.Partition}: the statistic is not finite (loss {result.Loss}); lower algorithm.learningRate");
 
-        var layout = ShardLayout.For(n, job.Communication.Shards);
         await TensorIo.WriteAsync(store, RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements * algorithm.StatisticStride, PutOptions.Statistic).ConfigureAwait(false);
         if (stateLength > 0)
             await TensorIo.WriteAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round), state, input.Round, TensorCodec.MaxBlockElements, PutOptions.Statistic).ConfigureAwait(false);
