@@ -136,7 +136,7 @@ public static class PrepareStep
         var shape = await Task.Run(() => ImageData.Shape(store, format, datasetKey, job.Dataset.Labels)).ConfigureAwait(false);
         var shards = job.Communication.Shards;
         // Checked between partitioning (which discovers the feature count) and the upload, so a bad job leaves nothing behind.
-        var summary = await PartitionAsync(context, job, datasetKey, format, runId, s =>
+        var (summary, sample) = await PartitionAsync(context, job, datasetKey, format, runId, s =>
         {
             var parameters = Models.Create(ImageData.ResolveModel(job.Model, s, shape), s.Features).ParameterCount;
             if (shards > parameters)
@@ -151,7 +151,6 @@ public static class PrepareStep
         await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(jobJson)).ConfigureAwait(false);
 
         var initial = new float[model.ParameterCount];
-        var sample = Partition.Decode(await store.GetAsync(RunLayout.Partition(runId, 0)).ConfigureAwait(false), RunLayout.Partition(runId, 0));
         model.Initialize(initial, job.Seed, sample);
         var layout = ShardLayout.For(model.ParameterCount, shards);
         await TensorIo.WriteAsync(store, RunLayout.Model(runId, 0), initial, 0, layout.BlockElements).ConfigureAwait(false);
@@ -182,7 +181,9 @@ public static class PrepareStep
         throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\", \"csv\", \"idx\" or \"cifar\"");
     }
 
-    private static async Task<PartitionSummary> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId, Action<PartitionSummary> check)
+    /// <returns>The summary, and partition 0 decoded from the local copy (data-dependent initialisation such as
+    /// k-means++ samples it; reading it back from the store would cost a whole-partition GET).</returns>
+    private static async Task<(PartitionSummary Summary, Partition First)> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId, Action<PartitionSummary> check)
     {
         var store = context.Store;
         var temp = Directory.CreateTempSubdirectory("stepml-partitions-");
@@ -191,22 +192,29 @@ public static class PrepareStep
             var options = new PartitionOptions(job.Dataset.Partitions, job.Dataset.ValidationFraction, job.Seed,
                 job.Dataset.Features > 0 ? job.Dataset.Features : null, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader,
                 job.Dataset.PartitionWeights);
-            var summary = await Task.Run(() => ImageData.IsImageFormat(format)
-                ? ImageData.Partition(store, format, datasetKey, job.Dataset.Labels, "dataset", options, temp.FullName)
-                : Partitioner.Run(
-                    () => store.OpenReadAsync(datasetKey).GetAwaiter().GetResult(),
-                    datasetKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+            var summary = await PartitionFileAsync(store, format, datasetKey, job.Dataset.Labels, "dataset", options, temp.FullName).ConfigureAwait(false);
             check(summary);
             for (var p = 0; p < job.Dataset.Partitions; p++)
                 await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.Partition(runId, p)).ConfigureAwait(false);
             await UploadAsync(store, Path.Combine(temp.FullName, "validation.part"), RunLayout.Validation(runId)).ConfigureAwait(false);
-            return summary;
+            var first = Path.Combine(temp.FullName, "0.part");
+            return (summary, Partition.Decode(await File.ReadAllBytesAsync(first).ConfigureAwait(false), RunLayout.Partition(runId, 0)));
         }
         finally
         {
             temp.Delete(recursive: true);
         }
     }
+
+    /// <summary>Partitions one dataset file (images through their readers, text through the LIBSVM/CSV readers) into a
+    /// local folder, off the calling thread.</summary>
+    private static Task<PartitionSummary> PartitionFileAsync(IObjectStore store, string format, string key, string labelsKey, string field,
+        PartitionOptions options, string folder) =>
+        Task.Run(() => ImageData.IsImageFormat(format)
+            ? ImageData.Partition(store, format, key, labelsKey, field, options, folder)
+            : Partitioner.Run(
+                () => store.OpenReadAsync(key).GetAwaiter().GetResult(),
+                key, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, folder));
 
     /// <summary>Binary models (logistic, SVM) read labels as {0, 1} (from 0/1 or −1/+1); softmax, MLP and CNN read
     /// class ids 0..K−1; KMeans ignores labels, so any value is kept (e.g. the true cluster id of synthetic data).</summary>
@@ -224,11 +232,7 @@ public static class PrepareStep
         try
         {
             var options = new PartitionOptions(1, 0, job.Seed, features, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader);
-            var summary = await Task.Run(() => ImageData.IsImageFormat(format)
-                ? ImageData.Partition(store, format, testKey, job.Dataset.TestLabels, "dataset.test", options, temp.FullName)
-                : Partitioner.Run(
-                    () => store.OpenReadAsync(testKey).GetAwaiter().GetResult(),
-                    testKey, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, temp.FullName)).ConfigureAwait(false);
+            var summary = await PartitionFileAsync(store, format, testKey, job.Dataset.TestLabels, "dataset.test", options, temp.FullName).ConfigureAwait(false);
             if (summary.Features != features)
                 throw new JobSpecException("dataset.testPath", $"'{testKey}' has {summary.Features} features, the training data {features}");
             if (ModelTypes.IsClassifier(job.Model.Type) && summary.MaxLabel >= job.Model.Classes)
