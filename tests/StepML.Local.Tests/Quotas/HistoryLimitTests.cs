@@ -70,4 +70,16 @@ public sealed class HistoryLimitTests
 
         Assert.Equal(expected, result.Status);
     }
+
+    [Fact]
+    public async Task QuotaEvents_DistributedMap_CountsOnlyTheParentsEvents()
+    {
+        var functions = new FunctionTable().Add("echo", i => i);
+
+        var (_, execution, _) = await Asl.RunAsync(Map("DISTRIBUTED"), """{"items":[1,2,3]}""", functions);
+
+        // ExecutionStarted, MapStateEntered, MapStateStarted, MapRunStarted, MapRunSucceeded, MapStateSucceeded, MapStateExited, ExecutionSucceeded.
+        Assert.Equal(8, execution.QuotaEvents);
+        Assert.Equal(8 + 3 * 7, execution.History.Count);
+    }
 }
