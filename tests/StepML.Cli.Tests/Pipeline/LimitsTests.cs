@@ -12,8 +12,9 @@ namespace StepML.Cli.Tests.Pipeline;
 /// </summary>
 public sealed class LimitsTests(PipelineFixture fixture) : IClassFixture<PipelineFixture>
 {
-    // 0.005: the Worker's 240 s timeout is 1.2 s, its round budget 0.9 s, the EXPRESS child's 5 minutes 1.5 s.
-    private const double Scale = 0.005;
+    // 0.02: the Worker's 240 s timeout is 4.8 s, its round budget 3.6 s, the EXPRESS child's 5 minutes 6 s (margins
+    // wide enough for a loaded machine, where handlers wait for a thread).
+    private const double Scale = 0.02;
 
     // An MLP with 1,000 local epochs: hours of work per round, far past any limit unless the budget stops it.
     private static JsonObject LongRounds(int maxRounds)
@@ -74,9 +75,9 @@ public sealed class LimitsTests(PipelineFixture fixture) : IClassFixture<Pipelin
         var store = fixture.NewStore();
         var options = new LocalPipelineOptions
         {
-            LimitTimeScale = Scale, // Decide's 120 s are 0.6 s
+            LimitTimeScale = Scale, // Decide's 120 s are 2.4 s
             WrapFunctions = inner => new InterceptingInvoker(inner, before: (function, _) =>
-                function == "Decide" ? Task.Delay(TimeSpan.FromSeconds(3)) : Task.CompletedTask),
+                function == "Decide" ? Task.Delay(TimeSpan.FromSeconds(6)) : Task.CompletedTask),
         };
 
         var result = await PipelineFixture.RunAsync(store, PipelineFixture.Job("ga-sgd", maxRounds: 2), options);
