@@ -48,7 +48,7 @@ public sealed class Admm(AlgorithmSpec spec, double l2) : IAlgorithm
         for (var i = 0; i < n; i++) statistic[i] = x[i] + u[i];
         // The weight stays n_i even when the budget cut the x-update short: it is the consensus weight α_i of the
         // objective, not an amount of work; a partial x-update is an inexact ADMM step, which still converges
-        // (Boyd et al. §3.4.4, inexact minimisation).
+        // under conditions (Boyd et al. 2011 discuss "inexact minimization"; not proven here for a time-cut SGD).
         return new WorkerResult(input.Data.Rows, loss, run.BudgetCut);
     }
 
