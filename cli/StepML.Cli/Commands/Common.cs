@@ -18,6 +18,21 @@ internal static class Common
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
+    /// <summary>" --store S" for a hint the CLI prints, so it works as printed; empty for the default store.</summary>
+    public static string StoreHint(string store) => store == ObjectStores.DefaultFolder ? "" : $" --store {store}";
+
+    /// <summary>" --store S" naming an open store (a folder by its path); empty for the default .stepml here.</summary>
+    public static string StoreHint(IObjectStore store) => store switch
+    {
+        FileObjectStore folder when Path.GetFullPath(folder.Root) == Path.GetFullPath(ObjectStores.DefaultFolder) => "",
+        FileObjectStore folder => $" --store {folder.Root}",
+        _ => $" --store {store.Uri}",
+    };
+
+    /// <summary>Where a key of the store is, as a user opens it: a file path for a folder store, else the URI.</summary>
+    public static string Location(IObjectStore store, string key) =>
+        store is FileObjectStore folder ? Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder.Root, key)) : $"{store.Uri}/{key}";
+
     public static string F(double value, string format = "F6") => value.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Percent(double? value) => value is { } v ? (v * 100).ToString("F2", CultureInfo.InvariantCulture) + "%" : "–";

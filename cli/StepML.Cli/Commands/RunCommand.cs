@@ -87,7 +87,7 @@ internal static class RunCommand
         {
             Console.Error.WriteLine($"run {result.RunId ?? "(not created)"} {result.Status}: {result.Error}");
             Console.Error.WriteLine($"  {CauseMessage(result.Cause)}");
-            if (result.RunId is not null) Console.Error.WriteLine($"  details: stepml history {result.RunId}");
+            if (result.RunId is not null) Console.Error.WriteLine($"  details: stepml history {result.RunId}{StoreHint(store)}");
         }
         return result;
     }

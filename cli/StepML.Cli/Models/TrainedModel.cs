@@ -31,7 +31,7 @@ internal sealed record TrainedModel(JobSpec Job, IModel Model, float[] Parameter
         var spec = await reader.JobAsync(runId, ct).ConfigureAwait(false);
         var key = RunLayout.FinalModel(runId);
         if (!await store.ExistsAsync(key, ct).ConfigureAwait(false))
-            throw new UsageException($"run '{runId}' has no final model yet ({key}): wait for it to finish (`stepml watch {runId} --store {store.Uri}`), or pass a round's model file runs/{runId}/model/<round>.tensor");
+            throw new UsageException($"run '{runId}' has no final model yet ({key}): wait for it to finish (`stepml watch {runId}{Commands.Common.StoreHint(store)}`), or pass a round's model file runs/{runId}/model/<round>.tensor");
         return Create(spec, await store.GetAsync(key, ct).ConfigureAwait(false), $"{store.Uri}/{key}", runId);
     }
 

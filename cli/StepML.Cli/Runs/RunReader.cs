@@ -36,7 +36,7 @@ public sealed class RunReader(IObjectStore store)
     public async Task<JobSpec> JobAsync(string runId, CancellationToken ct = default)
     {
         var text = await TextAsync(RunLayout.Job(runId), ct).ConfigureAwait(false)
-            ?? throw new UsageException($"run '{runId}' does not exist in {Store.Uri} (no {RunLayout.Job(runId)}): check the run id and --store; `stepml runs --store {Store.Uri}` lists the runs");
+            ?? throw new UsageException($"run '{runId}' does not exist in {Store.Uri} (no {RunLayout.Job(runId)}): check the run id and --store; `stepml runs{Commands.Common.StoreHint(Store)}` lists the runs");
         return JobSpecParser.Parse(text);
     }
 

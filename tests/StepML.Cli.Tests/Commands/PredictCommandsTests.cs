@@ -140,7 +140,7 @@ public sealed class PredictCommandsTests(PipelineFixture data) : IClassFixture<P
         var (code, _, error) = await Cli.RunAsync("predict", "y", "rows.libsvm", "--store", store.Root);
 
         Assert.Equal(2, code);
-        Assert.Contains($"stepml watch y --store {store.Uri}", error);
+        Assert.Contains($"stepml watch y --store {store.Root}", error);
     }
 
     public void Dispose()
