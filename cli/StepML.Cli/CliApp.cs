@@ -13,6 +13,7 @@ public static class CliApp
         RunsCommand.Create(),
         HistoryCommand.Create(),
         WatchCommand.Create(),
+        ReportCommand.Create(),
         PredictCommands.Predict(),
         PredictCommands.Evaluate(),
         ExportCommand.Create(),

@@ -72,6 +72,7 @@ internal static class DemoCommand
             var optimum = LogisticOptimum.Solve(parts, 1e-4);
             var gap = (result.Summary.TrainLoss - optimum.Objective) / optimum.Objective;
             Console.WriteLine($"  single-machine optimum (Newton, {optimum.Iterations} iterations): loss {F(optimum.Objective)}; gap {F(gap * 100, "F3")}%");
+            await Runs.RunReport.WriteAsync(new Runs.RunReader(objectStore), result.RunId!, optimum.Objective, $"Newton's method on all training partitions, {optimum.Iterations} iterations", ct).ConfigureAwait(false);
             Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1} s. See the run: stepml history {result.RunId}{StoreHint(objectStore)}; its report: {Location(objectStore, RunLayout.Report(result.RunId!))}");
             return 0;
         });
