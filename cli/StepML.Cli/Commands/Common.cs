@@ -8,9 +8,11 @@ internal static class Common
 {
     public static Option<string> StoreOption() => new("--store")
     {
-        Description = "Where runs and datasets live: a folder (default .stepml under the current directory) or s3://BUCKET[/PREFIX]",
+        Description = "Where runs and datasets live: a folder or s3://BUCKET[/PREFIX]",
         DefaultValueFactory = _ => ObjectStores.DefaultFolder,
     };
+
+    public static Option<bool> QuietOption() => new("--quiet") { Description = "Print only the summary: no per-round lines or progress" };
 
     public static Option<int> ConcurrencyOption() => new("--concurrency")
     {

@@ -69,7 +69,7 @@ public static class ReportPage
         var rounds = d.Rounds.Select(r => (double)r.Round).ToList();
         var train = d.Rounds.Select(r => r.TrainLoss).ToList();
         var validation = d.Rounds.Select(r => r.ValidationLoss ?? double.NaN).ToList();
-        var loss = new SvgChart("loss", "round", "loss").Add(new Series("training loss", rounds, train, Blue));
+        var loss = new SvgChart("loss", "round", "loss").IntegerX().Add(new Series("training loss", rounds, train, Blue));
         if (validation.Any(double.IsFinite)) loss.Add(new Series("validation loss", rounds, validation, Orange));
         // The first round's loss (the initial model) is often far above the rest: scale to the later rounds and say so.
         var later = train.Skip(1).Concat(validation.Skip(1)).Where(double.IsFinite).ToList();
@@ -86,20 +86,20 @@ public static class ReportPage
         {
             var gaps = train.Select(l => (l - optimum) / optimum).ToList();
             sb.Append("<h2>Gap to the optimum</h2>")
-              .Append(new SvgChart("gap", "round", "relative gap (F − F*) / F*", logY: true).Add(new Series("training gap", rounds, gaps, Green)).Render())
+              .Append(new SvgChart("gap", "round", "relative gap (F − F*) / F*", logY: true).IntegerX().Add(new Series("training gap", rounds, gaps, Green)).Render())
               .Append("<p class=\"caption\">F* = ").Append(F(optimum)).Append(", ").Append(E(d.OptimumSource ?? "")).Append(".</p>");
         }
         var metricName = d.Rounds[0].Metric;
         var metric = d.Rounds.Select(r => r.ValidationMetric ?? r.ValidationAccuracy ?? double.NaN).Select(v => metricName == "accuracy" ? v * 100 : v).ToList();
         if (metric.Any(double.IsFinite))
             sb.Append("<h2>Validation ").Append(E(metricName)).Append("</h2>")
-              .Append(new SvgChart("metric", "round", metricName == "accuracy" ? "accuracy (%)" : metricName).Add(new Series("validation " + metricName, rounds, metric, Red)).Render());
+              .Append(new SvgChart("metric", "round", metricName == "accuracy" ? "accuracy (%)" : metricName).IntegerX().Add(new Series("validation " + metricName, rounds, metric, Red)).Render());
         var bars = d.Rounds.Select((r, i) =>
         {
             var seconds = r.ElapsedSeconds - (i == 0 ? 0 : d.Rounds[i - 1].ElapsedSeconds);
             return new Span(r.Round - 0.4, r.Round + 0.4, 0, Blue, $"round {r.Round}: {F(seconds, "F3")} s", seconds);
         });
-        sb.Append("<h2>Round duration</h2>").Append(new SvgChart("duration", "round", "seconds").Spans(bars).Render())
+        sb.Append("<h2>Round duration</h2>").Append(new SvgChart("duration", "round", "seconds").IntegerX().Spans(bars).Render())
           .Append("<p class=\"caption\">Wall time of each round (workers, merge, decide), from metrics.jsonl; the first includes the time since the run started.</p>");
     }
 

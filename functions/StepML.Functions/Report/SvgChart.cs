@@ -22,6 +22,14 @@ public sealed class SvgChart(string id, string xTitle, string yTitle, bool logY 
     private readonly List<Span> _spans = [];
     private string[]? _rowLabels;
     private (double Min, double Max)? _yRange;
+    private bool _integerX;
+
+    /// <summary>The x axis counts something (rounds): ticks fall on whole numbers only.</summary>
+    public SvgChart IntegerX()
+    {
+        _integerX = true;
+        return this;
+    }
 
     public SvgChart Add(Series series)
     {
@@ -64,7 +72,7 @@ public sealed class SvgChart(string id, string xTitle, string yTitle, bool logY 
         sb.Append(Invariant($"<svg class=\"chart\" id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"{Width}\" height=\"{Height}\" role=\"img\">"));
         sb.Append(Invariant($"<defs><clipPath id=\"{id}-clip\"><rect x=\"{Left}\" y=\"{Top}\" width=\"{plotW}\" height=\"{plotH}\"/></clipPath></defs>"));
         // Grid, ticks and tick labels.
-        foreach (var t in Ticks(x0, x1))
+        foreach (var t in Ticks(x0, x1, _integerX ? 1 : 0))
         {
             sb.Append(Invariant($"<line class=\"grid\" x1=\"{X(t):F1}\" x2=\"{X(t):F1}\" y1=\"{Top}\" y2=\"{Top + plotH}\" stroke=\"#eee\"/>"));
             sb.Append(Invariant($"<line class=\"tick x\" x1=\"{X(t):F1}\" x2=\"{X(t):F1}\" y1=\"{Top + plotH}\" y2=\"{Top + plotH + 5}\" stroke=\"#333\"/>"));
@@ -115,12 +123,12 @@ public sealed class SvgChart(string id, string xTitle, string yTitle, bool logY 
     }
 
     /// <summary>About five ticks at multiples of 1, 2 or 5 × 10^k inside [min, max].</summary>
-    public static List<double> Ticks(double min, double max)
+    public static List<double> Ticks(double min, double max, double minimumStep = 0)
     {
         if (!(max > min)) return [min];
         var raw = (max - min) / 5;
         var magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        var step = magnitude * (raw / magnitude < 1.5 ? 1 : raw / magnitude < 3.5 ? 2 : raw / magnitude < 7.5 ? 5 : 10);
+        var step = Math.Max(minimumStep, magnitude * (raw / magnitude < 1.5 ? 1 : raw / magnitude < 3.5 ? 2 : raw / magnitude < 7.5 ? 5 : 10));
         var ticks = new List<double>();
         for (var t = Math.Ceiling(min / step) * step; t <= max + step * 1e-9; t += step) ticks.Add(Math.Abs(t) < step * 1e-9 ? 0 : t);
         return ticks;
