@@ -87,7 +87,13 @@ public sealed class LocalPipeline
         }
         var executions = _engine.Executions.Where(e => e == first || seen.Contains(e)).ToList();
         var runId = RunIdOf(executions);
-        if (runId is not null) await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
+        if (runId is not null)
+        {
+            await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
+            // The report Finalize or RecordFailure wrote, again with the worker timeline the history now holds.
+            if (await _store.ExistsAsync(RunLayout.Report(runId), cancellationToken).ConfigureAwait(false))
+                await Runs.RunReport.WriteAsync(new Runs.RunReader(_store), runId, ct: cancellationToken).ConfigureAwait(false);
+        }
         FinalSummary? summary = null;
         if (result.Status == "SUCCEEDED" && result.OutputJson is { } output && JsonNode.Parse(output) is JsonObject o && o.ContainsKey("modelKey"))
             summary = o.Deserialize(ContractJson.Default.FinalSummary);
