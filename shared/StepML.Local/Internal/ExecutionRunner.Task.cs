@@ -168,29 +168,10 @@ internal sealed partial class ExecutionRunner
         Stream response;
         try
         {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var call = Task.Run(() => _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), cts.Token));
-            var timer = limit is { } l
-                ? Task.Delay(TimeSpan.FromSeconds(l.Seconds * _limitScale), _time, cts.Token)
-                : Task.Delay(Timeout.Infinite, cts.Token);
-            if (await Task.WhenAny(call, timer).ConfigureAwait(false) != call)
-            {
-                if (_abort.IsCancellationRequested)
-                {
-                    // Stopped by the user: the function sees its token cancelled and ends before the execution does.
-                    try { await call.ConfigureAwait(false); }
-                    catch (Exception) when (call.IsFaulted || call.IsCanceled) { }
-                    _abort.Token.ThrowIfCancellationRequested();
-                }
-                // Timed out, or an EXPRESS child's limit passed: the call is abandoned, as Lambda keeps running an
-                // invocation whose caller has gone.
-                _ = call.ContinueWith(static c => c.Exception, TaskScheduler.Default);
-                ct.ThrowIfCancellationRequested();
-                cts.Cancel();
-                throw new StatesError(limit!.Value.Error, limit.Value.Cause);
-            }
-            cts.Cancel();
-            response = await call.ConfigureAwait(false);
+            // No limit to race: the call ends by itself, or when the user stops the execution.
+            response = limit is null && ct == _abort.Token
+                ? await _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), ct).ConfigureAwait(false)
+                : await CallWithinAsync(function, payload, limit, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not StatesError && !(e is OperationCanceledException && ct.IsCancellationRequested))
         {
@@ -221,5 +202,33 @@ internal sealed partial class ExecutionRunner
         {
             throw new StatesError(ErrorNames.Runtime, $"Function '{function}' returned a response that is not JSON: {e.Message}");
         }
+    }
+
+    // Races the call against its limit (and, inside an EXPRESS child, the child's own).
+    private async Task<Stream> CallWithinAsync(string function, byte[] payload, CallLimit? limit, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var call = Task.Run(() => _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), cts.Token));
+        var timer = limit is { } l
+            ? Task.Delay(TimeSpan.FromSeconds(l.Seconds * _limitScale), _time, cts.Token)
+            : Task.Delay(Timeout.Infinite, cts.Token);
+        if (await Task.WhenAny(call, timer).ConfigureAwait(false) != call)
+        {
+            if (_abort.IsCancellationRequested)
+            {
+                // Stopped by the user: the function sees its token cancelled and ends before the execution does.
+                try { await call.ConfigureAwait(false); }
+                catch (Exception) when (call.IsFaulted || call.IsCanceled) { }
+                _abort.Token.ThrowIfCancellationRequested();
+            }
+            // Timed out, or an EXPRESS child's limit passed: the call is abandoned, as Lambda keeps running an
+            // invocation whose caller has gone.
+            _ = call.ContinueWith(static c => c.Exception, TaskScheduler.Default);
+            ct.ThrowIfCancellationRequested();
+            cts.Cancel();
+            throw new StatesError(limit!.Value.Error, limit.Value.Cause);
+        }
+        cts.Cancel();
+        return await call.ConfigureAwait(false);
     }
 }
