@@ -71,11 +71,18 @@ internal static class RunCommand
     /// <summary>Runs an execution with per-round progress and prints the summary (shared with the demo).</summary>
     public static async Task<PipelineResult> Execute(IObjectStore store, string input, int concurrency, bool quiet, CancellationToken ct)
     {
-        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency });
+        // Workers finishing within a round are shown only on a terminal; redirected output keeps one line per round.
+        var workers = quiet || Console.IsOutputRedirected ? null : new Progress.WorkerProgress();
+        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency, WrapFunctions = workers is null ? null : workers.Wrap });
         var clock = Stopwatch.StartNew();
         if (!quiet)
         {
-            pipeline.Prepared += s => Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
+            pipeline.Prepared += s =>
+            {
+                workers?.Prepared(s.Partitions.Length);
+                Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
+            };
+            if (workers is not null) pipeline.RoundCompleted += s => workers.RoundCompleted(s.Round);
             pipeline.RoundCompleted += s => Console.WriteLine(
                 $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }

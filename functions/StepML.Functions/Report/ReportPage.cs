@@ -41,8 +41,8 @@ public static class ReportPage
         {
             sb.Append("<div class=\"failed\" id=\"failure\"><b>Failed</b> after ").Append(d.Rounds.Count).Append(" completed rounds at ")
               .Append(E(f.Time.ToString("u", CultureInfo.InvariantCulture))).Append(": <code>").Append(E(f.Error)).Append("</code><br>")
-              .Append(E(CauseMessage(f.Cause))).Append("<br>The last good model is <code>").Append(E(RunLayout.Model(d.RunId, d.Rounds.Count)))
-              .Append("</code>.</div>");
+              .Append(E(CauseMessage(f.Cause))).Append("<br>Nothing written was removed: the models of the completed rounds stay under <code>")
+              .Append(E(RunLayout.Root(d.RunId))).Append("/model/</code> (the latest: <code>").Append(E(RunLayout.Model(d.RunId, d.Rounds.Count))).Append("</code>).</div>");
         }
         if (d.Summary is not { } s)
         {
