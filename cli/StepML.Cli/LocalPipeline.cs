@@ -14,7 +14,7 @@ namespace StepML.Cli;
 public sealed class LocalPipeline
 {
     public const string StateMachineName = "stepml-train";
-    private static readonly string[] s_functions = ["Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure"];
+    private static readonly string[] s_functions = ["Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure", "Partition"];
 
     private readonly LocalEngine _engine;
     private readonly IObjectStore _store;
@@ -136,6 +136,7 @@ public sealed class LocalPipeline
             [FunctionArn("Decide")] = new DecideFunction(context).HandleAsync,
             [FunctionArn("Finalize")] = new FinalizeFunction(context).HandleAsync,
             [FunctionArn("RecordFailure")] = new RecordFailureFunction(context).HandleAsync,
+            [FunctionArn("Partition")] = new PartitionFunction(context).HandleAsync,
         };
 
         public Task<Stream> InvokeAsync(string functionName, Stream payload, CancellationToken ct)

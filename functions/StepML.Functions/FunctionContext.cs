@@ -33,7 +33,10 @@ public sealed class FunctionContext
 /// <param name="CacheBytes">STEPML_CACHE_MB: memory for cached partitions per container.</param>
 /// <param name="Architecture">STEPML_ARCHITECTURE: x86_64 or arm64, for cost estimates.</param>
 /// <param name="ToleratedFailurePercentage">STEPML_TOLERATED_FAILURE_PERCENTAGE: the default for jobs that set none.</param>
-public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0)
+/// <param name="PartitionRangeBytes">STEPML_PARTITION_RANGE_MB: the byte range one Partition task reads (64 MiB: its
+/// pieces then need at most about 128 MiB of /tmp, inside Lambda's default 512 MB). It never changes the partitions.</param>
+public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0,
+    long PartitionRangeBytes = 64L << 20)
 {
     public static FunctionSettings FromEnvironment()
     {
@@ -44,7 +47,8 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             ReadInt("STEPML_MAX_CONCURRENCY", 0),
             ReadInt("STEPML_CACHE_MB", 1024) * (1L << 20),
             Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64",
-            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0));
+            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0),
+            Math.Max(1, ReadInt("STEPML_PARTITION_RANGE_MB", 64)) * (1L << 20));
     }
 
     private static int ReadInt(string name, int fallback)

@@ -16,8 +16,13 @@ internal sealed record FunctionSpec(
     int DefaultTimeoutSeconds,
     IReadOnlyList<string> Reads,
     IReadOnlyList<string> Writes,
-    IReadOnlyList<string> TaggedWrites)
+    IReadOnlyList<string> TaggedWrites,
+    IReadOnlyList<string>? Deletes = null,
+    int EphemeralStorageMb = 512)
 {
+    // Deletes: Key patterns the function deletes (s3:DeleteObject): only the scratch of a completed partition set.
+    public IReadOnlyList<string> DeleteKeys => Deletes ?? [];
+
     public string ClassName => Name + "Function";
 
     public string Handler => $"{RepositoryLayout.FunctionsAssembly}::{RepositoryLayout.FunctionsNamespace}.{ClassName}::HandleAsync";
@@ -30,6 +35,7 @@ internal sealed record FunctionSpec(
 internal static class FunctionCatalog
 {
     public const string Worker = "Worker";
+    public const string Partition = "Partition";
 
     // Lambda's hard limit on a function's timeout.
     public const int MaxTimeoutSeconds = 900;
@@ -38,13 +44,24 @@ internal static class FunctionCatalog
     [
         new("Prepare", "Validates the job spec, partitions the dataset, writes job.json and the initial model",
             DefaultMemoryMb: 2048, DefaultTimeoutSeconds: 600,
-            // runs/*: a re-delivered upload or a resume finds the run's existing job.json.
-            Reads: ["datasets/*", "jobs/*", "runs/*"], Writes: ["runs/*"], TaggedWrites: []),
+            // runs/*: a re-delivered upload or a resume finds the run's existing job.json. partitions/*: it looks for a
+            // complete set to reuse, writes the plan, and (as Commit) the test split and the manifest, then drops the pieces.
+            Reads: ["datasets/*", "jobs/*", "runs/*", "partitions/*"], Writes: ["runs/*", "partitions/*"], TaggedWrites: [],
+            Deletes: ["partitions/*/pieces/*", "partitions/*/ranges/*"],
+            // Image datasets and test splits are partitioned in this one task through /tmp (a partition is at most 2 GiB).
+            EphemeralStorageMb: 4096),
+        // One byte range (a 64 MiB ranged read and its pieces in /tmp), the summary, or one output's assembly (the
+        // .part file in /tmp: up to 2 GiB, hence the ephemeral storage below).
+        new(Partition, "Partitions one byte range of a dataset, sums the ranges, or assembles one partition from its pieces",
+            DefaultMemoryMb: 1769, DefaultTimeoutSeconds: MaxTimeoutSeconds,
+            // Pieces and range records are tagged: scratch the bucket's lifecycle rule expires if a run dies before Commit.
+            Reads: ["datasets/*", "partitions/*"], Writes: ["partitions/*"], TaggedWrites: ["partitions/*/pieces/*", "partitions/*/ranges/*"],
+            EphemeralStorageMb: 4096),
         // Workers run near Lambda's 15-minute limit: one local epoch over a large partition.
         new(Worker, "Computes one partition's statistic for a round and writes it to the channel",
             DefaultMemoryMb: 2048, DefaultTimeoutSeconds: MaxTimeoutSeconds,
             // Statistics and per-round worker state (ADMM x_i, u_i) are both written tagged, so both expire.
-            Reads: ["runs/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
         // 1769 MB is where Lambda gives one full vCPU: merging is a byte-range read and a sum.
         new("Merge", "Sums one shard of every worker's statistic and updates that shard of the model",
             DefaultMemoryMb: 1769, DefaultTimeoutSeconds: 300,
@@ -52,10 +69,10 @@ internal static class FunctionCatalog
             Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
             DefaultMemoryMb: 512, DefaultTimeoutSeconds: 120,
-            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
         new("Finalize", "Writes the final model, its description and the run report",
             DefaultMemoryMb: 1024, DefaultTimeoutSeconds: 300,
-            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html"], TaggedWrites: []),
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html"], TaggedWrites: []),
         new("RecordFailure", "Records why a run failed",
             DefaultMemoryMb: 256, DefaultTimeoutSeconds: 60,
             Reads: [], Writes: ["runs/*/failure.json"], TaggedWrites: []),

@@ -76,6 +76,7 @@ internal sealed class TrainingFunctions : Construct
                 Architecture = settings.Architecture,
                 MemorySize = settings.MemoryMb[spec.Name],
                 Timeout = Duration.Seconds(settings.TimeoutSeconds[spec.Name]),
+                EphemeralStorageSize = Size.Mebibytes(spec.EphemeralStorageMb),
                 Role = role,
                 LogGroup = logGroup,
                 Environment = environment,

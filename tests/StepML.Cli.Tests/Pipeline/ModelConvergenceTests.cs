@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using StepML.Functions;
 using StepML.Core.Data;
 using StepML.Core.Tensors;
 using StepML.Core.Training;
@@ -135,7 +136,7 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
     {
         var parts = new List<Partition>();
         for (var p = 0; p < partitions; p++)
-            parts.Add(Partition.Decode(await store.GetAsync(RunLayout.Partition(runId, p)), $"partition {p}"));
+            parts.Add(Partition.Decode(await store.GetAsync(await RunData.PartitionKeyAsync(store, runId, p)), $"partition {p}"));
         return parts;
     }
 
