@@ -128,4 +128,5 @@ public sealed record FailureRecord(string? RunId, string Error, string Cause, Da
 [JsonSerializable(typeof(RangeRecord))]
 [JsonSerializable(typeof(PartitionSetManifest))]
 [JsonSerializable(typeof(DatasetRecord))]
+[JsonSerializable(typeof(PendingRun))]
 public sealed partial class ContractJson : JsonSerializerContext;

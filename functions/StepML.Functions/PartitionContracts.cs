@@ -62,3 +62,7 @@ public sealed record DatasetRecord
     public ObjectVersion? TestLabels { get; init; }
     public string PartitionSet { get; init; } = "";
 }
+
+/// <summary>partitions/&lt;digest&gt;/pending/&lt;runId&gt;.json: what Commit needs to start the run once the set is
+/// complete (job.json and dataset.json are written only then).</summary>
+public sealed record PendingRun(string Job, DatasetRecord Record);

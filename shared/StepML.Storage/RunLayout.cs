@@ -41,6 +41,9 @@ public static class RunLayout
     /// <summary>One range's rows for one output (a partition, or validation = the partition count), as spill records.</summary>
     public static string SetPiece(string digest, int range, int output) => $"{PartitionSet(digest)}/pieces/{range}/{output}.piece";
     public static string SetPieces(string digest) => $"{PartitionSet(digest)}/pieces/";
+    /// <summary>A run waiting for this set: its job and data versions, kept here (not under runs/) so a run whose
+    /// partitioning fails leaves nothing under its id.</summary>
+    public static string SetPendingRun(string digest, string runId) => $"{PartitionSet(digest)}/pending/{ObjectKey.ValidateRunId(runId)}.json";
 
     /// <summary>The digest from a key under <see cref="PartitionSetsPrefix"/>, or null.</summary>
     public static string? DigestOf(string key)

@@ -100,7 +100,7 @@ public sealed class CatalogTests
     public void Catalog_Deletes_OnlyPartitionSetScratch()
     {
         Assert.All(FunctionCatalog.All.SelectMany(f => f.DeleteKeys), p => Assert.Matches("^partitions/\\*/(pieces|ranges)/\\*$", p));
-        Assert.False(FunctionCatalog.All.Single(f => f.Name == "Prepare").DeleteKeys.Any(p => Matches(p, RunLayout.SetPartition(Set, 0))));
+        Assert.DoesNotContain(FunctionCatalog.All.Single(f => f.Name == "Prepare").DeleteKeys, p => Matches(p, RunLayout.SetPartition(Set, 0)));
     }
 
     [Fact]

@@ -16,13 +16,18 @@ namespace StepML.Functions;
 /// </summary>
 public static class CommitStep
 {
-    public static async Task<RunState> RunAsync(FunctionContext context, RunState state)
+    /// <param name="pending">The run's job and data versions, when Prepare calls this directly; else read from the set.</param>
+    public static async Task<RunState> RunAsync(FunctionContext context, RunState state, PendingRun? pending = null)
     {
         var store = context.Store;
         var runId = ObjectKey.ValidateRunId(state.RunId);
-        // Not the cache: job.json is rewritten below with what partitioning discovered.
-        var job = JobSpecParser.Parse(Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Job(runId)).ConfigureAwait(false)));
-        var record = await PartitionSets.ReadAsync(store, RunLayout.DatasetRecord(runId), ContractJson.Default.DatasetRecord).ConfigureAwait(false);
+        if (pending is null)
+        {
+            if (state.PartitionSet is not { } set) throw new InvalidInputException("Prepare: 'commit' has no partitionSet");
+            pending = await PartitionSets.ReadAsync(store, RunLayout.SetPendingRun(set, runId), ContractJson.Default.PendingRun).ConfigureAwait(false);
+        }
+        var job = JobSpecParser.Parse(pending.Job);
+        var record = pending.Record;
         var digest = record.PartitionSet;
         var format = PrepareStep.ResolveFormat(job.Dataset with { Path = record.Files[0].Key });
         var manifest = await store.ExistsAsync(RunLayout.SetManifest(digest)).ConfigureAwait(false)
@@ -33,14 +38,14 @@ public static class CommitStep
         var summary = manifest.ToSummary();
         var shape = await Task.Run(() => ImageData.Shape(store, format, record.Files[0].Key, job.Dataset.Labels)).ConfigureAwait(false);
         var model = ImageData.ResolveModel(job.Model, summary, shape);
-        var parameters = Models.Create(model, summary.Features).ParameterCount;
         var shards = job.Communication.Shards;
-        if (shards > parameters)
-            throw new JobSpecException("communication.shards", $"{shards} shards for a model of {parameters} parameters: use at most {parameters}");
+        CheckShards(model, summary.Features, shards);
         if (manifest.HasTest && ModelTypes.IsClassifier(model.Type) && manifest.TestMaxLabel >= model.Classes)
             throw new JobSpecException("dataset.testPath", $"'{job.Dataset.TestPath}' has label {manifest.TestMaxLabel} but model.classes is {model.Classes}");
         job = job with { Model = model, Dataset = job.Dataset with { Features = summary.Features, Format = format } };
+        // The run exists from here on: its job (every default, the features and classes filled in), then its data.
         await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(JobSpecParser.ToJson(job))).ConfigureAwait(false);
+        await PartitionSets.WriteAsync(store, RunLayout.DatasetRecord(runId), record, ContractJson.Default.DatasetRecord).ConfigureAwait(false);
 
         // Data-dependent initialisation (k-means++) samples partition 0.
         var firstKey = RunLayout.SetPartition(digest, 0);
@@ -52,6 +57,14 @@ public static class CommitStep
 
         var how = state.PartitionSetReused == true ? "reused" : "written";
         return state with { Partitioning = null, Reason = $"{state.Reason}; partitions {how}: {RunLayout.PartitionSet(digest)}" };
+    }
+
+    /// <summary>A merger owns at least one parameter.</summary>
+    internal static void CheckShards(ModelSpec model, int features, int shards)
+    {
+        var parameters = Models.Create(model, features).ParameterCount;
+        if (shards > parameters)
+            throw new JobSpecException("communication.shards", $"{shards} shards for a model of {parameters} parameters: use at most {parameters}");
     }
 
     /// <summary>Partitions the test split (in one task, as the training data's format), then writes the manifest

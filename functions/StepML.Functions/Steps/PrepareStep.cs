@@ -128,9 +128,9 @@ public static class PrepareStep
         if (job.RunId is not null)
             await RunIdentity.CheckAsync(store, runId, job, record).ConfigureAwait(false);
 
-        // job.json as given (Commit fills in the discovered features and classes), then the data it trains on.
-        await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }))).ConfigureAwait(false);
-        await PartitionSets.WriteAsync(store, RunLayout.DatasetRecord(runId), record, ContractJson.Default.DatasetRecord).ConfigureAwait(false);
+        var pending = new PendingRun(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }), record);
+        if (job.Dataset.Features > 0 && !ModelTypes.IsClassifier(job.Model.Type))
+            CommitStep.CheckShards(job.Model, job.Dataset.Features, job.Communication.Shards);
 
         var shards = job.Communication.Shards;
         var state = new RunState
@@ -148,7 +148,7 @@ public static class PrepareStep
         };
         var digest = record.PartitionSet;
         if (await store.ExistsAsync(RunLayout.SetManifest(digest)).ConfigureAwait(false))
-            return await CommitStep.RunAsync(context, state with { PartitionSetReused = true }).ConfigureAwait(false);
+            return await CommitStep.RunAsync(context, state with { PartitionSetReused = true }, pending).ConfigureAwait(false);
         if (image)
         {
             var summary = await PartitionImagesAsync(context, job, files[0].Key, format, digest).ConfigureAwait(false);
@@ -156,7 +156,7 @@ public static class PrepareStep
             {
                 Features = summary.Features, Rows = [.. summary.RowsPerPartition, summary.ValidationRows], MaxLabel = summary.MaxLabel, Sparse = job.Dataset.Sparse,
             }).ConfigureAwait(false);
-            return await CommitStep.RunAsync(context, state with { PartitionSetReused = false }).ConfigureAwait(false);
+            return await CommitStep.RunAsync(context, state with { PartitionSetReused = false }, pending).ConfigureAwait(false);
         }
 
         await PartitionSets.RefuseCompressedAsync(store, files, "dataset.path").ConfigureAwait(false);
@@ -177,6 +177,7 @@ public static class PrepareStep
         };
         plan = plan with { RangeCount = RangePlan.Count(plan.Files, rangeBytes) };
         await PartitionSets.WriteAsync(store, RunLayout.SetPlan(digest), plan, ContractJson.Default.PartitionPlan).ConfigureAwait(false);
+        await PartitionSets.WriteAsync(store, RunLayout.SetPendingRun(digest, runId), pending, ContractJson.Default.PendingRun).ConfigureAwait(false);
         return state with
         {
             PartitionSetReused = false,
