@@ -11,6 +11,7 @@ public static class CliApp
         RunCommand.Create(),
         DataCommands.Create(),
         HistoryCommand.Create(),
+        GcCommand.Create(),
         ServeLambda.ServeLambdaCommand.Create(),
         Bench.BenchCommand.Create(),
         Bench.ModelKernelBenchmark.Create(),

@@ -24,7 +24,8 @@ public sealed class LocalPipeline
     {
         options ??= new LocalPipelineOptions();
         _store = store;
-        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture), store, options.TimeProvider);
+        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture,
+            PartitionRangeBytes: options.PartitionRangeBytes ?? FunctionSettings.FromEnvironment().PartitionRangeBytes), store, options.TimeProvider);
         var invoker = new HandlerInvoker(Context);
         IFunctionInvoker functions = options.WrapFunctions is null ? invoker : options.WrapFunctions(invoker);
         _engine = new LocalEngine(functions, new LocalEngineOptions
@@ -160,6 +161,8 @@ public sealed record LocalPipelineOptions
     public string Architecture { get; init; } = "x86_64";
     /// <summary>Decorates the function invoker (tests: delays that shuffle completion order, injected faults).</summary>
     public Func<IFunctionInvoker, IFunctionInvoker>? WrapFunctions { get; init; }
+    /// <summary>Bytes per Partition task (default: STEPML_PARTITION_RANGE_MB, else 64 MiB); never changes the partitions.</summary>
+    public long? PartitionRangeBytes { get; init; }
 }
 
 public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<Execution> Executions)
