@@ -14,7 +14,8 @@ namespace StepML.Cli;
 public sealed class LocalPipeline
 {
     public const string StateMachineName = "stepml-train";
-    private static readonly string[] s_functions = ["Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure", "Partition"];
+    /// <summary>The functions the ASL names (<c>${&lt;Name&gt;FunctionArn}</c>), as in infra's FunctionCatalog.</summary>
+    public static readonly IReadOnlyList<string> Functions = ["Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure", "Partition"];
 
     private readonly LocalEngine _engine;
     private readonly IObjectStore _store;
@@ -34,7 +35,7 @@ public sealed class LocalPipeline
             TimeProvider = options.TimeProvider ?? TimeProvider.System,
             WaitTimeScale = options.WaitTimeScale,
         });
-        var substitutions = s_functions.ToDictionary(f => f + "FunctionArn", FunctionArn);
+        var substitutions = Functions.ToDictionary(f => f + "FunctionArn", FunctionArn);
         Definition = StateMachineDefinition.Parse(File.ReadAllText(options.AslPath ?? FindAsl()), substitutions, StateMachineName);
         _engine.Register(Definition);
         _engine.StateExited += OnStateExited;
@@ -46,7 +47,8 @@ public sealed class LocalPipeline
     /// <summary>Raised when Decide has closed a round (the state carries the round's loss and the decision).</summary>
     public event Action<RunState>? RoundCompleted;
 
-    /// <summary>Raised when Prepare has created the run.</summary>
+    /// <summary>Raised when the run has started: its partition set is complete (reused at Prepare, or made by the
+    /// Partition and Assemble Maps and committed), job.json and model/0 are written.</summary>
     public event Action<RunState>? Prepared;
 
     public static string FunctionArn(string function) => $"arn:aws:lambda:local:000000000000:function:stepml-{function}";
@@ -54,10 +56,12 @@ public sealed class LocalPipeline
     private void OnStateExited(Execution execution, StateExit exit)
     {
         // A caught error also leaves the state (its output is the input plus $.error): only a real run state counts.
-        if (exit.StateName is not ("Decide" or "Prepare") || exit.Output is not JsonObject output || output.ContainsKey("error")) return;
+        if (exit.StateName is not ("Decide" or "Prepare" or "Commit") || exit.Output is not JsonObject output || output.ContainsKey("error")) return;
         var state = output.Deserialize(ContractJson.Default.RunState);
         if (state is null || state.Skip == true || state.Partitions.Length == 0) return;
         _runIds[execution.ExecutionArn] = state.RunId;
+        // The run has started once its partition set is complete: at Prepare when it reused one, else at Commit.
+        if (state.Partitioning is not null) return;
         if (exit.StateName == "Decide") RoundCompleted?.Invoke(state);
         else if (execution.ParentExecutionArn is null) Prepared?.Invoke(state);
     }

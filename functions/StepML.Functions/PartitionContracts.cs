@@ -33,7 +33,12 @@ public sealed record PartitionPlan
 }
 
 /// <summary>partitions/&lt;digest&gt;/ranges/&lt;i&gt;.json: what one range task found.</summary>
-public sealed record RangeRecord(int Range, long[] Rows, long[] Values, int Width, float MaxLabel, bool SawZero, bool SawMinusOne);
+/// <param name="Error">Set when the range's text is malformed: the file, line and problem, reported by Summarize
+/// as a <see cref="Core.Data.DatasetFormatException"/> (a failed Distributed Map iteration would surface only as
+/// States.ExceedToleratedFailureThreshold, losing the name and the line).</param>
+public sealed record RangeRecord(int Range, long[] Rows, long[] Values, int Width, float MaxLabel, bool SawZero, bool SawMinusOne, RangeError? Error = null);
+
+public sealed record RangeError(string File, long Line, string Message);
 
 /// <summary>partitions/&lt;digest&gt;/summary.json (after the Partition Map) and manifest.json (written last: the set
 /// is complete). Rows and Values per output, validation last.</summary>

@@ -65,7 +65,8 @@ internal static class RunCommand
         var clock = Stopwatch.StartNew();
         if (!quiet)
         {
-            pipeline.Prepared += s => Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
+            pipeline.Prepared += s => Console.WriteLine(
+                $"run {s.RunId}: {s.Partitions.Length} partitions ({(s.PartitionSetReused == true ? "reused" : "written")}: {s.PartitionSet}), {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
             pipeline.RoundCompleted += s => Console.WriteLine(
                 $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }

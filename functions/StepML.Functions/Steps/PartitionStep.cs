@@ -40,17 +40,26 @@ public static class PartitionStep
         var temp = Directory.CreateTempSubdirectory("stepml-range-");
         try
         {
-            var summary = await Task.Run(() => RangePartitioner.Run(
-                new StoreRangeStream(store, file.Key, range.ReadFrom, file.Size), task, assignment, plan.Features, plan.Labels, temp.FullName)).ConfigureAwait(false);
+            RangeSummary summary;
+            try
+            {
+                summary = await Task.Run(() => RangePartitioner.Run(
+                    new StoreRangeStream(store, file.Key, range.ReadFrom, file.Size), task, assignment, plan.Features, plan.Labels, temp.FullName)).ConfigureAwait(false);
+            }
+            catch (DatasetFormatException e)
+            {
+                // Bad data is not retried: the record carries it to Summarize, which fails the run with its name.
+                var prefix = $"{e.FileName}:{e.LineNumber}: ";
+                var error = new RangeError(e.FileName, e.LineNumber, e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message);
+                await WriteRecordAsync(store, set, new RangeRecord(index, new long[plan.Partitions + 1], new long[plan.Partitions + 1], -1, float.NaN, false, false, error)).ConfigureAwait(false);
+                return new PartitionOutput(set, 0, clock.Elapsed.TotalSeconds, Range: index);
+            }
             for (var o = 0; o <= plan.Partitions; o++)
             {
                 await using var piece = File.OpenRead(Path.Combine(temp.FullName, $"{o}.piece"));
                 await store.PutAsync(RunLayout.SetPiece(set, index, o), piece, PutOptions.Statistic).ConfigureAwait(false);
             }
-            var record = new RangeRecord(index, summary.Rows, summary.Values, summary.Width, summary.MaxLabel, summary.SawZero, summary.SawMinusOne);
-            // Tagged like the pieces: scratch that the bucket's lifecycle rule expires if the run dies before Commit.
-            await store.PutAsync(RunLayout.SetRangeSummary(set, index), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Default.RangeRecord),
-                PutOptions.Statistic).ConfigureAwait(false);
+            await WriteRecordAsync(store, set, new RangeRecord(index, summary.Rows, summary.Values, summary.Width, summary.MaxLabel, summary.SawZero, summary.SawMinusOne)).ConfigureAwait(false);
             return new PartitionOutput(set, summary.TotalRows, clock.Elapsed.TotalSeconds, Range: index);
         }
         finally
@@ -58,6 +67,11 @@ public static class PartitionStep
             temp.Delete(recursive: true);
         }
     }
+
+    // Tagged like the pieces: scratch that the bucket's lifecycle rule expires if the run dies before Commit.
+    private static Task WriteRecordAsync(IObjectStore store, string set, RangeRecord record) =>
+        store.PutAsync(RunLayout.SetRangeSummary(set, record.Range), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Default.RangeRecord),
+            PutOptions.Statistic);
 
     private static async Task<PartitionOutput> SummarizeAsync(FunctionContext context, string set)
     {
@@ -73,6 +87,7 @@ public static class PartitionStep
         for (var r = 0; r < plan.RangeCount; r++)
         {
             var record = await PartitionSets.ReadAsync(store, RunLayout.SetRangeSummary(set, r), ContractJson.Default.RangeRecord).ConfigureAwait(false);
+            if (record.Error is { } error) throw new DatasetFormatException(error.File, error.Line, error.Message);
             for (var o = 0; o < outputs; o++) { rows[o] += record.Rows[o]; values[o] += record.Values[o]; }
             if (record.Rows.Sum() == 0) continue;
             if (plan.Format == "csv" && width >= 0 && record.Width != width)
