@@ -28,13 +28,26 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
     }
 
     [Fact]
-    public void Functions_Worker_GetsLambdasFifteenMinuteLimitAndOthersLess()
+    public void Functions_WorkerAndPartition_GetLambdasFifteenMinuteLimitAndOthersLess()
     {
         var timeouts = FunctionCatalog.All.ToDictionary(f => f.Name, f =>
             stack.Resource(stack.FunctionId(f.Name)).GetProperty("Properties").GetProperty("Timeout").GetInt32());
 
         Assert.Equal(900, timeouts["Worker"]);
-        Assert.All(timeouts.Where(t => t.Key != "Worker"), t => Assert.InRange(t.Value, 1, 600));
+        // Assembling a 2 GiB partition from its pieces streams them several times.
+        Assert.Equal(900, timeouts["Partition"]);
+        Assert.All(timeouts.Where(t => t.Key is not ("Worker" or "Partition")), t => Assert.InRange(t.Value, 1, 600));
+    }
+
+    [Fact]
+    public void Functions_PrepareAndPartition_GetEphemeralStorageForOnePartition()
+    {
+        int Storage(string name) => stack.Resource(stack.FunctionId(name)).GetProperty("Properties").GetProperty("EphemeralStorage").GetProperty("Size").GetInt32();
+
+        // A partition is at most 2 GiB (PieceAssembler.CheckFits): Assemble writes one to /tmp, Prepare one image or test split.
+        Assert.Equal(4096, Storage("Prepare"));
+        Assert.Equal(4096, Storage("Partition"));
+        Assert.Equal(512, Storage("Worker"));
     }
 
     [Fact]
@@ -376,8 +389,9 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
             Assert.Equal(Expected(function.Reads), ObjectsFor("s3:GetObject"));
             Assert.Equal(Expected(function.Writes), ObjectsFor("s3:PutObject"));
             Assert.Equal(Expected(function.TaggedWrites), ObjectsFor("s3:PutObjectTagging"));
+            Assert.Equal(Expected(function.DeleteKeys), ObjectsFor("s3:DeleteObject"));
             var s3Actions = statements.SelectMany(Policy.Actions).Where(a => a.StartsWith("s3:", StringComparison.Ordinal)).ToHashSet();
-            Assert.Subset(new HashSet<string> { "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging" }, s3Actions);
+            Assert.Subset(new HashSet<string> { "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject" }, s3Actions);
             // Only what the function itself logs to.
             var logs = statements.Where(s => Policy.Actions(s).Any(a => a.StartsWith("logs:", StringComparison.Ordinal))).SelectMany(Policy.Resources).ToList();
             Assert.Single(logs);
