@@ -1,7 +1,7 @@
 namespace StepML.Infra;
 
-// One Lambda function of the training loop: which class handles it, its default size, and
-// exactly which bucket prefixes it may read or write. This list is the only place that says so: the
+// One Lambda function of the training loop: which class handles it, and exactly which bucket prefixes it may
+// read or write (its sizes come from statemachines/functions.json). This list is the only place that says so: the
 // functions construct, the IAM grants, the context keys and the state-machine substitutions derive
 // from it.
 // Name: the handler class is <Name>Function, the ASL substitution ${<Name>FunctionArn}, the context
@@ -12,16 +12,23 @@ namespace StepML.Infra;
 internal sealed record FunctionSpec(
     string Name,
     string Description,
-    int DefaultMemoryMb,
-    int DefaultTimeoutSeconds,
     IReadOnlyList<string> Reads,
     IReadOnlyList<string> Writes,
     IReadOnlyList<string> TaggedWrites,
-    IReadOnlyList<string>? Deletes = null,
-    int EphemeralStorageMb = 512)
+    IReadOnlyList<string>? Deletes = null)
 {
     // Deletes: Key patterns the function deletes (s3:DeleteObject): only the scratch of a completed partition set.
     public IReadOnlyList<string> DeleteKeys => Deletes ?? [];
+
+    // Sizes live in statemachines/functions.json, shared with the local engine.
+    public DeployedFunction Deployed => DeployedFunctions.Get(Name);
+
+    public int DefaultMemoryMb => Deployed.MemoryMb;
+
+    // Also the longest a context key may make it: each Task's TimeoutSeconds in train.asl.json equals it.
+    public int DefaultTimeoutSeconds => Deployed.TimeoutSeconds;
+
+    public int EphemeralStorageMb => Deployed.EphemeralStorageMb;
 
     public string ClassName => Name + "Function";
 
@@ -40,41 +47,34 @@ internal static class FunctionCatalog
     // Lambda's hard limit on a function's timeout.
     public const int MaxTimeoutSeconds = 900;
 
+    // The longest an EXPRESS execution runs: the Workers Map's child executions are EXPRESS.
+    public const int ExpressChildSeconds = 300;
+
     public static readonly IReadOnlyList<FunctionSpec> All =
     [
         new("Prepare", "Validates the job spec, partitions the dataset, writes job.json and the initial model",
-            DefaultMemoryMb: 2048, DefaultTimeoutSeconds: 600,
             // runs/*: a re-delivered upload or a resume finds the run's existing job.json. partitions/*: it looks for a
             // complete set to reuse, writes the plan, and (as Commit) the test split and the manifest, then drops the pieces.
             Reads: ["datasets/*", "jobs/*", "runs/*", "partitions/*"], Writes: ["runs/*", "partitions/*"], TaggedWrites: [],
-            Deletes: ["partitions/*/pieces/*", "partitions/*/ranges/*"],
-            // Image datasets and test splits are partitioned in this one task through /tmp (a partition is at most 2 GiB).
-            EphemeralStorageMb: 4096),
-        // One byte range (a 64 MiB ranged read and its pieces in /tmp), the summary, or one output's assembly (the
-        // .part file in /tmp: up to 2 GiB, hence the ephemeral storage below).
+            Deletes: ["partitions/*/pieces/*", "partitions/*/ranges/*"]),
+        // One byte range (a 64 MiB ranged read and its pieces in /tmp) inside an EXPRESS child, the summary, or one
+        // output's assembly (the .part file in /tmp: up to 2 GiB, hence its ephemeral storage in functions.json).
         new(Partition, "Partitions one byte range of a dataset, sums the ranges, or assembles one partition from its pieces",
-            DefaultMemoryMb: 1769, DefaultTimeoutSeconds: MaxTimeoutSeconds,
             // Pieces and range records are tagged: scratch the bucket's lifecycle rule expires if a run dies before Commit.
-            Reads: ["datasets/*", "partitions/*"], Writes: ["partitions/*"], TaggedWrites: ["partitions/*/pieces/*", "partitions/*/ranges/*"],
-            EphemeralStorageMb: 4096),
-        // Workers run near Lambda's 15-minute limit: one local epoch over a large partition.
+            Reads: ["datasets/*", "partitions/*"], Writes: ["partitions/*"], TaggedWrites: ["partitions/*/pieces/*", "partitions/*/ranges/*"]),
+        // Workers run inside the EXPRESS child's 5 minutes: their local work stops at the round budget.
         new(Worker, "Computes one partition's statistic for a round and writes it to the channel",
-            DefaultMemoryMb: 2048, DefaultTimeoutSeconds: MaxTimeoutSeconds,
             // Statistics and per-round worker state (ADMM x_i, u_i) are both written tagged, so both expire.
             Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
-        // 1769 MB is where Lambda gives one full vCPU: merging is a byte-range read and a sum.
+        // 1769 MB (functions.json) is where Lambda gives one full vCPU: merging is a byte-range read and a sum.
         new("Merge", "Sums one shard of every worker's statistic and updates that shard of the model",
-            DefaultMemoryMb: 1769, DefaultTimeoutSeconds: 300,
             // Merged shards are tagged (scratch once Decide has assembled the model); optimizer state is not.
             Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
-            DefaultMemoryMb: 512, DefaultTimeoutSeconds: 120,
             Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
         new("Finalize", "Writes the final model, its description and the run report",
-            DefaultMemoryMb: 1024, DefaultTimeoutSeconds: 300,
             Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html"], TaggedWrites: []),
         new("RecordFailure", "Records why a run failed",
-            DefaultMemoryMb: 256, DefaultTimeoutSeconds: 60,
             Reads: [], Writes: ["runs/*/failure.json"], TaggedWrites: []),
     ];
 }
