@@ -12,6 +12,7 @@ public static class CliApp
         DataCommands.Create(),
         RunsCommand.Create(),
         HistoryCommand.Create(),
+        GcCommand.Create(),
         WatchCommand.Create(),
         ReportCommand.Create(),
         PredictCommands.Predict(),

@@ -14,7 +14,8 @@ namespace StepML.Cli;
 public sealed class LocalPipeline
 {
     public const string StateMachineName = "stepml-train";
-    private static readonly string[] s_functions = ["Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure"];
+    /// <summary>The functions the ASL names (<c>${&lt;Name&gt;FunctionArn}</c>), as in infra's FunctionCatalog.</summary>
+    public static readonly IReadOnlyList<string> Functions = ["Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure", "Partition"];
 
     private readonly LocalEngine _engine;
     private readonly IObjectStore _store;
@@ -27,7 +28,8 @@ public sealed class LocalPipeline
         // The deployed stack's limits, scaled like every other time limit (tests prove them in seconds).
         var deployed = DeployedFunctions.Load();
         var roundSeconds = options.WorkerRoundSeconds ?? deployed.WorkerRoundSeconds * options.LimitTimeScale;
-        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, WorkerRoundSeconds: roundSeconds), store, options.TimeProvider);
+        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, WorkerRoundSeconds: roundSeconds,
+            PartitionRangeBytes: options.PartitionRangeBytes ?? FunctionSettings.FromEnvironment().PartitionRangeBytes), store, options.TimeProvider);
         var invoker = new HandlerInvoker(Context);
         IFunctionInvoker functions = options.WrapFunctions is null ? invoker : options.WrapFunctions(invoker);
         _engine = new LocalEngine(functions, new LocalEngineOptions
@@ -39,7 +41,7 @@ public sealed class LocalPipeline
             Functions = deployed.Limits.ToDictionary(f => FunctionName(f.Key), f => f.Value),
             MaxHistoryEvents = options.MaxHistoryEvents,
         });
-        var substitutions = s_functions.ToDictionary(f => f + "FunctionArn", FunctionArn);
+        var substitutions = Functions.ToDictionary(f => f + "FunctionArn", FunctionArn);
         Definition = StateMachineDefinition.Parse(File.ReadAllText(options.AslPath ?? FindAsl()), substitutions, StateMachineName);
         _engine.Register(Definition);
         _engine.StateExited += OnStateExited;
@@ -51,7 +53,8 @@ public sealed class LocalPipeline
     /// <summary>Raised when Decide has closed a round (the state carries the round's loss and the decision).</summary>
     public event Action<RunState>? RoundCompleted;
 
-    /// <summary>Raised when Prepare has created the run.</summary>
+    /// <summary>Raised when the run has started: its partition set is complete (reused at Prepare, or made by the
+    /// Partition and Assemble Maps and committed), job.json and model/0 are written.</summary>
     public event Action<RunState>? Prepared;
 
     public static string FunctionName(string function) => "stepml-" + function;
@@ -61,10 +64,12 @@ public sealed class LocalPipeline
     private void OnStateExited(Execution execution, StateExit exit)
     {
         // A caught error also leaves the state (its output is the input plus $.error): only a real run state counts.
-        if (exit.StateName is not ("Decide" or "Prepare") || exit.Output is not JsonObject output || output.ContainsKey("error")) return;
+        if (exit.StateName is not ("Decide" or "Prepare" or "Commit") || exit.Output is not JsonObject output || output.ContainsKey("error")) return;
         var state = output.Deserialize(ContractJson.Default.RunState);
         if (state is null || state.Skip == true || state.Partitions.Length == 0) return;
         _runIds[execution.ExecutionArn] = state.RunId;
+        // The run has started once its partition set is complete: at Prepare when it reused one, else at Commit.
+        if (state.Partitioning is not null) return;
         if (exit.StateName == "Decide") RoundCompleted?.Invoke(state);
         else if (execution.ParentExecutionArn is null) Prepared?.Invoke(state);
     }
@@ -150,6 +155,7 @@ public sealed class LocalPipeline
             [FunctionArn("Decide")] = new DecideFunction(context).HandleAsync,
             [FunctionArn("Finalize")] = new FinalizeFunction(context).HandleAsync,
             [FunctionArn("RecordFailure")] = new RecordFailureFunction(context).HandleAsync,
+            [FunctionArn("Partition")] = new PartitionFunction(context).HandleAsync,
         };
 
         public Task<Stream> InvokeAsync(string functionName, Stream payload, CancellationToken ct)
@@ -186,6 +192,8 @@ public sealed record LocalPipelineOptions
     public string Architecture { get; init; } = "x86_64";
     /// <summary>Decorates the function invoker (tests: delays that shuffle completion order, injected faults).</summary>
     public Func<IFunctionInvoker, IFunctionInvoker>? WrapFunctions { get; init; }
+    /// <summary>Bytes per Partition task (default: STEPML_PARTITION_RANGE_MB, else 64 MiB); never changes the partitions.</summary>
+    public long? PartitionRangeBytes { get; init; }
 }
 
 public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<Execution> Executions)

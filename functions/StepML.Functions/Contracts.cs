@@ -33,6 +33,12 @@ public sealed record RunState
     public string? Reason { get; init; }
     /// <summary>Set by Prepare when the triggering object is not something to train on (a sidecar job file).</summary>
     public bool? Skip { get; init; }
+    /// <summary>Set by Prepare when the partition set must be made by the Partition and Assemble Maps; cleared by Commit.</summary>
+    public PartitioningState? Partitioning { get; init; }
+    /// <summary>The digest of the run's partition set (partitions/&lt;digest&gt;/).</summary>
+    public string? PartitionSet { get; init; }
+    /// <summary>True when an existing complete partition set was reused (no Partition task ran).</summary>
+    public bool? PartitionSetReused { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
     public WorkerOutput[]? Workers { get; init; }
     /// <summary>Outputs of the Merge Map (ResultPath $.merged).</summary>
@@ -118,4 +124,11 @@ public sealed record FailureRecord(string? RunId, string Error, string Cause, Da
 [JsonSerializable(typeof(FinalSummary))]
 [JsonSerializable(typeof(RoundMetrics))]
 [JsonSerializable(typeof(FailureRecord))]
+[JsonSerializable(typeof(PartitionInput))]
+[JsonSerializable(typeof(PartitionOutput))]
+[JsonSerializable(typeof(PartitionPlan))]
+[JsonSerializable(typeof(RangeRecord))]
+[JsonSerializable(typeof(PartitionSetManifest))]
+[JsonSerializable(typeof(DatasetRecord))]
+[JsonSerializable(typeof(PendingRun))]
 public sealed partial class ContractJson : JsonSerializerContext;

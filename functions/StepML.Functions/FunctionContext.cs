@@ -46,8 +46,10 @@ public sealed class FunctionContext
 /// <param name="ToleratedFailurePercentage">STEPML_TOLERATED_FAILURE_PERCENTAGE: the default for jobs that set none.</param>
 /// <param name="WorkerRoundSeconds">STEPML_WORKER_ROUND_SECONDS: how long a worker may compute in a round before it
 /// writes its statistic (the stack sets it below the Worker's timeout; README "Limits"). 0: no budget.</param>
+/// <param name="PartitionRangeBytes">STEPML_PARTITION_RANGE_MB: the byte range one Partition task reads (64 MiB: its
+/// pieces then need at most about 128 MiB of /tmp, inside Lambda's default 512 MB). It never changes the partitions.</param>
 public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64",
-    double ToleratedFailurePercentage = 0, double WorkerRoundSeconds = FunctionSettings.DefaultWorkerRoundSeconds)
+    double ToleratedFailurePercentage = 0, double WorkerRoundSeconds = FunctionSettings.DefaultWorkerRoundSeconds, long PartitionRangeBytes = 64L << 20)
 {
     /// <summary>0.75 of the Worker's 240 s timeout (statemachines/functions.json), for a container without the variable.</summary>
     public const double DefaultWorkerRoundSeconds = 180;
@@ -62,7 +64,8 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             ReadInt("STEPML_CACHE_MB", 1024) * (1L << 20),
             Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64",
             ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0),
-            ReadInt("STEPML_WORKER_ROUND_SECONDS", (int)DefaultWorkerRoundSeconds));
+            ReadInt("STEPML_WORKER_ROUND_SECONDS", (int)DefaultWorkerRoundSeconds),
+            Math.Max(1, ReadInt("STEPML_PARTITION_RANGE_MB", 64)) * (1L << 20));
     }
 
     private static int ReadInt(string name, int fallback)

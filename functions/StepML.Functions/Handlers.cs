@@ -78,3 +78,15 @@ public sealed class RecordFailureFunction(FunctionContext context)
         return Json.Write(record, ContractJson.Default.FailureRecord);
     }
 }
+
+public sealed class PartitionFunction(FunctionContext context)
+{
+    public PartitionFunction() : this(FunctionContext.FromEnvironment()) { }
+
+    public async Task<Stream> HandleAsync(Stream input)
+    {
+        var request = await Json.ReadAsync(input, ContractJson.Default.PartitionInput, "Partition").ConfigureAwait(false);
+        var result = await PartitionStep.RunAsync(context, request).ConfigureAwait(false);
+        return Json.Write(result, ContractJson.Default.PartitionOutput);
+    }
+}

@@ -85,5 +85,11 @@ internal sealed class DataBucket : Construct
                 Actions = ["s3:PutObjectTagging"],
                 Resources = function.TaggedWrites.Select(Bucket.ArnForObjects).ToArray(),
             }));
+        if (function.DeleteKeys.Count > 0)
+            grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Actions = ["s3:DeleteObject"],
+                Resources = function.DeleteKeys.Select(Bucket.ArnForObjects).ToArray(),
+            }));
     }
 }

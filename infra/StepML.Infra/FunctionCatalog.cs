@@ -14,8 +14,12 @@ internal sealed record FunctionSpec(
     string Description,
     IReadOnlyList<string> Reads,
     IReadOnlyList<string> Writes,
-    IReadOnlyList<string> TaggedWrites)
+    IReadOnlyList<string> TaggedWrites,
+    IReadOnlyList<string>? Deletes = null)
 {
+    // Deletes: Key patterns the function deletes (s3:DeleteObject): only the scratch of a completed partition set.
+    public IReadOnlyList<string> DeleteKeys => Deletes ?? [];
+
     // Sizes live in statemachines/functions.json, shared with the local engine.
     public DeployedFunction Deployed => DeployedFunctions.Get(Name);
 
@@ -38,6 +42,7 @@ internal sealed record FunctionSpec(
 internal static class FunctionCatalog
 {
     public const string Worker = "Worker";
+    public const string Partition = "Partition";
 
     // Lambda's hard limit on a function's timeout.
     public const int MaxTimeoutSeconds = 900;
@@ -48,20 +53,27 @@ internal static class FunctionCatalog
     public static readonly IReadOnlyList<FunctionSpec> All =
     [
         new("Prepare", "Validates the job spec, partitions the dataset, writes job.json and the initial model",
-            // runs/*: a re-delivered upload or a resume finds the run's existing job.json.
-            Reads: ["datasets/*", "jobs/*", "runs/*"], Writes: ["runs/*"], TaggedWrites: []),
+            // runs/*: a re-delivered upload or a resume finds the run's existing job.json. partitions/*: it looks for a
+            // complete set to reuse, writes the plan, and (as Commit) the test split and the manifest, then drops the pieces.
+            Reads: ["datasets/*", "jobs/*", "runs/*", "partitions/*"], Writes: ["runs/*", "partitions/*"], TaggedWrites: [],
+            Deletes: ["partitions/*/pieces/*", "partitions/*/ranges/*"]),
+        // One byte range (a 64 MiB ranged read and its pieces in /tmp) inside an EXPRESS child, the summary, or one
+        // output's assembly (the .part file in /tmp: up to 2 GiB, hence its ephemeral storage in functions.json).
+        new(Partition, "Partitions one byte range of a dataset, sums the ranges, or assembles one partition from its pieces",
+            // Pieces and range records are tagged: scratch the bucket's lifecycle rule expires if a run dies before Commit.
+            Reads: ["datasets/*", "partitions/*"], Writes: ["partitions/*"], TaggedWrites: ["partitions/*/pieces/*", "partitions/*/ranges/*"]),
         // Workers run inside the EXPRESS child's 5 minutes: their local work stops at the round budget.
         new(Worker, "Computes one partition's statistic for a round and writes it to the channel",
             // Statistics and per-round worker state (ADMM x_i, u_i) are both written tagged, so both expire.
-            Reads: ["runs/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
         // 1769 MB (functions.json) is where Lambda gives one full vCPU: merging is a byte-range read and a sum.
         new("Merge", "Sums one shard of every worker's statistic and updates that shard of the model",
             // Merged shards are tagged (scratch once Decide has assembled the model); optimizer state is not.
             Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
-            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
         new("Finalize", "Writes the final model, its description and the run report",
-            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html"], TaggedWrites: []),
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html"], TaggedWrites: []),
         new("RecordFailure", "Records why a run failed",
             Reads: [], Writes: ["runs/*/failure.json"], TaggedWrites: []),
     ];

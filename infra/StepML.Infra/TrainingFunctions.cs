@@ -80,7 +80,7 @@ internal sealed class TrainingFunctions : Construct
                 Architecture = settings.Architecture,
                 MemorySize = settings.MemoryMb[spec.Name],
                 Timeout = Duration.Seconds(settings.TimeoutSeconds[spec.Name]),
-                // /tmp: Prepare writes partitions there before uploading them.
+                // /tmp: Prepare writes image and test partitions there, Partition its pieces and one assembled partition.
                 EphemeralStorageSize = Size.Mebibytes(spec.EphemeralStorageMb),
                 Role = role,
                 LogGroup = logGroup,

@@ -138,4 +138,17 @@ public sealed class FileObjectStore : IObjectStore
 
     public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) =>
         Task.FromResult(File.Exists(PathOf(key)));
+
+    public async Task<ObjectVersion> VersionAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(key);
+        try
+        {
+            return await ContentDigests.VersionAsync(key, path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ObjectNotFoundException(Uri, key, e);
+        }
+    }
 }

@@ -35,6 +35,17 @@ public interface IObjectStore
 
     /// <summary>Whether an object exists.</summary>
     Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>The version of an object's content (DESIGN.md, "Runs and data"): equal versions mean equal bytes.
+    /// S3: the ETag and the size; the folder store: an XxHash128 digest of the bytes. Throws
+    /// <see cref="ObjectNotFoundException"/> when absent.</summary>
+    Task<ObjectVersion> VersionAsync(string key, CancellationToken cancellationToken = default);
+}
+
+/// <param name="Version">Opaque and store-specific (<c>etag:…</c> or <c>xxh128:…</c>); compare for equality only.</param>
+public sealed record ObjectVersion(string Key, long Size, string Version)
+{
+    public override string ToString() => $"{Key} ({Size} bytes, {Version})";
 }
 
 /// <param name="Tags">Object tags (S3 object tagging); the bucket lifecycle rule expires objects tagged

@@ -5,10 +5,10 @@ public static class RunLayout
 {
     public static string Root(string runId) => $"runs/{ObjectKey.ValidateRunId(runId)}";
     public static string Job(string runId) => $"{Root(runId)}/job.json";
-    public static string Partition(string runId, int partition) => $"{Root(runId)}/partitions/{partition}.part";
-    public static string Validation(string runId) => $"{Root(runId)}/partitions/validation.part";
-    /// <summary>The job's test split (dataset.testPath), evaluated once by Finalize.</summary>
-    public static string Test(string runId) => $"{Root(runId)}/partitions/test.part";
+    /// <summary>The dataset versions the run trained on and the partition set it uses (written by Prepare).</summary>
+    public static string DatasetRecord(string runId) => $"{Root(runId)}/dataset.json";
+    /// <summary>Round statistics, merged shards and optimizer state: scratch once the run has finished (<c>stepml gc</c>).</summary>
+    public static string Rounds(string runId) => $"{Root(runId)}/rounds/";
     public static string Model(string runId, long round) => $"{Root(runId)}/model/{round}.tensor";
     public static string FinalModel(string runId) => $"{Root(runId)}/model/final.tensor";
     public static string FinalSummary(string runId) => $"{Root(runId)}/model/final.json";
@@ -22,4 +22,40 @@ public static class RunLayout
     public static string History(string runId) => $"{Root(runId)}/history.json";
     public static string Report(string runId) => $"{Root(runId)}/report.html";
     public static string Failure(string runId) => $"{Root(runId)}/failure.json";
+    public const string RunsPrefix = "runs/";
+
+    // Partition sets (DESIGN.md, "Runs and data"): immutable, content-addressed by PartitionSetDigest, shared by runs.
+    public const string PartitionSetsPrefix = "partitions/";
+    public static string PartitionSet(string digest) => $"{PartitionSetsPrefix}{ValidateDigest(digest)}";
+    public static string SetPartition(string digest, int partition) => $"{PartitionSet(digest)}/{partition}.part";
+    public static string SetValidation(string digest) => $"{PartitionSet(digest)}/validation.part";
+    /// <summary>The job's test split (dataset.testPath), evaluated once by Finalize.</summary>
+    public static string SetTest(string digest) => $"{PartitionSet(digest)}/test.part";
+    /// <summary>Written last: a set is complete (and reusable) exactly when its manifest exists.</summary>
+    public static string SetManifest(string digest) => $"{PartitionSet(digest)}/manifest.json";
+    /// <summary>The files, range size and options the Partition tasks read.</summary>
+    public static string SetPlan(string digest) => $"{PartitionSet(digest)}/plan.json";
+    public static string SetRangeSummary(string digest, int range) => $"{PartitionSet(digest)}/ranges/{range}.json";
+    public static string SetRanges(string digest) => $"{PartitionSet(digest)}/ranges/";
+    public static string SetSummary(string digest) => $"{PartitionSet(digest)}/summary.json";
+    /// <summary>One range's rows for one output (a partition, or validation = the partition count), as spill records.</summary>
+    public static string SetPiece(string digest, int range, int output) => $"{PartitionSet(digest)}/pieces/{range}/{output}.piece";
+    public static string SetPieces(string digest) => $"{PartitionSet(digest)}/pieces/";
+    /// <summary>A run waiting for this set: its job and data versions, kept here (not under runs/) so a run whose
+    /// partitioning fails leaves nothing under its id.</summary>
+    public static string SetPendingRun(string digest, string runId) => $"{PartitionSet(digest)}/pending/{ObjectKey.ValidateRunId(runId)}.json";
+
+    /// <summary>The digest from a key under <see cref="PartitionSetsPrefix"/>, or null.</summary>
+    public static string? DigestOf(string key)
+    {
+        if (!key.StartsWith(PartitionSetsPrefix, StringComparison.Ordinal)) return null;
+        var rest = key[PartitionSetsPrefix.Length..];
+        var slash = rest.IndexOf('/');
+        return slash > 0 ? rest[..slash] : null;
+    }
+
+    private static string ValidateDigest(string digest) =>
+        digest.Length == 32 && digest.All(char.IsAsciiHexDigitLower)
+            ? digest
+            : throw new ArgumentException($"'{digest}' is not a partition set digest (32 lower-case hex digits)", nameof(digest));
 }

@@ -31,6 +31,21 @@ public class HandlerTests
         // Act: Prepare
         var state = await OutAsync(new PrepareFunction(run.Context).HandleAsync(In(TestRun.Job(partitions: 2))));
         AssertCamelCase(state);
+        // Partition (ItemSelector {set, range}), Summarize, Assemble ({set, output}), then Commit ({"commit": state})
+        var partitioning = state["partitioning"]!.AsObject();
+        var set = (string)partitioning["set"]!;
+        foreach (var range in partitioning["ranges"]!.AsArray())
+        {
+            var cut = await OutAsync(new PartitionFunction(run.Context).HandleAsync(In($$"""{ "set": "{{set}}", "range": {{range}} }""")));
+            AssertCamelCase(cut);
+            Assert.Equal((int)range!, (int)cut["range"]!);
+        }
+        await OutAsync(new PartitionFunction(run.Context).HandleAsync(In($$"""{ "set": "{{set}}", "summarize": true }""")));
+        foreach (var output in partitioning["outputs"]!.AsArray())
+            await OutAsync(new PartitionFunction(run.Context).HandleAsync(In($$"""{ "set": "{{set}}", "output": {{output}} }""")));
+        state = await OutAsync(new PrepareFunction(run.Context).HandleAsync(In(new JsonObject { ["commit"] = state.DeepClone() }.ToJsonString())));
+        Assert.False(state.ContainsKey("partitioning"), "Commit clears the partitioning plan");
+        Assert.Equal(set, (string)state["partitionSet"]!);
         Assert.Equal("run-1", (string?)state["runId"]);
         Assert.Equal(0, (long)state["round"]!);
         Assert.Equal("[0,1]", state["partitions"]!.ToJsonString());

@@ -52,7 +52,7 @@ public class PrepareStepTests
         // partitions: every row lands in exactly one of them
         long rows = 0;
         foreach (var key in new[] { "0.part", "1.part", "2.part", "validation.part" })
-            rows += Partition.Decode(await run.GetAsync($"runs/run-1/partitions/{key}"), key).Rows;
+            rows += Partition.Decode(await run.GetAsync(await run.PartitionKeyAsync(key)), key).Rows;
         Assert.Equal(600, rows);
     }
 
@@ -225,12 +225,12 @@ public class PrepareStepTests
         // A retried Prepare (Lambda timeout after the writes) must be able to redo its work.
         using var run = new TestRun();
         var first = await run.PrepareAsync(TestRun.Job());
-        var partition = await run.GetAsync("runs/run-1/partitions/1.part");
+        var partition = await run.GetAsync(await run.PartitionKeyAsync("1.part"));
 
         var second = await run.PrepareAsync(TestRun.Job());
 
         Assert.Equal(first.RunId, second.RunId);
-        Assert.Equal(partition, await run.GetAsync("runs/run-1/partitions/1.part"));
+        Assert.Equal(partition, await run.GetAsync(await run.PartitionKeyAsync("1.part")));
     }
 
     [Fact]

@@ -10,13 +10,15 @@ public sealed class RecoveryTests : IDisposable
     private readonly TestRun _run = new();
 
     [Fact]
-    public async Task Prepare_MoreShardsThanParameters_FailsBeforeWritingAnything()
+    public async Task Prepare_MoreShardsThanParameters_FailsBeforeWritingTheRun()
     {
         var job = TestRun.Job(pattern: "scatter-reduce", shards: TestRun.Features + 2);
 
         var error = await Assert.ThrowsAsync<JobSpecException>(() => _run.PrepareAsync(job));
 
         Assert.Equal("communication.shards", error.Field);
+        // The check needs the discovered feature count, so it runs at Commit: the partition set exists (reusable by a
+        // corrected job), but nothing under the run's id, so a retry with a fixed job is not refused.
         Assert.Empty(await _run.KeysAsync("runs/"));
     }
 

@@ -52,7 +52,22 @@ internal sealed class TestRun : IDisposable
         }
         """;
 
-    public Task<RunState> PrepareAsync(string json) => PrepareStep.RunAsync(Context, JsonNode.Parse(json)!);
+    /// <summary>Prepare, then (when it planned ranges) Partition, Summarize, Assemble and Commit, as the state machine
+    /// sequences them.</summary>
+    public async Task<RunState> PrepareAsync(string json) => await PartitionAsync(await PrepareStep.RunAsync(Context, JsonNode.Parse(json)!));
+
+    /// <summary>The key of a run's partition (<c>0.part</c> ... or <c>validation.part</c>) in its content-addressed set.</summary>
+    public async Task<string> PartitionKeyAsync(string name, string runId = "run-1") =>
+        $"{RunLayout.PartitionSet((await RunData.RecordAsync(Store, runId)).PartitionSet)}/{name}";
+
+    public async Task<RunState> PartitionAsync(RunState state)
+    {
+        if (state.Partitioning is not { } plan) return state;
+        foreach (var range in plan.Ranges) await PartitionStep.RunAsync(Context, new PartitionInput(plan.Set, Range: range));
+        await PartitionStep.RunAsync(Context, new PartitionInput(plan.Set, Summarize: true));
+        foreach (var output in plan.Outputs) await PartitionStep.RunAsync(Context, new PartitionInput(plan.Set, Output: output));
+        return await CommitStep.RunAsync(Context, state);
+    }
 
     public async Task<WorkerOutput[]> WorkAsync(RunState state) =>
         await Task.WhenAll(state.Partitions.Select(p => WorkerStep.RunAsync(Context, new WorkerInput(state.RunId, state.Round, p))));

@@ -12,7 +12,7 @@ public class WorkerStepTests
         using var run = new TestRun();
         await run.PrepareAsync(TestRun.Job(algorithm: "ga-sgd"));
         var before = await run.KeysAsync("");
-        var rows = Partition.Decode(await run.GetAsync("runs/run-1/partitions/1.part"), "p1").Rows;
+        var rows = Partition.Decode(await run.GetAsync(await run.PartitionKeyAsync("1.part")), "p1").Rows;
 
         // Act
         var output = await WorkerStep.RunAsync(run.Context, new WorkerInput("run-1", 0, 1));

@@ -9,6 +9,7 @@ namespace StepML.Infra.Tests;
 public sealed class CatalogTests
 {
     private const string Run = "higgs-lr-20260101";
+    private const string Set = "0123456789abcdef0123456789abcdef";
 
     public static TheoryData<string, string, string> Accesses() => new()
     {
@@ -17,10 +18,29 @@ public sealed class CatalogTests
         { "Prepare", "read", "jobs/higgs.json" },
         { "Prepare", "read", RunLayout.Job(Run) },
         { "Prepare", "write", RunLayout.Job(Run) },
-        { "Prepare", "write", RunLayout.Partition(Run, 3) },
-        { "Prepare", "write", RunLayout.Validation(Run) },
+        { "Prepare", "write", RunLayout.DatasetRecord(Run) },
+        { "Prepare", "read", RunLayout.SetManifest(Set) },
+        { "Prepare", "write", RunLayout.SetPlan(Set) },
+        { "Prepare", "write", RunLayout.SetPartition(Set, 3) },
+        { "Prepare", "write", RunLayout.SetValidation(Set) },
+        { "Prepare", "write", RunLayout.SetTest(Set) },
+        { "Prepare", "write", RunLayout.SetManifest(Set) },
+        { "Prepare", "read", RunLayout.SetSummary(Set) },
+        { "Prepare", "read", RunLayout.SetPartition(Set, 0) },
+        { "Prepare", "delete", RunLayout.SetPiece(Set, 7, 3) },
+        { "Prepare", "delete", RunLayout.SetRangeSummary(Set, 7) },
         { "Prepare", "write", RunLayout.Model(Run, 0) },
-        { "Worker", "read", RunLayout.Partition(Run, 3) },
+        { "Partition", "read", "datasets/higgs.libsvm" },
+        { "Partition", "read", RunLayout.SetPlan(Set) },
+        { "Partition", "tagged", RunLayout.SetPiece(Set, 7, 3) },
+        { "Partition", "tagged", RunLayout.SetRangeSummary(Set, 7) },
+        { "Partition", "read", RunLayout.SetRangeSummary(Set, 7) },
+        { "Partition", "write", RunLayout.SetSummary(Set) },
+        { "Partition", "read", RunLayout.SetPiece(Set, 7, 3) },
+        { "Partition", "write", RunLayout.SetPartition(Set, 3) },
+        { "Partition", "write", RunLayout.SetValidation(Set) },
+        { "Worker", "read", RunLayout.DatasetRecord(Run) },
+        { "Worker", "read", RunLayout.SetPartition(Set, 3) },
         { "Worker", "read", RunLayout.Model(Run, 4) },
         { "Worker", "read", RunLayout.WorkerState(Run, 3, 3) },
         { "Worker", "tagged", RunLayout.Statistic(Run, 4, 3) },
@@ -31,12 +51,13 @@ public sealed class CatalogTests
         { "Merge", "tagged", RunLayout.Merged(Run, 4, 1) },
         { "Merge", "write", RunLayout.Optimizer(Run, 4, 1) },
         { "Decide", "read", RunLayout.Merged(Run, 4, 1) },
-        { "Decide", "read", RunLayout.Validation(Run) },
+        { "Decide", "read", RunLayout.SetValidation(Set) },
         { "Decide", "read", RunLayout.Metrics(Run) },
         { "Decide", "write", RunLayout.Model(Run, 5) },
         { "Decide", "write", RunLayout.Metrics(Run) },
         { "Finalize", "read", RunLayout.Model(Run, 5) },
-        { "Finalize", "read", RunLayout.Partition(Run, 0) },
+        { "Finalize", "read", RunLayout.SetPartition(Set, 0) },
+        { "Finalize", "read", RunLayout.SetTest(Set) },
         { "Finalize", "write", RunLayout.FinalModel(Run) },
         { "Finalize", "write", RunLayout.FinalSummary(Run) },
         { "Finalize", "write", RunLayout.Report(Run) },
@@ -54,6 +75,7 @@ public sealed class CatalogTests
             "read" => spec.Reads.Any(p => Matches(p, key)),
             "write" => spec.Writes.Any(p => Matches(p, key)),
             "tagged" => spec.Writes.Any(p => Matches(p, key)) && spec.TaggedWrites.Any(p => Matches(p, key)),
+            "delete" => spec.DeleteKeys.Any(p => Matches(p, key)),
             _ => throw new ArgumentOutOfRangeException(nameof(access), access, "read, write or tagged"),
         };
 
@@ -64,12 +86,21 @@ public sealed class CatalogTests
     [InlineData("Worker", RunLayoutKeys.Job)]
     [InlineData("Merge", RunLayoutKeys.Job)]
     [InlineData("Decide", RunLayoutKeys.Partition)]
+    [InlineData("Worker", RunLayoutKeys.Partition)]
+    [InlineData("Partition", RunLayoutKeys.Job)]
     [InlineData("RecordFailure", RunLayoutKeys.Job)]
     public void Catalog_KeyOutsideTheStepsJob_IsNotWritable(string function, string key)
     {
         var spec = FunctionCatalog.All.Single(f => f.Name == function);
 
         Assert.DoesNotContain(spec.Writes, p => Matches(p, key));
+    }
+
+    [Fact]
+    public void Catalog_Deletes_OnlyPartitionSetScratch()
+    {
+        Assert.All(FunctionCatalog.All.SelectMany(f => f.DeleteKeys), p => Assert.Matches("^partitions/\\*/(pieces|ranges)/\\*$", p));
+        Assert.DoesNotContain(FunctionCatalog.All.Single(f => f.Name == "Prepare").DeleteKeys, p => Matches(p, RunLayout.SetPartition(Set, 0)));
     }
 
     [Fact]
@@ -85,6 +116,6 @@ public sealed class CatalogTests
     private static class RunLayoutKeys
     {
         public const string Job = "runs/higgs-lr-20260101/job.json";
-        public const string Partition = "runs/higgs-lr-20260101/partitions/0.part";
+        public const string Partition = "partitions/0123456789abcdef0123456789abcdef/0.part";
     }
 }

@@ -29,6 +29,16 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
     }
 
     [Fact]
+    public void Functions_PartitionAndPrepare_GetEphemeralStorageForOnePartition()
+    {
+        int Storage(string name) => stack.Resource(stack.FunctionId(name)).GetProperty("Properties").GetProperty("EphemeralStorage").GetProperty("Size").GetInt32();
+
+        // A partition is at most 2 GiB (PieceAssembler.CheckFits): Assemble writes one to /tmp, Prepare one image or test split.
+        Assert.Equal(4096, Storage("Partition"));
+        Assert.InRange(Storage("Prepare"), 4096, 10240);
+    }
+
+    [Fact]
     public void Handlers_EveryFunction_NamesPublicHandleAsyncOfTheFunctionsAssembly()
     {
         var assembly = Assembly.Load(new AssemblyName(RepositoryLayout.FunctionsAssembly));
@@ -367,8 +377,9 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
             Assert.Equal(Expected(function.Reads), ObjectsFor("s3:GetObject"));
             Assert.Equal(Expected(function.Writes), ObjectsFor("s3:PutObject"));
             Assert.Equal(Expected(function.TaggedWrites), ObjectsFor("s3:PutObjectTagging"));
+            Assert.Equal(Expected(function.DeleteKeys), ObjectsFor("s3:DeleteObject"));
             var s3Actions = statements.SelectMany(Policy.Actions).Where(a => a.StartsWith("s3:", StringComparison.Ordinal)).ToHashSet();
-            Assert.Subset(new HashSet<string> { "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging" }, s3Actions);
+            Assert.Subset(new HashSet<string> { "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject" }, s3Actions);
             // Only what the function itself logs to.
             var logs = statements.Where(s => Policy.Actions(s).Any(a => a.StartsWith("logs:", StringComparison.Ordinal))).SelectMany(Policy.Resources).ToList();
             Assert.Single(logs);

@@ -28,6 +28,41 @@ public abstract class ObjectStoreContractTests
     }
 
     [Fact]
+    public async Task Version_SameBytesTwice_IsEqualAndCarriesTheSize()
+    {
+        var data = Bytes(5000, 11);
+        await Store.PutAsync("datasets/a.libsvm", data);
+        await Store.PutAsync("datasets/b.libsvm", data);
+
+        var a = await Store.VersionAsync("datasets/a.libsvm");
+        var b = await Store.VersionAsync("datasets/b.libsvm");
+
+        Assert.Equal(5000, a.Size);
+        Assert.Equal("datasets/a.libsvm", a.Key);
+        Assert.Equal(a.Version, b.Version);
+        Assert.Equal(a.Version, (await Store.VersionAsync("datasets/a.libsvm")).Version);
+    }
+
+    [Fact]
+    public async Task Version_OverwrittenWithOtherBytesOfTheSameSize_Changes()
+    {
+        await Store.PutAsync("datasets/a.libsvm", Bytes(5000, 12));
+        var before = await Store.VersionAsync("datasets/a.libsvm");
+
+        await Store.PutAsync("datasets/a.libsvm", Bytes(5000, 13));
+        var after = await Store.VersionAsync("datasets/a.libsvm");
+
+        Assert.Equal(before.Size, after.Size);
+        Assert.NotEqual(before.Version, after.Version);
+    }
+
+    [Fact]
+    public async Task Version_MissingKey_ThrowsObjectNotFound()
+    {
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => Store.VersionAsync("datasets/missing.libsvm"));
+    }
+
+    [Fact]
     public async Task Put_EmptyObject_GetReturnsNoBytes()
     {
         await Store.PutAsync("empty", ReadOnlyMemory<byte>.Empty);

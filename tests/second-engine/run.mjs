@@ -48,7 +48,7 @@ const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const STATE_MACHINE_NAME = 'stepml-train';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
-const FUNCTIONS = ['Prepare', 'Worker', 'Merge', 'Decide', 'Finalize', 'RecordFailure'];
+const FUNCTIONS = ['Prepare', 'Worker', 'Merge', 'Decide', 'Finalize', 'RecordFailure', 'Partition'];
 const MAX_EXECUTIONS = 1000;
 
 function usage(message) {

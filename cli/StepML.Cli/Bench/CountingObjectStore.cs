@@ -12,6 +12,7 @@ internal enum StoreRequestKind
     Exists,
     Delete,
     OpenRead,
+    Version,
 }
 
 /// <param name="Function">The local function (Prepare, Worker, Merge, Decide, ...) whose handler made the call, or
@@ -103,5 +104,11 @@ internal sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
     {
         Record(StoreRequestKind.Exists, key);
         return inner.ExistsAsync(key, cancellationToken);
+    }
+
+    public Task<ObjectVersion> VersionAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Record(StoreRequestKind.Version, key);
+        return inner.VersionAsync(key, cancellationToken);
     }
 }

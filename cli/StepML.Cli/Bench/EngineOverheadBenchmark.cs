@@ -20,8 +20,7 @@ internal static class EngineOverheadBenchmark
     public static async Task<JsonObject> RunAsync(int partitions, int rounds, int repetitions)
     {
         var aslPath = LocalPipeline.FindAsl();
-        var substitutions = new[] { "Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure" }
-            .ToDictionary(f => f + "FunctionArn", LocalPipeline.FunctionArn);
+        var substitutions = LocalPipeline.Functions.ToDictionary(f => f + "FunctionArn", LocalPipeline.FunctionArn);
         var definition = StateMachineDefinition.Parse(await File.ReadAllTextAsync(aslPath).ConfigureAwait(false), substitutions, LocalPipeline.StateMachineName);
         var functions = new CannedFunctions(partitions, rounds);
         var engine = new LocalEngine(functions, new LocalEngineOptions { MaxConcurrency = Environment.ProcessorCount, WaitTimeScale = 0 });

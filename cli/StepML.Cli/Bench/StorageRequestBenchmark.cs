@@ -183,6 +183,7 @@ internal static class StorageRequestBenchmark
         StoreRequestKind.Exists => "exists",
         StoreRequestKind.Delete => "delete",
         StoreRequestKind.OpenRead => "openRead",
+        StoreRequestKind.Version => "version",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using StepML.Core.Data;
 using StepML.Core.Training;
+using StepML.Functions;
 using StepML.Storage;
 using static StepML.Cli.Commands.Common;
 
@@ -70,7 +71,10 @@ internal static class DemoCommand
             // The reference: Newton's method on all training partitions at once, same objective and λ.
             var parts = new List<Partition>();
             for (var p = 0; p < parse.GetValue(partitions); p++)
-                parts.Add(Partition.Decode(await objectStore.GetAsync(RunLayout.Partition(result.RunId!, p), ct).ConfigureAwait(false), RunLayout.Partition(result.RunId!, p)));
+            {
+                var key = await RunData.PartitionKeyAsync(objectStore, result.RunId!, p, ct).ConfigureAwait(false);
+                parts.Add(Partition.Decode(await objectStore.GetAsync(key, ct).ConfigureAwait(false), key));
+            }
             var optimum = LogisticOptimum.Solve(parts, 1e-4);
             var gap = (result.Summary.TrainLoss - optimum.Objective) / optimum.Objective;
             Console.WriteLine($"  single-machine optimum (Newton, {optimum.Iterations} iterations): loss {F(optimum.Objective)}; gap {F(gap * 100, "F3")}%");

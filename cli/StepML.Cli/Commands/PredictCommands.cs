@@ -18,7 +18,7 @@ internal static class PredictCommands
 
     private static Argument<string> DataArgument() => new("DATA")
     {
-        Description = "Rows to score: a LIBSVM or CSV file, or a .part partition; a path that is not a local file is read from --store (e.g. runs/RUN/partitions/validation.part)",
+        Description = "Rows to score: a LIBSVM or CSV file, or a .part partition; a path that is not a local file is read from --store (e.g. partitions/DIGEST/validation.part); `validation` or `test` name the run's own partition",
     };
 
     private static Option<FileInfo?> JobOption() => new("--job") { Description = "The run's job.json, when MODEL is a .tensor file outside its run folder" };

@@ -80,7 +80,7 @@ internal static class RunCommand
             pipeline.Prepared += s =>
             {
                 workers?.Prepared(s.Partitions.Length);
-                Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
+                Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions ({(s.PartitionSetReused == true ? "reused" : "written")}: {s.PartitionSet}), {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
             };
             if (workers is not null) pipeline.RoundCompleted += s => workers.RoundCompleted(s.Round);
             pipeline.RoundCompleted += s => Console.WriteLine(

@@ -48,9 +48,15 @@ internal sealed record TrainedModel(JobSpec Job, IModel Model, float[] Parameter
 
     /// <summary>DATA: a partition file (<c>.part</c>, as Prepare writes them) or a LIBSVM/CSV file read with the run's
     /// label mapping and feature count. A path that is not a local file is read from the store (e.g.
-    /// runs/&lt;id&gt;/partitions/validation.part).</summary>
+    /// partitions/&lt;digest&gt;/validation.part); <c>validation</c> or <c>test</c> name the run's own partition in its
+    /// content-addressed set (runs/&lt;id&gt;/dataset.json names the set).</summary>
     public async Task<Partition> ReadDataAsync(string data, IObjectStore store, string? format, CancellationToken ct)
     {
+        if (data is "validation" or "test" && RunId is not null && !File.Exists(data))
+        {
+            var set = (await RunData.RecordAsync(store, RunId, ct).ConfigureAwait(false)).PartitionSet;
+            data = data == "validation" ? RunLayout.SetValidation(set) : RunLayout.SetTest(set);
+        }
         byte[] bytes;
         if (File.Exists(data)) bytes = await File.ReadAllBytesAsync(data, ct).ConfigureAwait(false);
         else

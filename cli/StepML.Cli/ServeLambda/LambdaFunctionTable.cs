@@ -3,7 +3,7 @@ using StepML.Functions;
 namespace StepML.Cli.ServeLambda;
 
 /// <summary>
-/// The six StepML handlers by Lambda function name (<c>stepml-Prepare</c> …, the names in
+/// The StepML handlers by Lambda function name (<c>stepml-Prepare</c> …, the names in
 /// <see cref="LocalPipeline.FunctionArn"/>), each called through its deployed entry point
 /// <c>Task&lt;Stream&gt; HandleAsync(Stream)</c> on one shared <see cref="FunctionContext"/>, as in one warm container.
 /// </summary>
@@ -24,6 +24,7 @@ internal sealed class LambdaFunctionTable
             [NamePrefix + "Decide"] = new DecideFunction(context).HandleAsync,
             [NamePrefix + "Finalize"] = new FinalizeFunction(context).HandleAsync,
             [NamePrefix + "RecordFailure"] = new RecordFailureFunction(context).HandleAsync,
+            [NamePrefix + "Partition"] = new PartitionFunction(context).HandleAsync,
         };
     }
 

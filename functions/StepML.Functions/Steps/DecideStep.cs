@@ -38,7 +38,7 @@ public static class DecideStep
         model.RegularizationMask(mask);
         var trainLoss = dataLoss + Models.Regularization(current, mask, job.Model.L2);
 
-        var validation = await context.Cache.PartitionAsync(RunLayout.Validation(runId)).ConfigureAwait(false);
+        var validation = await context.Cache.ValidationAsync(runId).ConfigureAwait(false);
         Evaluation? eval = validation.Rows > 0 ? model.Evaluate(current, validation) : null;
 
         var next = new float[n];

@@ -27,14 +27,14 @@ public static class FinalizeStep
         var train = new Evaluation();
         for (var p = 0; p < job.Dataset.Partitions; p++)
         {
-            var data = await context.Cache.PartitionAsync(RunLayout.Partition(runId, p)).ConfigureAwait(false);
+            var data = await context.Cache.RunPartitionAsync(runId, p).ConfigureAwait(false);
             train += model.Evaluate(parameters, data);
         }
         var mask = new float[n];
         model.RegularizationMask(mask);
-        var validationData = await context.Cache.PartitionAsync(RunLayout.Validation(runId)).ConfigureAwait(false);
+        var validationData = await context.Cache.ValidationAsync(runId).ConfigureAwait(false);
         Evaluation? validation = validationData.Rows > 0 ? model.Evaluate(parameters, validationData) : null;
-        var testData = job.Dataset.TestPath.Length > 0 ? await context.Cache.PartitionAsync(RunLayout.Test(runId)).ConfigureAwait(false) : null;
+        var testData = job.Dataset.TestPath.Length > 0 ? await context.Cache.TestAsync(runId).ConfigureAwait(false) : null;
         Evaluation? test = testData is null ? null : model.Evaluate(parameters, testData);
 
         var summary = new FinalSummary

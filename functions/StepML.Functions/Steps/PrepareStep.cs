@@ -12,8 +12,10 @@ using StepML.Storage;
 namespace StepML.Functions;
 
 /// <summary>
-/// Validates the job, partitions the dataset into runs/&lt;runId&gt;/partitions, writes job.json (with every default
-/// and the discovered feature count filled in) and model/0.tensor, and returns the loop's first state.
+/// Validates the job, records the versions of its data (runs/&lt;runId&gt;/dataset.json) and the content-addressed
+/// partition set they map to, and either reuses a complete set (then finishes the run's start at once, see
+/// <see cref="CommitStep"/>), partitions images in-process, or plans byte ranges for the Partition Map and returns
+/// them in <see cref="RunState.Partitioning"/>.
 /// Accepts a job spec, <c>{"jobKey": "jobs/x.json"}</c>, an EventBridge S3 "Object Created" event, or
 /// <c>{"resume": state}</c> from the previous execution of a run that continued as new.
 /// </summary>
@@ -25,6 +27,9 @@ public static class PrepareStep
             throw new InvalidInputException("Prepare: the input must be a JSON object: a job spec, {\"jobKey\": ...}, an S3 event or {\"resume\": ...}");
         if (obj["resume"] is JsonObject resume)
             return await ResumeAsync(context, resume).ConfigureAwait(false);
+        if (obj["commit"] is JsonObject commit)
+            return await CommitStep.RunAsync(context, commit.Deserialize(ContractJson.Default.RunState)
+                ?? throw new InvalidInputException("Prepare: 'commit' is null")).ConfigureAwait(false);
 
         var (job, source) = await ResolveJobAsync(context, obj).ConfigureAwait(false);
         if (job is null)
@@ -108,54 +113,27 @@ public static class PrepareStep
     private static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source)
     {
         var store = context.Store;
-        var datasetKey = ObjectKey.Validate(job.Dataset.Path, "dataset.path");
-        var format = ResolveFormat(job.Dataset);
-        if (!await store.ExistsAsync(datasetKey).ConfigureAwait(false))
-            throw new JobSpecException("dataset.path", $"no object '{datasetKey}' in {store.Uri}: upload the dataset there or fix the path");
+        var files = await PartitionSets.ListAsync(store, job.Dataset.Path, "dataset.path").ConfigureAwait(false);
+        var format = ResolveFormat(job.Dataset.Path.EndsWith('/') ? job.Dataset with { Path = files[0].Key } : job.Dataset);
+        var image = ImageData.IsImageFormat(format);
+        if (image && files.Length > 1)
+            throw new JobSpecException("dataset.path", $"'{job.Dataset.Path}' holds {files.Length} objects: image datasets ({format}) are one file; name it");
+        var record = await DatasetRecordAsync(store, job, format, files).ConfigureAwait(false);
 
         var now = context.Time.GetUtcNow();
         // The suffix is 21 characters; cut the name so a generated id stays within the spec's 64 (job.json is re-parsed
         // by every later step).
         var runId = job.RunId ?? $"{job.Name[..Math.Min(job.Name.Length, 43)]}-{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
         ObjectKey.ValidateRunId(runId);
+        if (job.RunId is not null)
+            await RunIdentity.CheckAsync(store, runId, job, record).ConfigureAwait(false);
 
-        if (await store.ExistsAsync(RunLayout.Job(runId)).ConfigureAwait(false) && job.RunId is not null)
-        {
-            // A retried Prepare (same spec) may redo its work; a different job may not reuse the run's objects.
-            var existing = JobSpecParser.Parse(Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Job(runId)).ConfigureAwait(false)));
-            var sameWeights = existing.Dataset.PartitionWeights is null == job.Dataset.PartitionWeights is null
-                && (job.Dataset.PartitionWeights is null || existing.Dataset.PartitionWeights!.SequenceEqual(job.Dataset.PartitionWeights));
-            if (!sameWeights || existing with
-                {
-                    Dataset = existing.Dataset with { Features = job.Dataset.Features, Format = job.Dataset.Format, PartitionWeights = job.Dataset.PartitionWeights },
-                    Model = existing.Model with { Classes = job.Model.Classes, InputShape = job.Model.InputShape },
-                } != job)
-                throw new RunExistsException(runId, store.Uri);
-        }
+        var pending = new PendingRun(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }), record);
+        if (job.Dataset.Features > 0 && !ModelTypes.IsClassifier(job.Model.Type))
+            CommitStep.CheckShards(job.Model, job.Dataset.Features, job.Communication.Shards);
 
-        var shape = await Task.Run(() => ImageData.Shape(store, format, datasetKey, job.Dataset.Labels)).ConfigureAwait(false);
         var shards = job.Communication.Shards;
-        // Checked between partitioning (which discovers the feature count) and the upload, so a bad job leaves nothing behind.
-        var (summary, sample) = await PartitionAsync(context, job, datasetKey, format, runId, s =>
-        {
-            var parameters = Models.Create(ImageData.ResolveModel(job.Model, s, shape), s.Features).ParameterCount;
-            if (shards > parameters)
-                throw new JobSpecException("communication.shards", $"{shards} shards for a model of {parameters} parameters: use at most {parameters}");
-        }).ConfigureAwait(false);
-        job = job with { Model = ImageData.ResolveModel(job.Model, summary, shape) };
-        if (job.Dataset.TestPath.Length > 0)
-            await PartitionTestAsync(context, job, format, summary.Features, runId).ConfigureAwait(false);
-        var model = Models.Create(job.Model, summary.Features);
-        var resolved = job with { RunId = runId, Dataset = job.Dataset with { Features = summary.Features, Format = format } };
-        var jobJson = JobSpecParser.ToJson(resolved);
-        await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(jobJson)).ConfigureAwait(false);
-
-        var initial = new float[model.ParameterCount];
-        model.Initialize(initial, job.Seed, sample);
-        var layout = ShardLayout.For(model.ParameterCount, shards);
-        await TensorIo.WriteAsync(store, RunLayout.Model(runId, 0), initial, 0, layout.BlockElements).ConfigureAwait(false);
-
-        return new RunState
+        var state = new RunState
         {
             RunId = runId,
             Round = 0,
@@ -166,7 +144,61 @@ public static class PrepareStep
             StartedAtMs = now.ToUnixTimeMilliseconds(),
             RoundsPerExecution = StopRules.RoundsPerExecution(job.Stop, shards),
             Reason = $"job from {source}",
+            PartitionSet = record.PartitionSet,
         };
+        var digest = record.PartitionSet;
+        if (await store.ExistsAsync(RunLayout.SetManifest(digest)).ConfigureAwait(false))
+            return await CommitStep.RunAsync(context, state with { PartitionSetReused = true }, pending).ConfigureAwait(false);
+        if (image)
+        {
+            var summary = await PartitionImagesAsync(context, job, files[0].Key, format, digest).ConfigureAwait(false);
+            await CommitStep.CompleteSetAsync(context, job, format, digest, new PartitionSetManifest
+            {
+                Features = summary.Features, Rows = [.. summary.RowsPerPartition, summary.ValidationRows], MaxLabel = summary.MaxLabel, Sparse = job.Dataset.Sparse,
+            }).ConfigureAwait(false);
+            return await CommitStep.RunAsync(context, state with { PartitionSetReused = false }, pending).ConfigureAwait(false);
+        }
+
+        await PartitionSets.RefuseCompressedAsync(store, files, "dataset.path").ConfigureAwait(false);
+        var rangeBytes = context.Settings.PartitionRangeBytes;
+        var plan = new PartitionPlan
+        {
+            Files = files.Select(f => new DatasetFile(f.Key, f.Size)).ToArray(),
+            RangeBytes = rangeBytes,
+            Format = format,
+            CsvHeader = job.Dataset.CsvHeader,
+            Partitions = job.Dataset.Partitions,
+            ValidationFraction = job.Dataset.ValidationFraction,
+            Seed = job.Seed,
+            PartitionWeights = job.Dataset.PartitionWeights,
+            Features = job.Dataset.Features > 0 ? job.Dataset.Features : null,
+            Sparse = job.Dataset.Sparse,
+            Labels = LabelMappingFor(job.Model),
+        };
+        plan = plan with { RangeCount = RangePlan.Count(plan.Files, rangeBytes) };
+        await PartitionSets.WriteAsync(store, RunLayout.SetPlan(digest), plan, ContractJson.Default.PartitionPlan).ConfigureAwait(false);
+        await PartitionSets.WriteAsync(store, RunLayout.SetPendingRun(digest, runId), pending, ContractJson.Default.PendingRun).ConfigureAwait(false);
+        return state with
+        {
+            PartitionSetReused = false,
+            Partitioning = new PartitioningState(digest, Enumerable.Range(0, plan.RangeCount).ToArray(), Enumerable.Range(0, plan.Partitions + 1).ToArray()),
+        };
+    }
+
+    private static async Task<DatasetRecord> DatasetRecordAsync(IObjectStore store, JobSpec job, string format, ObjectVersion[] files)
+    {
+        var d = job.Dataset;
+        ObjectVersion? labels = format == "idx" && d.Labels.Length > 0
+            ? await PartitionSets.VersionAsync(store, ObjectKey.Validate(d.Labels, "dataset.labels"), "dataset.labels", "the IDX labels file").ConfigureAwait(false)
+            : null;
+        var test = d.TestPath.Length > 0
+            ? [await PartitionSets.VersionAsync(store, ObjectKey.Validate(d.TestPath, "dataset.testPath"), "dataset.testPath", "the test split").ConfigureAwait(false)]
+            : Array.Empty<ObjectVersion>();
+        ObjectVersion? testLabels = format == "idx" && d.TestLabels.Length > 0
+            ? await PartitionSets.VersionAsync(store, ObjectKey.Validate(d.TestLabels, "dataset.testLabels"), "dataset.testLabels", "the IDX test labels file").ConfigureAwait(false)
+            : null;
+        var record = new DatasetRecord { Files = files, Labels = labels, Test = test, TestLabels = testLabels };
+        return record with { PartitionSet = PartitionSets.Digest(job, format, LabelMappingFor(job.Model), record) };
     }
 
     internal static string ResolveFormat(DatasetSpec dataset)
@@ -181,9 +213,9 @@ public static class PrepareStep
         throw new JobSpecException("dataset.format", $"cannot tell the format of '{dataset.Path}' from its extension: set dataset.format to \"libsvm\", \"csv\", \"idx\" or \"cifar\"");
     }
 
-    /// <returns>The summary, and partition 0 decoded from the local copy (data-dependent initialisation such as
-    /// k-means++ samples it; reading it back from the store would cost a whole-partition GET).</returns>
-    private static async Task<(PartitionSummary Summary, Partition First)> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId, Action<PartitionSummary> check)
+    /// <summary>Image datasets (IDX, CIFAR-10) stay one task: their records are fixed-size binary, read in one
+    /// stream through the readers, into the content-addressed set.</summary>
+    private static async Task<PartitionSummary> PartitionImagesAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string digest)
     {
         var store = context.Store;
         var temp = Directory.CreateTempSubdirectory("stepml-partitions-");
@@ -193,12 +225,10 @@ public static class PrepareStep
                 job.Dataset.Features > 0 ? job.Dataset.Features : null, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader,
                 job.Dataset.PartitionWeights);
             var summary = await PartitionFileAsync(store, format, datasetKey, job.Dataset.Labels, "dataset", options, temp.FullName).ConfigureAwait(false);
-            check(summary);
             for (var p = 0; p < job.Dataset.Partitions; p++)
-                await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.Partition(runId, p)).ConfigureAwait(false);
-            await UploadAsync(store, Path.Combine(temp.FullName, "validation.part"), RunLayout.Validation(runId)).ConfigureAwait(false);
-            var first = Path.Combine(temp.FullName, "0.part");
-            return (summary, Partition.Decode(await File.ReadAllBytesAsync(first).ConfigureAwait(false), RunLayout.Partition(runId, 0)));
+                await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.SetPartition(digest, p)).ConfigureAwait(false);
+            await UploadAsync(store, Path.Combine(temp.FullName, "validation.part"), RunLayout.SetValidation(digest)).ConfigureAwait(false);
+            return summary;
         }
         finally
         {
@@ -208,7 +238,7 @@ public static class PrepareStep
 
     /// <summary>Partitions one dataset file (images through their readers, text through the LIBSVM/CSV readers) into a
     /// local folder, off the calling thread.</summary>
-    private static Task<PartitionSummary> PartitionFileAsync(IObjectStore store, string format, string key, string labelsKey, string field,
+    internal static Task<PartitionSummary> PartitionFileAsync(IObjectStore store, string format, string key, string labelsKey, string field,
         PartitionOptions options, string folder) =>
         Task.Run(() => ImageData.IsImageFormat(format)
             ? ImageData.Partition(store, format, key, labelsKey, field, options, folder)
@@ -221,37 +251,13 @@ public static class PrepareStep
     public static LabelMapping LabelMappingFor(ModelSpec model) =>
         model.Type == ModelTypes.KMeans || ModelTypes.IsClassifier(model.Type) ? LabelMapping.Raw : LabelMapping.Binary;
 
-    /// <summary>The test split goes through the same partitioner as one partition without validation rows.</summary>
-    private static async Task PartitionTestAsync(FunctionContext context, JobSpec job, string format, int features, string runId)
-    {
-        var store = context.Store;
-        var testKey = ObjectKey.Validate(job.Dataset.TestPath, "dataset.testPath");
-        if (!await store.ExistsAsync(testKey).ConfigureAwait(false))
-            throw new JobSpecException("dataset.testPath", $"no object '{testKey}' in {store.Uri}: upload the test split there or fix the path");
-        var temp = Directory.CreateTempSubdirectory("stepml-test-");
-        try
-        {
-            var options = new PartitionOptions(1, 0, job.Seed, features, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader);
-            var summary = await PartitionFileAsync(store, format, testKey, job.Dataset.TestLabels, "dataset.test", options, temp.FullName).ConfigureAwait(false);
-            if (summary.Features != features)
-                throw new JobSpecException("dataset.testPath", $"'{testKey}' has {summary.Features} features, the training data {features}");
-            if (ModelTypes.IsClassifier(job.Model.Type) && summary.MaxLabel >= job.Model.Classes)
-                throw new JobSpecException("dataset.testPath", $"'{testKey}' has label {summary.MaxLabel} but model.classes is {job.Model.Classes}");
-            await UploadAsync(store, Path.Combine(temp.FullName, "0.part"), RunLayout.Test(runId)).ConfigureAwait(false);
-        }
-        finally
-        {
-            temp.Delete(recursive: true);
-        }
-    }
-
-    private static async Task UploadAsync(IObjectStore store, string path, string key)
+    internal static async Task UploadAsync(IObjectStore store, string path, string key)
     {
         await using var file = File.OpenRead(path);
         await store.PutAsync(key, file).ConfigureAwait(false);
     }
 }
 
-/// <summary>A run with this id already exists with a different job; its objects are left untouched.</summary>
-public sealed class RunExistsException(string runId, string store)
-    : Exception($"run '{runId}' already exists in {store} with a different job: choose another runId (or omit it to generate one)");
+/// <summary>A run with this id already exists with a different job or on other data; its objects are left untouched.</summary>
+public sealed class RunExistsException(string runId, string store, string? difference = null)
+    : Exception($"run '{runId}' already exists in {store} with a different job{(difference is null ? "" : $" ({difference})")}: choose another runId (or omit it to generate one)");

@@ -20,7 +20,7 @@ public static class WorkerStep
         if (input.Partition < 0 || input.Partition >= job.Dataset.Partitions)
             throw new InvalidInputException($"Worker: partition {input.Partition} does not exist; run '{input.RunId}' has {job.Dataset.Partitions}");
         var n = model.ParameterCount;
-        var data = await context.Cache.PartitionAsync(RunLayout.Partition(input.RunId, input.Partition)).ConfigureAwait(false);
+        var data = await context.Cache.RunPartitionAsync(input.RunId, input.Partition).ConfigureAwait(false);
         var global = await TensorIo.ReadAsync(store, RunLayout.Model(input.RunId, input.Round), n).ConfigureAwait(false);
 
         var stateLength = algorithm.WorkerStateLength(n);

@@ -21,6 +21,13 @@ public sealed class LibSvmReader : IDisposable
 
     internal int BufferBytes => _lines.BufferBytes;
 
+    /// <summary>Byte offset, from the start of the stream, of the line of the row last returned.</summary>
+    public long LineOffset => _lines.LineOffset;
+
+    /// <summary>Consumes the stream up to and including its first line break, unparsed: a byte range that starts
+    /// inside a line leaves that line to the range before it.</summary>
+    internal void SkipPartialLine() => _lines.TryReadLine(out _);
+
     public bool Read(DatasetRow row)
     {
         while (_lines.TryReadLine(out ReadOnlySpan<byte> line))

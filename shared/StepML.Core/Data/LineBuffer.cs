@@ -32,6 +32,12 @@ internal sealed class LineBuffer : IDisposable
     // 1-based number of the line last returned.
     public long LineNumber { get; private set; }
 
+    // Byte offset (from the start of the stream) of the line last returned.
+    public long LineOffset { get; private set; }
+
+    // Byte offset of _start in the stream.
+    private long _position;
+
     // Largest buffer held so far, in bytes.
     public int BufferBytes => _buffer.Length;
 
@@ -46,6 +52,8 @@ internal sealed class LineBuffer : IDisposable
             {
                 int lineEnd = searchFrom + newline;
                 line = TrimCarriageReturn(_buffer.AsSpan(_start, lineEnd - _start));
+                LineOffset = _position;
+                _position += lineEnd + 1 - _start;
                 _start = lineEnd + 1;
                 LineNumber++;
                 return true;
@@ -56,6 +64,8 @@ internal sealed class LineBuffer : IDisposable
                 if (_end > _start)
                 {
                     line = TrimCarriageReturn(_buffer.AsSpan(_start, _end - _start));
+                    LineOffset = _position;
+                    _position += _end - _start;
                     _start = _end;
                     LineNumber++;
                     return true;

@@ -229,6 +229,18 @@ public sealed class S3ObjectStore : IObjectStore
         return page.S3Objects is { Count: > 0 } objects && objects[0].Key == fullKey;
     }
 
+    public Task<ObjectVersion> VersionAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ObjectKey.Validate(key);
+        return TranslateAsync("read the version of", key, async () =>
+        {
+            var metadata = await _client.GetObjectMetadataAsync(Location.Bucket, Location.FullKey(key), cancellationToken).ConfigureAwait(false);
+            // The ETag alone names the content of a single-part upload; with the size it also separates multipart
+            // uploads whose part hashes happened to agree.
+            return new ObjectVersion(key, metadata.ContentLength, "etag:" + metadata.ETag.Trim('"'));
+        }, cancellationToken);
+    }
+
     private Task<long> SizeAsync(string key, CancellationToken cancellationToken) =>
         TranslateAsync("size", key, async () =>
         {

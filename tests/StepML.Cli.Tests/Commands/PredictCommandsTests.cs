@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using StepML.Cli.Tests.Pipeline;
 using StepML.Core.Data;
+using StepML.Functions;
 using StepML.Storage;
 
 namespace StepML.Cli.Tests.Commands;
@@ -31,13 +32,17 @@ public sealed class PredictCommandsTests(PipelineFixture data) : IClassFixture<P
         return double.Parse(value, CultureInfo.InvariantCulture) / (parts[Array.IndexOf(parts, name) + 1].EndsWith('%') ? 100 : 1);
     }
 
+    /// <summary>The store key of a run's validation partition, in its content-addressed partition set.</summary>
+    private static async Task<string> ValidationKeyAsync(IObjectStore store, string runId) =>
+        RunLayout.SetValidation((await RunData.RecordAsync(store, runId)).PartitionSet);
+
     [Fact]
     public async Task Evaluate_RunOnItsValidationPartition_AgreesWithFinalize()
     {
         var (store, result) = await TrainAsync(PipelineFixture.Job("admm", maxRounds: 4));
         var summary = result.Summary!;
 
-        var (code, output, error) = await Cli.RunAsync("evaluate", "test-run", "runs/test-run/partitions/validation.part", "--store", store.Root);
+        var (code, output, error) = await Cli.RunAsync("evaluate", "test-run", "validation", "--store", store.Root);
 
         Assert.True(code == 0, error);
         Assert.Equal(summary.ValidationLoss!.Value, Field(output, "loss"), 5e-7);
@@ -88,8 +93,8 @@ public sealed class PredictCommandsTests(PipelineFixture data) : IClassFixture<P
         var result = await PipelineFixture.RunAsync(store, job);
         Assert.True(result.Succeeded, result.Cause);
 
-        var (code, output, error) = await Cli.RunAsync("predict", "k-run", "runs/k-run/partitions/validation.part", "--store", store.Root);
-        var (_, evaluation, _) = await Cli.RunAsync("evaluate", "k-run", "runs/k-run/partitions/validation.part", "--store", store.Root);
+        var (code, output, error) = await Cli.RunAsync("predict", "k-run", await ValidationKeyAsync(store, "k-run"), "--store", store.Root);
+        var (_, evaluation, _) = await Cli.RunAsync("evaluate", "k-run", await ValidationKeyAsync(store, "k-run"), "--store", store.Root);
 
         Assert.True(code == 0, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -103,10 +108,10 @@ public sealed class PredictCommandsTests(PipelineFixture data) : IClassFixture<P
     {
         var (store, _) = await TrainAsync(PipelineFixture.Job("ga-sgd", maxRounds: 3));
         var onnx = Path.Combine(_dir, "m.onnx");
-        var validation = Partition.Decode(await store.GetAsync(RunLayout.Validation("test-run")), "v");
+        var validation = Partition.Decode(await store.GetAsync(await ValidationKeyAsync(store, "test-run")), "v");
 
         var (code, _, error) = await Cli.RunAsync("export", "test-run", "--format", "onnx", "--out", onnx, "--store", store.Root);
-        var (_, predicted, _) = await Cli.RunAsync("predict", "test-run", "runs/test-run/partitions/validation.part", "--store", store.Root);
+        var (_, predicted, _) = await Cli.RunAsync("predict", "test-run", await ValidationKeyAsync(store, "test-run"), "--store", store.Root);
 
         Assert.True(code == 0, error);
         using var session = new InferenceSession(onnx);

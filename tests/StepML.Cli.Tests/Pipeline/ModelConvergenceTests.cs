@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using StepML.Functions;
 using StepML.Core.Data;
 using StepML.Core.Tensors;
 using StepML.Core.Training;
@@ -68,7 +69,7 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
     [InlineData("svm-squared-dense", "ma-sgd", 0.03, 200, 4, 0, 60)]
     [InlineData("logistic-sparse", "admm", 2.0, 100, 3, 0.02, 40)]
     [InlineData("logistic-sparse", "ma-sgd", 2.0, 100, 2, 0, 40)]
-    [InlineData("svm-hinge-sparse", "admm", 2.0, 100, 3, 0.02, 60)]
+    [InlineData("svm-hinge-sparse", "admm", 2.0, 100, 3, 0.02, 150)]
     [InlineData("svm-hinge-sparse", "ma-sgd", 2.0, 100, 2, 0, 60)]
     [InlineData("svm-squared-dense", "ga-sgd", 0.05, 0, 1, 0, 150)]
     [InlineData("svm-hinge-sparse", "ga-sgd", 4.0, 0, 1, 0, 150)]
@@ -135,7 +136,7 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
     {
         var parts = new List<Partition>();
         for (var p = 0; p < partitions; p++)
-            parts.Add(Partition.Decode(await store.GetAsync(RunLayout.Partition(runId, p)), $"partition {p}"));
+            parts.Add(Partition.Decode(await store.GetAsync(await RunData.PartitionKeyAsync(store, runId, p)), $"partition {p}"));
         return parts;
     }
 

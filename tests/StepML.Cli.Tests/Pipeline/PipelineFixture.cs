@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using StepML.Functions;
 using StepML.Core.Data;
 using StepML.Core.Training;
 using StepML.Storage;
@@ -61,7 +62,7 @@ public sealed class PipelineFixture : IDisposable
     {
         var parts = new List<Partition>();
         for (var p = 0; p < partitions; p++)
-            parts.Add(Partition.Decode(await store.GetAsync(RunLayout.Partition(runId, p)), "p"));
+            parts.Add(Partition.Decode(await store.GetAsync(await RunData.PartitionKeyAsync(store, runId, p)), "p"));
         return LogisticOptimum.Solve(parts, l2).Objective;
     }
 

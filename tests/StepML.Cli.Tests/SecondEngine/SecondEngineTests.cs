@@ -35,7 +35,7 @@ public sealed class SecondEngineTests
     }
 
     [Fact]
-    public async Task RunMjs_MalformedLibSvmLine_FailsInPrepareWithSameErrorAsLocalPipeline()
+    public async Task RunMjs_MalformedLibSvmLine_FailsInPartitioningWithSameErrorAsLocalPipeline()
     {
         using var second = await TempStore.CreateAsync(rows: 600, features: 8, seed: 5, malformedLine: 321);
         using var local = await second.CloneDatasetAsync();
@@ -110,7 +110,10 @@ public sealed class SecondEngineTests
         await AssertSameModelsAsync(second, local, expectedCount: expectedRounds + 2);
         Assert.True(await second.Store.ExistsAsync($"runs/{RunId}/model/final.tensor"));
         // The second engine's Lambda tasks went over HTTP: serve-lambda answered every one of them.
-        Assert.Equal(expectedExecutions, CountInvocations(log, "stepml-Prepare"));
+        // Prepare starts every execution; the first one's Commit (after the Partition and Assemble Maps) calls it again.
+        Assert.Equal(expectedExecutions + 1, CountInvocations(log, "stepml-Prepare"));
+        // One byte range (the file is under 64 MiB), Summarize, and Assemble for 4 partitions and validation.
+        Assert.Equal(1 + 1 + 5, CountInvocations(log, "stepml-Partition"));
         Assert.Equal(4 * expectedRounds, CountInvocations(log, "stepml-Worker"));
         Assert.Equal(2 * expectedRounds, CountInvocations(log, "stepml-Merge"));
         Assert.Equal(expectedRounds, CountInvocations(log, "stepml-Decide"));
