@@ -33,6 +33,12 @@ public sealed record RunState
     public string? Reason { get; init; }
     /// <summary>Set by Prepare when the triggering object is not something to train on (a sidecar job file).</summary>
     public bool? Skip { get; init; }
+    /// <summary>The execution that owns the run (its ARN; see the run ledger). Continue-as-new carries it to the next
+    /// execution, which takes the run over from exactly this owner.</summary>
+    public string? Owner { get; init; }
+    /// <summary>stop.maxRounds raised by a resume (<c>stepml resume RUN --max-rounds N</c>); job.json stays as
+    /// written.</summary>
+    public int? MaxRounds { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
     public WorkerOutput[]? Workers { get; init; }
     /// <summary>Outputs of the Merge Map (ResultPath $.merged).</summary>
@@ -81,6 +87,8 @@ public sealed record FinalSummary
     public string StopReason { get; init; } = "";
     public double CostUsd { get; init; }
     public double ElapsedSeconds { get; init; }
+    /// <summary>What the run could not include (an unreadable per-round record), named; null when nothing.</summary>
+    public string[]? Warnings { get; init; }
 }
 
 /// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>
@@ -103,6 +111,10 @@ public sealed record RoundMetrics
     public string? Reason { get; init; }
 }
 
+/// <summary>runs/&lt;runId&gt;/records/&lt;round&gt;.json: what Decide concluded from one round, and the state the
+/// next round starts from (what a resume continues from). metrics.jsonl and the report are derived from these.</summary>
+public sealed record RoundRecord(RoundMetrics Metrics, RunState Next);
+
 public sealed record FailureRecord(string? RunId, string Error, string Cause, DateTimeOffset Time);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -116,4 +128,5 @@ public sealed record FailureRecord(string? RunId, string Error, string Cause, Da
 [JsonSerializable(typeof(FinalSummary))]
 [JsonSerializable(typeof(RoundMetrics))]
 [JsonSerializable(typeof(FailureRecord))]
+[JsonSerializable(typeof(RoundRecord))]
 public sealed partial class ContractJson : JsonSerializerContext;

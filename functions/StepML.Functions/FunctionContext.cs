@@ -1,4 +1,5 @@
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Functions;
 
@@ -11,19 +12,25 @@ public sealed class FunctionContext
 {
     private static readonly Lazy<FunctionContext> s_fromEnvironment = new(() => new FunctionContext(FunctionSettings.FromEnvironment()));
 
-    public FunctionContext(FunctionSettings settings, IObjectStore? store = null, TimeProvider? time = null)
+    public FunctionContext(FunctionSettings settings, IObjectStore? store = null, TimeProvider? time = null, IRunLedger? ledger = null)
     {
         Settings = settings;
         Store = store ?? ObjectStores.Open(settings.StoreUri);
         Time = time ?? TimeProvider.System;
         Cache = new RunCache(Store, settings.CacheBytes);
+        // Opened on first use: Worker and Merge never touch the ledger (and their roles have no access to it).
+        _ledger = new Lazy<IRunLedger>(() => ledger ?? RunLedgers.Open(settings.LedgerUri, Store, settings.DynamoDbEndpoint, Time));
     }
+
+    private readonly Lazy<IRunLedger> _ledger;
 
     public static FunctionContext FromEnvironment() => s_fromEnvironment.Value;
 
     public FunctionSettings Settings { get; }
     public IObjectStore Store { get; }
     public TimeProvider Time { get; }
+    /// <summary>Who owns each run (DESIGN.md, "One owner per run").</summary>
+    public IRunLedger Ledger => _ledger.Value;
     internal RunCache Cache { get; }
 }
 
@@ -33,7 +40,12 @@ public sealed class FunctionContext
 /// <param name="CacheBytes">STEPML_CACHE_MB: memory for cached partitions per container.</param>
 /// <param name="Architecture">STEPML_ARCHITECTURE: x86_64 or arm64, for cost estimates.</param>
 /// <param name="ToleratedFailurePercentage">STEPML_TOLERATED_FAILURE_PERCENTAGE: the default for jobs that set none.</param>
-public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0)
+/// <param name="LedgerUri">STEPML_LEDGER: the run ledger, <c>dynamodb://TABLE</c> in the cloud (see <see cref="RunLedgers"/>).</param>
+/// <param name="DynamoDbEndpoint">STEPML_DYNAMODB_ENDPOINT: a DynamoDB-compatible server instead of AWS (tests).</param>
+/// <param name="Process">The local process that runs the steps (<see cref="LocalProcess.Current"/>), recorded with a
+/// claim so a resume can tell a dead owner; null in Lambda.</param>
+public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0,
+    string? LedgerUri = null, string? DynamoDbEndpoint = null, string? Process = null)
 {
     public static FunctionSettings FromEnvironment()
     {
@@ -44,7 +56,9 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             ReadInt("STEPML_MAX_CONCURRENCY", 0),
             ReadInt("STEPML_CACHE_MB", 1024) * (1L << 20),
             Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64",
-            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0));
+            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0),
+            Environment.GetEnvironmentVariable(RunLedgers.Variable),
+            Environment.GetEnvironmentVariable(DynamoDbRunLedger.EndpointVariable));
     }
 
     private static int ReadInt(string name, int fallback)

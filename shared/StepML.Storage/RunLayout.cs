@@ -18,6 +18,9 @@ public static class RunLayout
     /// <summary>Worker-local state written in <paramref name="round"/>. Keyed by round (not overwritten) so that a
     /// retried worker reads the same input state as its first attempt.</summary>
     public static string WorkerState(string runId, int partition, long round) => $"{Root(runId)}/workers/{partition}/{round}.tensor";
+    /// <summary>Decide's record of one round (not under rounds/, whose statistics expire and are collected).</summary>
+    public static string Record(string runId, long round) => $"{Root(runId)}/records/{round}.json";
+    public static string Records(string runId) => $"{Root(runId)}/records/";
     public static string Metrics(string runId) => $"{Root(runId)}/metrics.jsonl";
     public static string History(string runId) => $"{Root(runId)}/history.json";
     public static string Report(string runId) => $"{Root(runId)}/report.html";

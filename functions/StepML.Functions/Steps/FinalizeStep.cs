@@ -5,6 +5,7 @@ using System.Text.Json;
 using StepML.Core.Models;
 using StepML.Core.Tensors;
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Functions;
 
@@ -17,6 +18,8 @@ public static class FinalizeStep
     {
         var store = context.Store;
         var runId = state.RunId;
+        var owner = state.Owner ?? throw new InvalidInputException("Finalize: the state has no 'owner' (Prepare sets it; the run ledger needs it)");
+        await context.Ledger.EnsureOwnerAsync(runId, owner).ConfigureAwait(false);
         var (job, model, _, _) = await RunSetup.LoadAsync(context, runId).ConfigureAwait(false);
         var n = model.ParameterCount;
         var modelKey = RunLayout.Model(runId, state.Round);
@@ -39,6 +42,8 @@ public static class FinalizeStep
         var testData = job.Dataset.TestPath.Length > 0 ? await context.Cache.PartitionAsync(RunLayout.Test(runId)).ConfigureAwait(false) : null;
         Evaluation? test = testData is null ? null : model.Evaluate(parameters, testData);
 
+        var damaged = new List<string>();
+        var metrics = await DecideStep.ReadMetricsAsync(store, runId, state.Round, damaged).ConfigureAwait(false);
         var summary = new FinalSummary
         {
             RunId = runId,
@@ -56,11 +61,12 @@ public static class FinalizeStep
             StopReason = state.Reason ?? "",
             CostUsd = state.CostUsd,
             ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
+            Warnings = damaged.Count == 0 ? null : damaged.Select(d => $"unreadable round record {d}: its round is missing from metrics.jsonl and the report").ToArray(),
         };
         await store.PutAsync(RunLayout.FinalModel(runId), bytes).ConfigureAwait(false);
         await store.PutAsync(RunLayout.FinalSummary(runId), JsonSerializer.SerializeToUtf8Bytes(summary, ContractJson.Default.FinalSummary)).ConfigureAwait(false);
-        var metrics = await DecideStep.ReadMetricsAsync(store, runId).ConfigureAwait(false);
         await store.PutAsync(RunLayout.Report(runId), Encoding.UTF8.GetBytes(Report.Html(job.Name, summary, metrics))).ConfigureAwait(false);
+        await context.Ledger.MarkAsync(runId, owner, RunStatus.Finished).ConfigureAwait(false);
         return summary;
     }
 }
@@ -76,6 +82,8 @@ internal static class Report
         sb.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>StepML run ").Append(WebUtility.HtmlEncode(summary.RunId))
           .Append("</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>");
         sb.Append("<h1>").Append(WebUtility.HtmlEncode(name)).Append(" — ").Append(WebUtility.HtmlEncode(summary.RunId)).Append("</h1>");
+        foreach (var warning in summary.Warnings ?? [])
+            sb.Append("<p><strong>warning:</strong> ").Append(WebUtility.HtmlEncode(warning)).Append("</p>");
         sb.Append("<p>").Append(summary.Rounds).Append(" rounds; stopped: ").Append(WebUtility.HtmlEncode(summary.StopReason)).Append("</p>");
         var metricFormat = summary.Metric == "accuracy" ? "P2" : "G6";
         sb.Append("<table><tr><th></th><th>loss</th><th>").Append(WebUtility.HtmlEncode(summary.Metric)).Append("</th></tr>");
