@@ -3,13 +3,15 @@ using System.Text.Json.Nodes;
 using StepML.Functions;
 using StepML.Local;
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Cli;
 
 /// <summary>
 /// Runs statemachines/train.asl.json in-process: the local engine interprets the very ASL file that CDK deploys,
 /// and its Task states call the very handlers deployed to Lambda, through their raw stream entry points.
-/// Follows a run across continue-as-new executions and writes runs/&lt;runId&gt;/history.json.
+/// Follows a run across continue-as-new executions and writes each execution's history to the store as it goes
+/// (<see cref="RunHistory"/>), forgetting finished executions so memory stays flat over any number of rounds.
 /// </summary>
 public sealed class LocalPipeline
 {
@@ -19,12 +21,15 @@ public sealed class LocalPipeline
     private readonly LocalEngine _engine;
     private readonly IObjectStore _store;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _runIds = new();
+    private readonly TimeSpan _checkpointInterval;
 
     public LocalPipeline(IObjectStore store, LocalPipelineOptions? options = null)
     {
         options ??= new LocalPipelineOptions();
         _store = store;
-        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture), store, options.TimeProvider);
+        _checkpointInterval = options.HistoryCheckpointInterval;
+        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, Process: LocalProcess.Current()), store,
+            options.TimeProvider, options.Ledger ?? RunLedgers.Open(null, store, time: options.TimeProvider));
         var invoker = new HandlerInvoker(Context);
         IFunctionInvoker functions = options.WrapFunctions is null ? invoker : options.WrapFunctions(invoker);
         _engine = new LocalEngine(functions, new LocalEngineOptions
@@ -65,51 +70,42 @@ public sealed class LocalPipeline
     /// and waits for the run to end, across continue-as-new executions.</summary>
     public async Task<PipelineResult> RunAsync(string inputJson, string? executionName = null, CancellationToken cancellationToken = default)
     {
-        var first = _engine.StartExecution(StateMachineName, inputJson, executionName);
-        var seen = new HashSet<Execution>();
+        var current = _engine.StartExecution(StateMachineName, inputJson, executionName);
+        var executions = new List<ExecutionSummary>();
+        string? runId = null;
         ExecutionResult result;
-        Execution last = first;
         while (true)
         {
-            result = await last.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
-            seen.Add(last);
-            var next = _engine.Executions.FirstOrDefault(e => !seen.Contains(e) && e.ParentExecutionArn == last.ExecutionArn);
+            var execution = current;
+            result = await WaitWithCheckpointsAsync(execution, () => runId ??= _runIds.GetValueOrDefault(execution.ExecutionArn), cancellationToken).ConfigureAwait(false);
+            runId ??= _runIds.GetValueOrDefault(execution.ExecutionArn);
+            if (runId is not null) await RunHistory.WriteAsync(_store, runId, execution, result.Status, cancellationToken).ConfigureAwait(false);
+            executions.Add(new ExecutionSummary(execution.Name, execution.ExecutionArn, result.Status, execution.StartTime));
+            // ContinueAsNew started the next execution before this one ended.
+            var next = _engine.Executions.FirstOrDefault(e => e.ParentExecutionArn == execution.ExecutionArn);
+            _engine.Forget(execution);
+            _runIds.TryRemove(execution.ExecutionArn, out _);
             if (next is null) break;
-            last = next;
+            current = next;
         }
-        var executions = _engine.Executions.Where(e => e == first || seen.Contains(e)).ToList();
-        var runId = RunIdOf(executions);
-        if (runId is not null) await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
         FinalSummary? summary = null;
         if (result.Status == "SUCCEEDED" && result.OutputJson is { } output && JsonNode.Parse(output) is JsonObject o && o.ContainsKey("modelKey"))
             summary = o.Deserialize(ContractJson.Default.FinalSummary);
-        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions);
+        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions, result.OutputJson);
     }
 
-    private string? RunIdOf(IReadOnlyList<Execution> executions)
+    /// <summary>Waits for the execution, writing its history so far every <see cref="LocalPipelineOptions.HistoryCheckpointInterval"/>
+    /// (a killed process keeps the history up to its last checkpoint).</summary>
+    private async Task<ExecutionResult> WaitWithCheckpointsAsync(Execution execution, Func<string?> runId, CancellationToken ct)
     {
-        foreach (var execution in executions)
-            if (_runIds.TryGetValue(execution.ExecutionArn, out var id)) return id;
-        return null;
-    }
-
-    private async Task WriteHistoryAsync(string runId, IReadOnlyList<Execution> executions)
-    {
-        var list = new JsonArray();
-        foreach (var e in executions)
+        while (true)
         {
-            var result = e.Completion.IsCompletedSuccessfully ? e.Completion.Result : null;
-            list.Add(new JsonObject
-            {
-                ["name"] = e.Name,
-                ["executionArn"] = e.ExecutionArn,
-                ["status"] = result?.Status ?? "RUNNING",
-                ["startDate"] = e.StartTime.ToString("O"),
-                ["events"] = JsonNode.Parse(e.HistoryJson())!["events"]!.DeepClone(),
-            });
+            var tick = Task.Delay(_checkpointInterval, ct);
+            if (await Task.WhenAny(execution.Completion, tick).ConfigureAwait(false) == execution.Completion)
+                return await execution.Completion.ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            if (runId() is { } id) await RunHistory.WriteAsync(_store, id, execution, "RUNNING", ct).ConfigureAwait(false);
         }
-        var doc = new JsonObject { ["runId"] = runId, ["stateMachineArn"] = Definition.StateMachineArn, ["executions"] = list };
-        await _store.PutAsync(RunLayout.History(runId), JsonSerializer.SerializeToUtf8Bytes(doc, new JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);
     }
 
     /// <summary>statemachines/train.asl.json next to the binary (copied at build), else found upwards from the working directory.</summary>
@@ -157,11 +153,20 @@ public sealed record LocalPipelineOptions
     public double WaitTimeScale { get; init; } = 1.0;
     public string? AslPath { get; init; }
     public string Architecture { get; init; } = "x86_64";
+    /// <summary>The run ledger; null opens the store's default (<see cref="RunLedgers.Open"/>).</summary>
+    public IRunLedger? Ledger { get; init; }
+    /// <summary>How often a running execution's history is written to the store.</summary>
+    public TimeSpan HistoryCheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Decorates the function invoker (tests: delays that shuffle completion order, injected faults).</summary>
     public Func<IFunctionInvoker, IFunctionInvoker>? WrapFunctions { get; init; }
 }
 
-public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<Execution> Executions)
+/// <summary>One execution of a run (its history is in the store, not in memory).</summary>
+public sealed record ExecutionSummary(string Name, string ExecutionArn, string Status, DateTimeOffset StartTime);
+
+/// <param name="Output">The last execution's output (the final summary, or a Skipped state with its reason).</param>
+public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<ExecutionSummary> Executions,
+    string? Output = null)
 {
     public bool Succeeded => Status == "SUCCEEDED";
 }

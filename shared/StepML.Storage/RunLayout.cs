@@ -22,7 +22,11 @@ public static class RunLayout
     public static string Record(string runId, long round) => $"{Root(runId)}/records/{round}.json";
     public static string Records(string runId) => $"{Root(runId)}/records/";
     public static string Metrics(string runId) => $"{Root(runId)}/metrics.jsonl";
-    public static string History(string runId) => $"{Root(runId)}/history.json";
+    /// <summary>One object per execution of the run (written as it runs, so a killed run keeps its history), named
+    /// so that keys sort in start order.</summary>
+    public static string History(string runId, DateTimeOffset started, string executionName) =>
+        $"{Root(runId)}/history/{started.UtcDateTime:yyyyMMdd'T'HHmmssfffffff}-{ObjectKey.ValidateRunId(executionName, "execution name")}.json";
+    public static string HistoryFolder(string runId) => $"{Root(runId)}/history/";
     public static string Report(string runId) => $"{Root(runId)}/report.html";
     public static string Failure(string runId) => $"{Root(runId)}/failure.json";
 }

@@ -18,16 +18,8 @@ internal static class HistoryCommand
         {
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
             var objectStore = ObjectStores.Open(parse.GetValue(store)!);
-            byte[] bytes;
-            try
-            {
-                bytes = await objectStore.GetAsync(RunLayout.History(runId), ct).ConfigureAwait(false);
-            }
-            catch (ObjectNotFoundException)
-            {
-                throw new UsageException($"run '{runId}' has no history in {objectStore.Uri}: check the run id and --store");
-            }
-            var doc = JsonNode.Parse(bytes)!;
+            var doc = await RunHistory.ReadAsync(objectStore, runId, ct).ConfigureAwait(false)
+                ?? throw new UsageException($"run '{runId}' has no history in {objectStore.Uri}: check the run id and --store");
             foreach (var execution in doc["executions"]!.AsArray())
             {
                 Console.WriteLine($"execution {execution!["name"]}  {execution["status"]}  ({execution["executionArn"]})");

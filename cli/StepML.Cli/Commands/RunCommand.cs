@@ -16,22 +16,23 @@ internal static class RunCommand
     {
         var job = new Argument<FileInfo>("JOB.json") { Description = "The job spec (see README, 'The job spec')" };
         var store = StoreOption();
+        var ledger = LedgerOption();
         var concurrency = ConcurrencyOption();
         var quiet = new Option<bool>("--quiet") { Description = "Print only the final summary" };
         var command = new Command("run", "Train a model: run a job spec through the state machine on the local engine. A dataset.path that names a local file is first copied into the store under datasets/.")
         {
-            job, store, concurrency, quiet,
+            job, store, ledger, concurrency, quiet,
         };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(job)!;
-            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(concurrency), parse.GetValue(quiet), ct).ConfigureAwait(false);
+            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(ledger), parse.GetValue(concurrency), parse.GetValue(quiet), ct).ConfigureAwait(false);
             return result.Succeeded ? 0 : 1;
         });
         return command;
     }
 
-    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, int concurrency, bool quiet, CancellationToken ct)
+    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, string? ledgerUri, int concurrency, bool quiet, CancellationToken ct)
     {
         if (!file.Exists) throw new FileNotFoundException($"job spec '{file.FullName}' does not exist");
         var text = await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false);
@@ -45,6 +46,7 @@ internal static class RunCommand
             throw new JobSpecException(e.Field, $"in {file.Name}: {e.Message}");
         }
         var store = ObjectStores.Open(storeUri);
+        var ledger = OpenLedger(ledgerUri, store);
         var node = JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
         // Every file the dataset names (IDX images and labels, the test split) is imported the same way.
         foreach (var (field, path) in new[] { ("path", spec.Dataset.Path), ("labels", spec.Dataset.Labels), ("testPath", spec.Dataset.TestPath), ("testLabels", spec.Dataset.TestLabels) })
@@ -55,17 +57,19 @@ internal static class RunCommand
             node["dataset"]![field] = imported;
             if (!quiet) Console.WriteLine($"copied {path} into the store as {imported}");
         }
-        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct).ConfigureAwait(false);
+        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct, ledger).ConfigureAwait(false);
     }
 
     /// <summary>Runs an execution with per-round progress and prints the summary (shared with the demo).</summary>
-    public static async Task<PipelineResult> Execute(IObjectStore store, string input, int concurrency, bool quiet, CancellationToken ct)
+    public static async Task<PipelineResult> Execute(IObjectStore store, string input, int concurrency, bool quiet, CancellationToken ct,
+        StepML.Storage.Ledger.IRunLedger? ledger = null)
     {
-        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency });
+        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency, Ledger = ledger });
         var clock = Stopwatch.StartNew();
         if (!quiet)
         {
-            pipeline.Prepared += s => Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
+            pipeline.Prepared += s => Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]"
+                + (s.Reason?.StartsWith("resumed", StringComparison.Ordinal) == true ? $"{Environment.NewLine}  {s.Reason}" : ""));
             pipeline.RoundCompleted += s => Console.WriteLine(
                 $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }
@@ -81,7 +85,8 @@ internal static class RunCommand
         }
         else if (result.Succeeded)
         {
-            Console.WriteLine("nothing to train: the input was a sidecar job file");
+            var reason = result.Output is { } o && JsonNode.Parse(o) is JsonObject skipped ? skipped["reason"]?.GetValue<string>() : null;
+            Console.WriteLine($"nothing to train: {reason ?? "the input starts no run"}");
         }
         else
         {
