@@ -77,9 +77,11 @@ public sealed class LocalPipeline
         while (true)
         {
             var execution = current;
-            result = await WaitWithCheckpointsAsync(execution, () => runId ??= _runIds.GetValueOrDefault(execution.ExecutionArn), cancellationToken).ConfigureAwait(false);
-            runId ??= _runIds.GetValueOrDefault(execution.ExecutionArn);
-            if (runId is not null) await RunHistory.WriteAsync(_store, runId, execution, result.Status, cancellationToken).ConfigureAwait(false);
+            RunHistoryWriter? history = null;
+            RunHistoryWriter? Writer() => history ??= (runId ??= _runIds.GetValueOrDefault(execution.ExecutionArn)) is { } id
+                ? new RunHistoryWriter(_store, id, execution) : null;
+            result = await WaitWithCheckpointsAsync(execution, Writer, cancellationToken).ConfigureAwait(false);
+            if (Writer() is { } writer) await writer.FlushAsync(result.Status, cancellationToken).ConfigureAwait(false);
             executions.Add(new ExecutionSummary(execution.Name, execution.ExecutionArn, result.Status, execution.StartTime));
             // ContinueAsNew started the next execution before this one ended.
             var next = _engine.Executions.FirstOrDefault(e => e.ParentExecutionArn == execution.ExecutionArn);
@@ -94,17 +96,24 @@ public sealed class LocalPipeline
         return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions, result.OutputJson);
     }
 
-    /// <summary>Waits for the execution, writing its history so far every <see cref="LocalPipelineOptions.HistoryCheckpointInterval"/>
-    /// (a killed process keeps the history up to its last checkpoint).</summary>
-    private async Task<ExecutionResult> WaitWithCheckpointsAsync(Execution execution, Func<string?> runId, CancellationToken ct)
+    /// <summary>Waits for the execution, writing the history recorded so far every
+    /// <see cref="LocalPipelineOptions.HistoryCheckpointInterval"/> once the run id is known (a killed process keeps
+    /// the history up to its last checkpoint; written events leave memory).</summary>
+    private async Task<ExecutionResult> WaitWithCheckpointsAsync(Execution execution, Func<RunHistoryWriter?> writer, CancellationToken ct)
     {
+        var written = false;
         while (true)
         {
-            var tick = Task.Delay(_checkpointInterval, ct);
+            // Until Prepare has named the run, look often: the first segment goes out as soon as the run id is known.
+            var tick = Task.Delay(written ? _checkpointInterval : TimeSpan.FromMilliseconds(50), ct);
             if (await Task.WhenAny(execution.Completion, tick).ConfigureAwait(false) == execution.Completion)
                 return await execution.Completion.ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            if (runId() is { } id) await RunHistory.WriteAsync(_store, id, execution, "RUNNING", ct).ConfigureAwait(false);
+            if (writer() is { } w)
+            {
+                await w.FlushAsync("RUNNING", ct).ConfigureAwait(false);
+                written = true;
+            }
         }
     }
 
@@ -156,7 +165,7 @@ public sealed record LocalPipelineOptions
     /// <summary>The run ledger; null opens the store's default (<see cref="RunLedgers.Open"/>).</summary>
     public IRunLedger? Ledger { get; init; }
     /// <summary>How often a running execution's history is written to the store.</summary>
-    public TimeSpan HistoryCheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HistoryCheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Decorates the function invoker (tests: delays that shuffle completion order, injected faults).</summary>
     public Func<IFunctionInvoker, IFunctionInvoker>? WrapFunctions { get; init; }
 }

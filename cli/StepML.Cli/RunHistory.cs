@@ -6,14 +6,22 @@ using StepML.Storage;
 namespace StepML.Cli;
 
 /// <summary>
-/// A run's Step Functions history in the store: one object per execution, runs/&lt;runId&gt;/history/&lt;start&gt;-&lt;name&gt;.json
-/// (<c>{name, executionArn, status, startDate, events}</c>, the events in GetExecutionHistory's shape). The local
-/// pipeline writes each one while its execution runs and when it ends, then drops it from memory.
+/// A run's Step Functions history in the store, written as it happens: each execution is a folder
+/// runs/&lt;runId&gt;/history/&lt;start&gt;-&lt;name&gt;/ of numbered segments, each
+/// <c>{name, executionArn, status, startDate, events}</c> holding the events recorded since the previous segment
+/// (GetExecutionHistory's shape). Written events are dropped from memory, so a run of any length keeps a bounded
+/// history in memory, and a killed run keeps its history up to the last segment.
 /// </summary>
-public static class RunHistory
+public sealed class RunHistoryWriter(IObjectStore store, string runId, Execution execution)
 {
-    public static Task WriteAsync(IObjectStore store, string runId, Execution execution, string status, CancellationToken ct = default)
+    private int _segment;
+
+    /// <summary>Writes the events recorded since the last call (nothing when there are none and the status is
+    /// unchanged).</summary>
+    public async Task FlushAsync(string status, CancellationToken ct = default)
     {
+        var events = execution.TakeHistory();
+        if (events.Count == 0 && status == "RUNNING") return;
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
@@ -23,30 +31,47 @@ public static class RunHistory
             w.WriteString("status", status);
             w.WriteString("startDate", execution.StartTime.ToString("O"));
             w.WritePropertyName("events");
-            using (var events = JsonDocument.Parse(execution.HistoryJson()))
-                events.RootElement.GetProperty("events").WriteTo(w);
+            using (var doc = JsonDocument.Parse(Execution.FormatHistory(events)))
+                doc.RootElement.GetProperty("events").WriteTo(w);
             w.WriteEndObject();
         }
-        return store.PutAsync(RunLayout.History(runId, execution.StartTime, execution.Name), buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken: ct);
+        await store.PutAsync(RunLayout.History(runId, execution.StartTime, execution.Name, _segment++),
+            buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken: ct).ConfigureAwait(false);
     }
+}
 
-    /// <summary>Every execution of the run in start order, as <c>{runId, executions: [...]}</c>; null when the run
-    /// has no history. An unreadable object is reported as an execution with status "UNREADABLE".</summary>
+public static class RunHistory
+{
+    /// <summary>Every execution of the run in start order, as <c>{runId, executions: [{name, executionArn, status,
+    /// startDate, events}]}</c> (the status of an execution's last segment); null when the run has no history. An
+    /// unreadable segment is named in place of its events.</summary>
     public static async Task<JsonObject?> ReadAsync(IObjectStore store, string runId, CancellationToken ct = default)
     {
         var objects = await store.ListAsync(RunLayout.HistoryFolder(runId), ct).ConfigureAwait(false);
         if (objects.Count == 0) return null;
         var executions = new JsonArray();
-        foreach (var info in objects)
+        foreach (var group in objects.GroupBy(o => o.Key[..o.Key.LastIndexOf('/')]))
         {
-            try
+            var execution = new JsonObject();
+            var events = new JsonArray();
+            foreach (var info in group)
             {
-                executions.Add(JsonNode.Parse(await store.GetAsync(info.Key, ct).ConfigureAwait(false)));
+                JsonNode? segment;
+                try
+                {
+                    segment = JsonNode.Parse(await store.GetAsync(info.Key, ct).ConfigureAwait(false));
+                }
+                catch (JsonException e)
+                {
+                    execution["unreadable"] = $"{info.Key}: {e.Message}";
+                    continue;
+                }
+                foreach (var field in new[] { "name", "executionArn", "status", "startDate" })
+                    execution[field] = segment?[field]?.DeepClone();
+                foreach (var e in segment?["events"]?.AsArray() ?? []) events.Add(e?.DeepClone());
             }
-            catch (JsonException e)
-            {
-                executions.Add(new JsonObject { ["name"] = info.Key, ["status"] = "UNREADABLE", ["executionArn"] = e.Message, ["events"] = new JsonArray() });
-            }
+            execution["events"] = events;
+            executions.Add(execution);
         }
         return new JsonObject { ["runId"] = runId, ["executions"] = executions };
     }

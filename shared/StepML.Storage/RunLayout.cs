@@ -22,10 +22,10 @@ public static class RunLayout
     public static string Record(string runId, long round) => $"{Root(runId)}/records/{round}.json";
     public static string Records(string runId) => $"{Root(runId)}/records/";
     public static string Metrics(string runId) => $"{Root(runId)}/metrics.jsonl";
-    /// <summary>One object per execution of the run (written as it runs, so a killed run keeps its history), named
-    /// so that keys sort in start order.</summary>
-    public static string History(string runId, DateTimeOffset started, string executionName) =>
-        $"{Root(runId)}/history/{started.UtcDateTime:yyyyMMdd'T'HHmmssfffffff}-{ObjectKey.ValidateRunId(executionName, "execution name")}.json";
+    /// <summary>Segment <paramref name="segment"/> of one execution's history: the events recorded since the previous
+    /// segment, written as the execution runs (a killed run keeps its history). Keys sort in start order.</summary>
+    public static string History(string runId, DateTimeOffset started, string executionName, int segment) =>
+        $"{Root(runId)}/history/{started.UtcDateTime:yyyyMMdd'T'HHmmssfffffff}-{ObjectKey.ValidateRunId(executionName, "execution name")}/{segment:D6}.json";
     public static string HistoryFolder(string runId) => $"{Root(runId)}/history/";
     public static string Report(string runId) => $"{Root(runId)}/report.html";
     public static string Failure(string runId) => $"{Root(runId)}/failure.json";

@@ -88,7 +88,7 @@ public static class PrepareStep
         }
     }
 
-    private static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source, string owner)
+    internal static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source, string owner)
     {
         var store = context.Store;
         var datasetKey = ObjectKey.Validate(job.Dataset.Path, "dataset.path");

@@ -76,7 +76,13 @@ internal static class ResumeRun
         if (last is null)
         {
             if (!await store.ExistsAsync(RunLayout.Model(runId, 0)).ConfigureAwait(false))
-                throw new RunNotResumableException($"run '{runId}' has no {RunLayout.Model(runId, 0)}: Prepare did not finish; start it again with `stepml run`");
+            {
+                // Killed inside Prepare: redo it from job.json (partitioning is deterministic, so this is the run it
+                // would have been).
+                await context.Ledger.TakeOverAsync(runId, owner, context.Settings.Process, force).ConfigureAwait(false);
+                var prepared = await PrepareStep.StartRunAsync(context, job, $"{RunLayout.Job(runId)}: Prepare did not finish before; redone by the resume", owner).ConfigureAwait(false);
+                return prepared with { MaxRounds = maxRounds };
+            }
             state = PrepareStep.FirstState(context, job, runId, now, "");
         }
         else

@@ -2,11 +2,13 @@ using System.Text.Json.Nodes;
 
 namespace StepML.Local.Internal;
 
-// Thread-safe, append-only event list (Map iterations record concurrently).
+// Thread-safe, append-only event list (Map iterations record concurrently). Take() hands the events recorded so
+// far to a caller that stores them and drops them from memory; ids keep counting.
 internal sealed class HistoryRecorder(TimeProvider time)
 {
     private readonly List<HistoryEvent> _events = new(64);
     private readonly object _lock = new();
+    private long _taken;
 
     public long Add(string type, long previousEventId, JsonObject? details = null)
     {
@@ -14,7 +16,7 @@ internal sealed class HistoryRecorder(TimeProvider time)
         lock (_lock)
         {
             // Timestamp taken under the lock so that timestamps never decrease with the event id.
-            long id = _events.Count + 1;
+            long id = _taken + _events.Count + 1;
             _events.Add(new HistoryEvent(id, previousEventId, time.GetUtcNow(), type, details));
             return id;
         }
@@ -25,9 +27,21 @@ internal sealed class HistoryRecorder(TimeProvider time)
         lock (_lock) return _events.ToArray();
     }
 
-    public int Count
+    public HistoryEvent[] Take()
     {
-        get { lock (_lock) return _events.Count; }
+        lock (_lock)
+        {
+            var events = _events.ToArray();
+            _taken += events.Length;
+            _events.Clear();
+            return events;
+        }
+    }
+
+    /// <summary>Every event recorded, taken or not.</summary>
+    public long Count
+    {
+        get { lock (_lock) return _taken + _events.Count; }
     }
 
     // The GetExecutionHistory field holding an event's details: Entered/Exited events share

@@ -76,7 +76,7 @@ public sealed class DynamoDbRunLedger : IRunLedger
         catch (ConditionalCheckFailedException e)
         {
             var current = await ReadAsync(runId, cancellationToken).ConfigureAwait(false);
-            if (current is not null && current.Owner == owner && current.Version == 1) return current;
+            if (current is not null && current.Owner == owner) return current;
             throw new RunOwnedException(runId, current!, e);
         }
     }

@@ -34,7 +34,7 @@ public sealed class FolderRunLedger : IRunLedger
         if (await TryCreateAsync(VersionPath(runId, 1), Serialize(record), cancellationToken).ConfigureAwait(false)) return record;
         var current = await ReadAsync(runId, cancellationToken).ConfigureAwait(false)
             ?? throw new IOException($"ledger {Uri}: run '{runId}' version 1 exists but cannot be read");
-        return current.Owner == owner && current.Version == 1 ? current : throw new RunOwnedException(runId, current);
+        return current.Owner == owner ? current : throw new RunOwnedException(runId, current);
     }
 
     public async Task<RunOwner?> ReadAsync(string runId, CancellationToken cancellationToken = default)

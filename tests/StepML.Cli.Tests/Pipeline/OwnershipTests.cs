@@ -41,7 +41,7 @@ public sealed class OwnershipTests(PipelineFixture data, S3rverFixture s3, Dynal
         Assert.Equal(Enumerable.Range(0, 12).Select(r => (long)r), metrics.Select(l => JsonNode.Parse(l)!["round"]!.GetValue<long>()));
         Assert.Equal(12, (await store.ListAsync(RunLayout.Records("test-run"))).Count);
         Assert.False(await store.ExistsAsync(RunLayout.Failure("test-run")));
-        Assert.Single(await store.ListAsync(RunLayout.HistoryFolder("test-run")));
+        Assert.Single((await RunHistory.ReadAsync(store, "test-run"))!["executions"]!.AsArray());
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class OwnershipTests(PipelineFixture data, S3rverFixture s3, Dynal
         Assert.Equal(await folder.GetAsync(RunLayout.FinalModel("test-run")), await store.GetAsync(RunLayout.FinalModel("test-run")));
         Assert.Equal(Encoding.UTF8.GetString(await folder.GetAsync(RunLayout.Metrics("test-run"))).Split('\n').Length,
             Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Metrics("test-run"))).Split('\n').Length);
-        Assert.Equal(2, (await store.ListAsync(RunLayout.HistoryFolder("test-run"))).Count);
+        Assert.Equal(2, (await RunHistory.ReadAsync(store, "test-run"))!["executions"]!.AsArray().Count);
     }
 
     [Fact]
