@@ -52,10 +52,12 @@ internal static class FunctionCatalog
             Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
             DefaultMemoryMb: 512, DefaultTimeoutSeconds: 120,
-            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
+            // records/<round>.json is the round's commit point (what a resume continues from).
+            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/records/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
         new("Finalize", "Writes the final model, its description and the run report",
             DefaultMemoryMb: 1024, DefaultTimeoutSeconds: 300,
-            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html"], TaggedWrites: []),
+            // metrics.jsonl is rewritten from the per-round records when it is damaged.
+            Reads: ["runs/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html", "runs/*/metrics.jsonl"], TaggedWrites: []),
         new("RecordFailure", "Records why a run failed",
             DefaultMemoryMb: 256, DefaultTimeoutSeconds: 60,
             Reads: [], Writes: ["runs/*/failure.json"], TaggedWrites: []),

@@ -96,7 +96,6 @@ internal static class ResumeRun
 
         await context.Ledger.TakeOverAsync(runId, owner, context.Settings.Process, force).ConfigureAwait(false);
         await RunRecords.RebuildMetricsAsync(store, runId, state.Round, damaged).ConfigureAwait(false);
-        await store.DeleteAsync(RunLayout.Failure(runId)).ConfigureAwait(false);
         var note = damaged.Count == 0 ? "" : $"; unreadable records skipped: {string.Join(", ", damaged.Distinct())}";
         return state with
         {
