@@ -154,6 +154,34 @@ public sealed class OwnershipTests(PipelineFixture data, S3rverFixture s3, Dynal
         Assert.Equal([0L, 2, 3, 4, 5], rounds);
     }
 
+    private static string UploadEvent(string key, string sequencer) => new JsonObject
+    {
+        ["id"] = Guid.NewGuid().ToString(), ["detail-type"] = "Object Created", ["source"] = "aws.s3",
+        ["detail"] = new JsonObject
+        {
+            ["bucket"] = new JsonObject { ["name"] = "stepml-bucket" },
+            ["object"] = new JsonObject { ["key"] = key, ["etag"] = "e", ["sequencer"] = sequencer },
+        },
+    }.ToJsonString();
+
+    [Fact]
+    public async Task Upload_ReadmeFlowDatasetThenJobAndARedelivery_StartExactlyOneRun()
+    {
+        var store = data.NewStore();
+        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { WaitTimeScale = 0, Concurrency = 4 });
+        await store.PutAsync("jobs/readme.json", Encoding.UTF8.GetBytes(PipelineFixture.Job("admm", maxRounds: 2, runId: "from-upload").ToJsonString()));
+
+        var dataset = await pipeline.RunAsync(UploadEvent(PipelineFixture.DatasetKey, "0001"));
+        var job = await pipeline.RunAsync(UploadEvent("jobs/readme.json", "0002"));
+        var redelivered = await pipeline.RunAsync(UploadEvent("jobs/readme.json", "0002"));
+
+        Assert.True(dataset.Succeeded && job.Succeeded && redelivered.Succeeded);
+        Assert.Contains("no sidecar job", JsonNode.Parse(dataset.Output!)!["reason"]!.GetValue<string>());
+        Assert.Equal("from-upload", job.Summary!.RunId);
+        Assert.Contains(job.Executions[0].ExecutionArn, JsonNode.Parse(redelivered.Output!)!["reason"]!.GetValue<string>());
+        Assert.Equal(["runs/from-upload/job.json"], (await store.ListAsync("runs/")).Select(o => o.Key).Where(k => k.EndsWith("job.json", StringComparison.Ordinal)));
+    }
+
     private static JsonObject Resume(string runId, int? maxRounds = null)
     {
         var request = new JsonObject { ["runId"] = runId };
