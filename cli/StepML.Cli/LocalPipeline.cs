@@ -22,13 +22,17 @@ public sealed class LocalPipeline
     private readonly IObjectStore _store;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _runIds = new();
     private readonly TimeSpan _checkpointInterval;
+    private const long MaxHistoryBytesForReport = 64L << 20;
 
     public LocalPipeline(IObjectStore store, LocalPipelineOptions? options = null)
     {
         options ??= new LocalPipelineOptions();
         _store = store;
         _checkpointInterval = options.HistoryCheckpointInterval;
-        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, Process: LocalProcess.Current()), store,
+        // The deployed stack's limits, scaled like every other time limit (tests prove them in seconds).
+        var deployed = DeployedFunctions.Load();
+        var roundSeconds = options.WorkerRoundSeconds ?? deployed.WorkerRoundSeconds * options.LimitTimeScale;
+        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, WorkerRoundSeconds: roundSeconds, Process: LocalProcess.Current()), store,
             options.TimeProvider, options.Ledger ?? RunLedgers.Open(null, store, time: options.TimeProvider));
         var invoker = new HandlerInvoker(Context);
         IFunctionInvoker functions = options.WrapFunctions is null ? invoker : options.WrapFunctions(invoker);
@@ -37,6 +41,9 @@ public sealed class LocalPipeline
             MaxConcurrency = options.Concurrency,
             TimeProvider = options.TimeProvider ?? TimeProvider.System,
             WaitTimeScale = options.WaitTimeScale,
+            LimitTimeScale = options.LimitTimeScale,
+            Functions = deployed.Limits.ToDictionary(f => FunctionName(f.Key), f => f.Value),
+            MaxHistoryEvents = options.MaxHistoryEvents,
         });
         var substitutions = s_functions.ToDictionary(f => f + "FunctionArn", FunctionArn);
         Definition = StateMachineDefinition.Parse(File.ReadAllText(options.AslPath ?? FindAsl()), substitutions, StateMachineName);
@@ -53,7 +60,9 @@ public sealed class LocalPipeline
     /// <summary>Raised when Prepare has created the run.</summary>
     public event Action<RunState>? Prepared;
 
-    public static string FunctionArn(string function) => $"arn:aws:lambda:local:000000000000:function:stepml-{function}";
+    public static string FunctionName(string function) => "stepml-" + function;
+
+    public static string FunctionArn(string function) => $"arn:aws:lambda:local:000000000000:function:{FunctionName(function)}";
 
     private void OnStateExited(Execution execution, StateExit exit)
     {
@@ -82,7 +91,7 @@ public sealed class LocalPipeline
                 ? new RunHistoryWriter(_store, id, execution) : null;
             result = await WaitWithCheckpointsAsync(execution, Writer, cancellationToken).ConfigureAwait(false);
             if (Writer() is { } writer) await writer.FlushAsync(result.Status, cancellationToken).ConfigureAwait(false);
-            executions.Add(new ExecutionSummary(execution.Name, execution.ExecutionArn, result.Status, execution.StartTime));
+            executions.Add(new ExecutionSummary(execution.Name, execution.ExecutionArn, result.Status, execution.StartTime, execution.QuotaEvents));
             // ContinueAsNew started the next execution before this one ended.
             var next = _engine.Executions.FirstOrDefault(e => e.ParentExecutionArn == execution.ExecutionArn);
             _engine.Forget(execution);
@@ -90,6 +99,11 @@ public sealed class LocalPipeline
             if (next is null) break;
             current = next;
         }
+        // The report Finalize or RecordFailure wrote, again with the worker timeline the history now holds; not for a
+        // history too large to load at once (a long run keeps its memory flat; its report keeps Finalize's page).
+        if (runId is not null && await _store.ExistsAsync(RunLayout.Report(runId), cancellationToken).ConfigureAwait(false)
+            && (await _store.ListAsync(RunLayout.HistoryFolder(runId), cancellationToken).ConfigureAwait(false)).Sum(o => o.Size) <= MaxHistoryBytesForReport)
+            await Runs.RunReport.WriteAsync(new Runs.RunReader(_store), runId, ct: cancellationToken).ConfigureAwait(false);
         FinalSummary? summary = null;
         if (result.Status == "SUCCEEDED" && result.OutputJson is { } output && JsonNode.Parse(output) is JsonObject o && o.ContainsKey("modelKey"))
             summary = o.Deserialize(ContractJson.Default.FinalSummary);
@@ -148,8 +162,13 @@ public sealed class LocalPipeline
             var key = functionName.StartsWith("arn:", StringComparison.Ordinal) ? functionName : FunctionArn(functionName.Replace("stepml-", "", StringComparison.Ordinal));
             if (!_handlers.TryGetValue(key, out var handler))
                 throw new InvalidOperationException($"no local function '{functionName}'; known: {string.Join(", ", _handlers.Keys)}");
-            // Handlers are CPU-bound: run each on the thread pool so Map iterations really run in parallel.
-            return Task.Run(() => handler(payload), ct);
+            // Handlers are CPU-bound: run each on the thread pool so Map iterations really run in parallel. A call the
+            // engine gives up on (timeout, EXPRESS limit, stop) cannot be killed in-process: the handler sees it cancelled.
+            return Task.Run(() =>
+            {
+                FunctionContext.Invocation = ct;
+                return handler(payload);
+            }, ct);
         }
     }
 }
@@ -160,6 +179,14 @@ public sealed record LocalPipelineOptions
     public int Concurrency { get; init; } = Environment.ProcessorCount;
     public TimeProvider? TimeProvider { get; init; }
     public double WaitTimeScale { get; init; } = 1.0;
+    /// <summary>Scales every enforced time quota (Task and function timeouts, the EXPRESS 5 minutes) and the workers'
+    /// round budget with them; 0.01 turns the Worker's 240 s into 2.4 s.</summary>
+    public double LimitTimeScale { get; init; } = 1.0;
+    /// <summary>Overrides the workers' round budget, in seconds as given (not scaled); 0 disables it. Null: the deployed
+    /// budget × <see cref="LimitTimeScale"/>.</summary>
+    public double? WorkerRoundSeconds { get; init; }
+    /// <summary>The history quota (25,000 events); lower only in tests.</summary>
+    public int MaxHistoryEvents { get; init; } = AwsQuotas.MaxHistoryEvents;
     public string? AslPath { get; init; }
     public string Architecture { get; init; } = "x86_64";
     /// <summary>The run ledger; null opens the store's default (<see cref="RunLedgers.Open"/>).</summary>
@@ -170,8 +197,9 @@ public sealed record LocalPipelineOptions
     public Func<IFunctionInvoker, IFunctionInvoker>? WrapFunctions { get; init; }
 }
 
-/// <summary>One execution of a run (its history is in the store, not in memory).</summary>
-public sealed record ExecutionSummary(string Name, string ExecutionArn, string Status, DateTimeOffset StartTime);
+/// <summary>One execution of a run (its history is in the store, not in memory; <see cref="RunHistory"/> reads it).</summary>
+/// <param name="QuotaEvents">Its events that count toward the 25,000-event quota.</param>
+public sealed record ExecutionSummary(string Name, string ExecutionArn, string Status, DateTimeOffset StartTime, int QuotaEvents);
 
 /// <param name="Output">The last execution's output (the final summary, or a Skipped state with its reason).</param>
 public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<ExecutionSummary> Executions,

@@ -35,11 +35,30 @@ public static class RecordFailureStep
         }
         if (current is not null && current.Owner != owner) return record;
         await context.Store.PutAsync(RunLayout.Failure(runId), JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Default.FailureRecord)).ConfigureAwait(false);
+        await WriteReportAsync(context, runId, record).ConfigureAwait(false);
         if (current is not null) await context.Ledger.MarkAsync(runId, current.Owner, RunStatus.Failed).ConfigureAwait(false);
         return record;
     }
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+
+    /// <summary>A failed run gets its report too (the error, the rounds it completed), once Prepare has written its
+    /// job; a run that failed before that has nothing to show but failure.json.</summary>
+    private static async Task WriteReportAsync(FunctionContext context, string runId, FailureRecord record)
+    {
+        Core.Jobs.JobSpec job;
+        try
+        {
+            job = await context.Cache.JobAsync(runId).ConfigureAwait(false);
+        }
+        catch (RunNotFoundException)
+        {
+            return;
+        }
+        var metrics = await DecideStep.ReadMetricsAsync(context.Store, runId).ConfigureAwait(false);
+        var report = new Reports.ReportData(runId, job, metrics) { Failure = record };
+        await context.Store.PutAsync(RunLayout.Report(runId), System.Text.Encoding.UTF8.GetBytes(Reports.ReportPage.Html(report))).ConfigureAwait(false);
+    }
 
     private static bool IsValidRunId(string runId)
     {
