@@ -9,6 +9,7 @@ public static class CliApp
     {
         DemoCommand.Create(),
         RunCommand.Create(),
+        ResumeCommand.Create(),
         DataCommands.Create(),
         RunsCommand.Create(),
         HistoryCommand.Create(),

@@ -3,13 +3,15 @@ using System.Text.Json.Nodes;
 using StepML.Functions;
 using StepML.Local;
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Cli;
 
 /// <summary>
 /// Runs statemachines/train.asl.json in-process: the local engine interprets the very ASL file that CDK deploys,
 /// and its Task states call the very handlers deployed to Lambda, through their raw stream entry points.
-/// Follows a run across continue-as-new executions and writes runs/&lt;runId&gt;/history.json.
+/// Follows a run across continue-as-new executions and writes each execution's history to the store as it goes
+/// (<see cref="RunHistory"/>), forgetting finished executions so memory stays flat over any number of rounds.
 /// </summary>
 public sealed class LocalPipeline
 {
@@ -20,16 +22,20 @@ public sealed class LocalPipeline
     private readonly LocalEngine _engine;
     private readonly IObjectStore _store;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _runIds = new();
+    private readonly TimeSpan _checkpointInterval;
+    private const long MaxHistoryBytesForReport = 64L << 20;
 
     public LocalPipeline(IObjectStore store, LocalPipelineOptions? options = null)
     {
         options ??= new LocalPipelineOptions();
         _store = store;
+        _checkpointInterval = options.HistoryCheckpointInterval;
         // The deployed stack's limits, scaled like every other time limit (tests prove them in seconds).
         var deployed = DeployedFunctions.Load();
         var roundSeconds = options.WorkerRoundSeconds ?? deployed.WorkerRoundSeconds * options.LimitTimeScale;
         Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, WorkerRoundSeconds: roundSeconds,
-            PartitionRangeBytes: options.PartitionRangeBytes ?? FunctionSettings.FromEnvironment().PartitionRangeBytes), store, options.TimeProvider);
+            PartitionRangeBytes: options.PartitionRangeBytes ?? FunctionSettings.FromEnvironment().PartitionRangeBytes, Process: LocalProcess.Current()), store,
+            options.TimeProvider, options.Ledger ?? RunLedgers.Open(null, store, time: options.TimeProvider));
         var invoker = new HandlerInvoker(Context);
         IFunctionInvoker functions = options.WrapFunctions is null ? invoker : options.WrapFunctions(invoker);
         _engine = new LocalEngine(functions, new LocalEngineOptions
@@ -78,57 +84,56 @@ public sealed class LocalPipeline
     /// and waits for the run to end, across continue-as-new executions.</summary>
     public async Task<PipelineResult> RunAsync(string inputJson, string? executionName = null, CancellationToken cancellationToken = default)
     {
-        var first = _engine.StartExecution(StateMachineName, inputJson, executionName);
-        var seen = new HashSet<Execution>();
+        var current = _engine.StartExecution(StateMachineName, inputJson, executionName);
+        var executions = new List<ExecutionSummary>();
+        string? runId = null;
         ExecutionResult result;
-        Execution last = first;
         while (true)
         {
-            result = await last.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
-            seen.Add(last);
-            var next = _engine.Executions.FirstOrDefault(e => !seen.Contains(e) && e.ParentExecutionArn == last.ExecutionArn);
+            var execution = current;
+            RunHistoryWriter? history = null;
+            RunHistoryWriter? Writer() => history ??= (runId ??= _runIds.GetValueOrDefault(execution.ExecutionArn)) is { } id
+                ? new RunHistoryWriter(_store, id, execution) : null;
+            result = await WaitWithCheckpointsAsync(execution, Writer, cancellationToken).ConfigureAwait(false);
+            if (Writer() is { } writer) await writer.FlushAsync(result.Status, cancellationToken).ConfigureAwait(false);
+            executions.Add(new ExecutionSummary(execution.Name, execution.ExecutionArn, result.Status, execution.StartTime, execution.QuotaEvents));
+            // ContinueAsNew started the next execution before this one ended.
+            var next = _engine.Executions.FirstOrDefault(e => e.ParentExecutionArn == execution.ExecutionArn);
+            _engine.Forget(execution);
+            _runIds.TryRemove(execution.ExecutionArn, out _);
             if (next is null) break;
-            last = next;
+            current = next;
         }
-        var executions = _engine.Executions.Where(e => e == first || seen.Contains(e)).ToList();
-        var runId = RunIdOf(executions);
-        if (runId is not null)
-        {
-            await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
-            // The report Finalize or RecordFailure wrote, again with the worker timeline the history now holds.
-            if (await _store.ExistsAsync(RunLayout.Report(runId), cancellationToken).ConfigureAwait(false))
-                await Runs.RunReport.WriteAsync(new Runs.RunReader(_store), runId, ct: cancellationToken).ConfigureAwait(false);
-        }
+        // The report Finalize or RecordFailure wrote, again with the worker timeline the history now holds; not for a
+        // history too large to load at once (a long run keeps its memory flat; its report keeps Finalize's page).
+        if (runId is not null && await _store.ExistsAsync(RunLayout.Report(runId), cancellationToken).ConfigureAwait(false)
+            && (await _store.ListAsync(RunLayout.HistoryFolder(runId), cancellationToken).ConfigureAwait(false)).Sum(o => o.Size) <= MaxHistoryBytesForReport)
+            await Runs.RunReport.WriteAsync(new Runs.RunReader(_store), runId, ct: cancellationToken).ConfigureAwait(false);
         FinalSummary? summary = null;
         if (result.Status == "SUCCEEDED" && result.OutputJson is { } output && JsonNode.Parse(output) is JsonObject o && o.ContainsKey("modelKey"))
             summary = o.Deserialize(ContractJson.Default.FinalSummary);
-        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions);
+        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions, result.OutputJson);
     }
 
-    private string? RunIdOf(IReadOnlyList<Execution> executions)
+    /// <summary>Waits for the execution, writing the history recorded so far every
+    /// <see cref="LocalPipelineOptions.HistoryCheckpointInterval"/> once the run id is known (a killed process keeps
+    /// the history up to its last checkpoint; written events leave memory).</summary>
+    private async Task<ExecutionResult> WaitWithCheckpointsAsync(Execution execution, Func<RunHistoryWriter?> writer, CancellationToken ct)
     {
-        foreach (var execution in executions)
-            if (_runIds.TryGetValue(execution.ExecutionArn, out var id)) return id;
-        return null;
-    }
-
-    private async Task WriteHistoryAsync(string runId, IReadOnlyList<Execution> executions)
-    {
-        var list = new JsonArray();
-        foreach (var e in executions)
+        var written = false;
+        while (true)
         {
-            var result = e.Completion.IsCompletedSuccessfully ? e.Completion.Result : null;
-            list.Add(new JsonObject
+            // Until Prepare has named the run, look often: the first segment goes out as soon as the run id is known.
+            var tick = Task.Delay(written ? _checkpointInterval : TimeSpan.FromMilliseconds(50), ct);
+            if (await Task.WhenAny(execution.Completion, tick).ConfigureAwait(false) == execution.Completion)
+                return await execution.Completion.ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            if (writer() is { } w)
             {
-                ["name"] = e.Name,
-                ["executionArn"] = e.ExecutionArn,
-                ["status"] = result?.Status ?? "RUNNING",
-                ["startDate"] = e.StartTime.ToString("O"),
-                ["events"] = JsonNode.Parse(e.HistoryJson())!["events"]!.DeepClone(),
-            });
+                await w.FlushAsync("RUNNING", ct).ConfigureAwait(false);
+                written = true;
+            }
         }
-        var doc = new JsonObject { ["runId"] = runId, ["stateMachineArn"] = Definition.StateMachineArn, ["executions"] = list };
-        await _store.PutAsync(RunLayout.History(runId), JsonSerializer.SerializeToUtf8Bytes(doc, new JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);
     }
 
     /// <summary>statemachines/train.asl.json next to the binary (copied at build), else found upwards from the working directory.</summary>
@@ -190,13 +195,23 @@ public sealed record LocalPipelineOptions
     public int MaxHistoryEvents { get; init; } = AwsQuotas.MaxHistoryEvents;
     public string? AslPath { get; init; }
     public string Architecture { get; init; } = "x86_64";
+    /// <summary>The run ledger; null opens the store's default (<see cref="RunLedgers.Open"/>).</summary>
+    public IRunLedger? Ledger { get; init; }
+    /// <summary>How often a running execution's history is written to the store.</summary>
+    public TimeSpan HistoryCheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Decorates the function invoker (tests: delays that shuffle completion order, injected faults).</summary>
     public Func<IFunctionInvoker, IFunctionInvoker>? WrapFunctions { get; init; }
     /// <summary>Bytes per Partition task (default: STEPML_PARTITION_RANGE_MB, else 64 MiB); never changes the partitions.</summary>
     public long? PartitionRangeBytes { get; init; }
 }
 
-public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<Execution> Executions)
+/// <summary>One execution of a run (its history is in the store, not in memory; <see cref="RunHistory"/> reads it).</summary>
+/// <param name="QuotaEvents">Its events that count toward the 25,000-event quota.</param>
+public sealed record ExecutionSummary(string Name, string ExecutionArn, string Status, DateTimeOffset StartTime, int QuotaEvents);
+
+/// <param name="Output">The last execution's output (the final summary, or a Skipped state with its reason).</param>
+public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<ExecutionSummary> Executions,
+    string? Output = null)
 {
     public bool Succeeded => Status == "SUCCEEDED";
 }

@@ -39,6 +39,12 @@ public sealed record RunState
     public string? PartitionSet { get; init; }
     /// <summary>True when an existing complete partition set was reused (no Partition task ran).</summary>
     public bool? PartitionSetReused { get; init; }
+    /// <summary>The execution that owns the run (its ARN; see the run ledger). Continue-as-new carries it to the next
+    /// execution, which takes the run over from exactly this owner.</summary>
+    public string? Owner { get; init; }
+    /// <summary>stop.maxRounds raised by a resume (<c>stepml resume RUN --max-rounds N</c>); job.json stays as
+    /// written.</summary>
+    public int? MaxRounds { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
     public WorkerOutput[]? Workers { get; init; }
     /// <summary>Outputs of the Merge Map (ResultPath $.merged).</summary>
@@ -89,6 +95,8 @@ public sealed record FinalSummary
     public string StopReason { get; init; } = "";
     public double CostUsd { get; init; }
     public double ElapsedSeconds { get; init; }
+    /// <summary>What the run could not include (an unreadable per-round record), named; null when nothing.</summary>
+    public string[]? Warnings { get; init; }
 }
 
 /// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>
@@ -111,6 +119,10 @@ public sealed record RoundMetrics
     public string? Reason { get; init; }
 }
 
+/// <summary>runs/&lt;runId&gt;/records/&lt;round&gt;.json: what Decide concluded from one round, and the state the
+/// next round starts from (what a resume continues from). metrics.jsonl and the report are derived from these.</summary>
+public sealed record RoundRecord(RoundMetrics Metrics, RunState Next);
+
 public sealed record FailureRecord(string? RunId, string Error, string Cause, DateTimeOffset Time);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -131,4 +143,5 @@ public sealed record FailureRecord(string? RunId, string Error, string Cause, Da
 [JsonSerializable(typeof(PartitionSetManifest))]
 [JsonSerializable(typeof(DatasetRecord))]
 [JsonSerializable(typeof(PendingRun))]
+[JsonSerializable(typeof(RoundRecord))]
 public sealed partial class ContractJson : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Functions;
 
@@ -11,13 +12,17 @@ public sealed class FunctionContext
 {
     private static readonly Lazy<FunctionContext> s_fromEnvironment = new(() => new FunctionContext(FunctionSettings.FromEnvironment()));
 
-    public FunctionContext(FunctionSettings settings, IObjectStore? store = null, TimeProvider? time = null)
+    public FunctionContext(FunctionSettings settings, IObjectStore? store = null, TimeProvider? time = null, IRunLedger? ledger = null)
     {
         Settings = settings;
         Store = store ?? ObjectStores.Open(settings.StoreUri);
         Time = time ?? TimeProvider.System;
         Cache = new RunCache(Store, settings.CacheBytes);
+        // Opened on first use: Worker and Merge never touch the ledger (and their roles have no access to it).
+        _ledger = new Lazy<IRunLedger>(() => ledger ?? RunLedgers.Open(settings.LedgerUri, Store, settings.DynamoDbEndpoint, Time));
     }
+
+    private readonly Lazy<IRunLedger> _ledger;
 
     public static FunctionContext FromEnvironment() => s_fromEnvironment.Value;
 
@@ -35,6 +40,8 @@ public sealed class FunctionContext
     public FunctionSettings Settings { get; }
     public IObjectStore Store { get; }
     public TimeProvider Time { get; }
+    /// <summary>Who owns each run (DESIGN.md, "One owner per run").</summary>
+    public IRunLedger Ledger => _ledger.Value;
     internal RunCache Cache { get; }
 }
 
@@ -48,8 +55,13 @@ public sealed class FunctionContext
 /// writes its statistic (the stack sets it below the Worker's timeout; README "Limits"). 0: no budget.</param>
 /// <param name="PartitionRangeBytes">STEPML_PARTITION_RANGE_MB: the byte range one Partition task reads (64 MiB: its
 /// pieces then need at most about 128 MiB of /tmp, inside Lambda's default 512 MB). It never changes the partitions.</param>
+/// <param name="LedgerUri">STEPML_LEDGER: the run ledger, <c>dynamodb://TABLE</c> in the cloud (see <see cref="RunLedgers"/>).</param>
+/// <param name="DynamoDbEndpoint">STEPML_DYNAMODB_ENDPOINT: a DynamoDB-compatible server instead of AWS (tests).</param>
+/// <param name="Process">The local process that runs the steps (<see cref="LocalProcess.Current"/>), recorded with a
+/// claim so a resume can tell a dead owner; null in Lambda.</param>
 public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64",
-    double ToleratedFailurePercentage = 0, double WorkerRoundSeconds = FunctionSettings.DefaultWorkerRoundSeconds, long PartitionRangeBytes = 64L << 20)
+    double ToleratedFailurePercentage = 0, double WorkerRoundSeconds = FunctionSettings.DefaultWorkerRoundSeconds, long PartitionRangeBytes = 64L << 20,
+    string? LedgerUri = null, string? DynamoDbEndpoint = null, string? Process = null)
 {
     /// <summary>0.75 of the Worker's 240 s timeout (statemachines/functions.json), for a container without the variable.</summary>
     public const double DefaultWorkerRoundSeconds = 180;
@@ -65,7 +77,9 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64",
             ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0),
             ReadInt("STEPML_WORKER_ROUND_SECONDS", (int)DefaultWorkerRoundSeconds),
-            Math.Max(1, ReadInt("STEPML_PARTITION_RANGE_MB", 64)) * (1L << 20));
+            Math.Max(1, ReadInt("STEPML_PARTITION_RANGE_MB", 64)) * (1L << 20),
+            Environment.GetEnvironmentVariable(RunLedgers.Variable),
+            Environment.GetEnvironmentVariable(DynamoDbRunLedger.EndpointVariable));
     }
 
     private static int ReadInt(string name, int fallback)

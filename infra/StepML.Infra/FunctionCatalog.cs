@@ -71,9 +71,11 @@ internal static class FunctionCatalog
             // Merged shards are tagged (scratch once Decide has assembled the model); optimizer state is not.
             Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
-            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
+            // records/<round>.json is the round's commit point (what a resume continues from).
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/records/*", "runs/*/metrics.jsonl"], TaggedWrites: []),
         new("Finalize", "Writes the final model, its description and the run report",
-            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html"], TaggedWrites: []),
+            // metrics.jsonl is rewritten from the per-round records when it is damaged.
+            Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/final*", "runs/*/report.html", "runs/*/metrics.jsonl"], TaggedWrites: []),
         new("RecordFailure", "Records why a run failed",
             Reads: [], Writes: ["runs/*/failure.json"], TaggedWrites: []),
     ];

@@ -12,7 +12,8 @@ internal sealed class StepMLStack : Stack
         var settings = InfraSettings.FromContext(this);
         var definitionPath = TrainingStateMachine.RequireDefinition(repositoryRoot);
         var data = new DataBucket(this, "Data", settings);
-        var functions = new TrainingFunctions(this, "Functions", repositoryRoot, settings, data);
+        var ledger = new RunLedgerTable(this, "Ledger");
+        var functions = new TrainingFunctions(this, "Functions", repositoryRoot, settings, data, ledger);
         var training = new TrainingStateMachine(this, "Training", definitionPath, functions, settings);
         _ = new UploadTrigger(this, "UploadTrigger", data.Bucket, training.StateMachine);
 
@@ -25,6 +26,11 @@ internal sealed class StepMLStack : Stack
         {
             Description = "The training state machine",
             Value = training.StateMachine.StateMachineArn,
+        });
+        _ = new CfnOutput(this, "LedgerTableName", new CfnOutputProps
+        {
+            Description = "The run ledger (one owner per run): pass --ledger dynamodb://<this> to stepml run/resume against the bucket",
+            Value = ledger.Table.TableName,
         });
         _ = new CfnOutput(this, "ConsoleUrl", new CfnOutputProps
         {

@@ -23,7 +23,7 @@ internal sealed class TrainingFunctions : Construct
 
     public IReadOnlyDictionary<string, Function> ByName { get; }
 
-    public TrainingFunctions(Construct scope, string id, string repositoryRoot, InfraSettings settings, DataBucket data)
+    public TrainingFunctions(Construct scope, string id, string repositoryRoot, InfraSettings settings, DataBucket data, RunLedgerTable ledger)
         : base(scope, id)
     {
         var runtimeIdentifier = settings.Architecture == Architecture.ARM_64 ? "linux-arm64" : "linux-x64";
@@ -70,6 +70,9 @@ internal sealed class TrainingFunctions : Construct
             });
             logGroup.GrantWrite(role);
             data.GrantAccess(role, spec);
+            var functionEnvironment = ledger.GrantTo(spec.Name, role)
+                ? new Dictionary<string, string>(environment) { [RunLedgerTable.LedgerVariable] = ledger.Uri }
+                : environment;
 
             functions[spec.Name] = new Function(this, spec.Name, new FunctionProps
             {
@@ -84,7 +87,7 @@ internal sealed class TrainingFunctions : Construct
                 EphemeralStorageSize = Size.Mebibytes(spec.EphemeralStorageMb),
                 Role = role,
                 LogGroup = logGroup,
-                Environment = environment,
+                Environment = functionEnvironment,
             });
         }
         ByName = functions;

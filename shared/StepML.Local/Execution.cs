@@ -45,13 +45,19 @@ public sealed class Execution
     /// iterations (child executions with their own histories in AWS, recorded here too).</summary>
     public int QuotaEvents => _history.CountedEvents;
 
-    /// <summary>A snapshot of the events recorded so far.</summary>
+    /// <summary>A snapshot of the events recorded so far (since the last <see cref="TakeHistory"/>).</summary>
     public IReadOnlyList<HistoryEvent> History => _history.Snapshot();
 
+    /// <summary>The events recorded since the last call, which are then dropped from memory (a caller that writes
+    /// history out as it goes keeps memory flat over a long execution). <see cref="History"/> no longer has them.</summary>
+    public IReadOnlyList<HistoryEvent> TakeHistory() => _history.Take();
+
     /// <summary>GetExecutionHistory-shaped JSON: <c>{"events":[{"timestamp","type","id","previousEventId","xxxEventDetails"}]}</c>.</summary>
-    public string HistoryJson()
+    public string HistoryJson() => FormatHistory(_history.Snapshot());
+
+    /// <summary>Events as GetExecutionHistory-shaped JSON.</summary>
+    public static string FormatHistory(IReadOnlyList<HistoryEvent> events)
     {
-        var events = _history.Snapshot();
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {

@@ -57,6 +57,16 @@ public sealed class LocalEngine
         get { lock (_lock) return _executions.ToArray(); }
     }
 
+    /// <summary>Drops a finished execution (and its history) from <see cref="Executions"/>, so a long chain of
+    /// continue-as-new executions does not keep every history in memory. Its name stays taken.</summary>
+    public void Forget(Execution execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        if (!execution.Completion.IsCompleted)
+            throw new InvalidOperationException($"execution {execution.ExecutionArn} is still running; only a finished execution can be forgotten");
+        lock (_lock) _executions.Remove(execution);
+    }
+
     public void Register(StateMachineDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);

@@ -18,8 +18,15 @@ public static class RunLayout
     /// <summary>Worker-local state written in <paramref name="round"/>. Keyed by round (not overwritten) so that a
     /// retried worker reads the same input state as its first attempt.</summary>
     public static string WorkerState(string runId, int partition, long round) => $"{Root(runId)}/workers/{partition}/{round}.tensor";
+    /// <summary>Decide's record of one round (not under rounds/, whose statistics expire and are collected).</summary>
+    public static string Record(string runId, long round) => $"{Root(runId)}/records/{round}.json";
+    public static string Records(string runId) => $"{Root(runId)}/records/";
     public static string Metrics(string runId) => $"{Root(runId)}/metrics.jsonl";
-    public static string History(string runId) => $"{Root(runId)}/history.json";
+    /// <summary>Segment <paramref name="segment"/> of one execution's history: the events recorded since the previous
+    /// segment, written as the execution runs (a killed run keeps its history). Keys sort in start order.</summary>
+    public static string History(string runId, DateTimeOffset started, string executionName, int segment) =>
+        $"{Root(runId)}/history/{started.UtcDateTime:yyyyMMdd'T'HHmmssfffffff}-{ObjectKey.ValidateRunId(executionName, "execution name")}/{segment:D6}.json";
+    public static string HistoryFolder(string runId) => $"{Root(runId)}/history/";
     public static string Report(string runId) => $"{Root(runId)}/report.html";
     public static string Failure(string runId) => $"{Root(runId)}/failure.json";
     public const string RunsPrefix = "runs/";

@@ -97,19 +97,16 @@ public class PrepareStepTests
     }
 
     [Fact]
-    public async Task RunAsync_DatasetUploadWithoutSidecar_RunsDefaultJobNamedAfterTheFile()
+    public async Task RunAsync_DatasetUploadWithoutSidecar_SkipsNamingTheJobToUpload()
     {
         using var run = new TestRun();
 
         var state = await run.PrepareAsync(S3Event(TestRun.DatasetKey));
 
-        Assert.StartsWith("small-20260102-030405-", state.RunId);
-        var job = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync($"runs/{state.RunId}/job.json")));
-        Assert.Equal("small", job.Name);
-        Assert.Equal(TestRun.DatasetKey, job.Dataset.Path);
-        Assert.Equal(new AlgorithmSpec(), job.Algorithm);
-        Assert.Equal(new DatasetSpec().Partitions, state.Partitions.Length);
-        Assert.Contains("default job", state.Reason);
+        Assert.True(state.Skip);
+        Assert.Contains("no sidecar job 'datasets/small.libsvm.job.json'", state.Reason);
+        Assert.Contains("jobs/", state.Reason);
+        Assert.Empty(await run.KeysAsync("runs/"));
     }
 
     [Fact]
@@ -222,15 +219,62 @@ public class PrepareStepTests
     [Fact]
     public async Task RunAsync_SameJobRetried_SucceedsWithSameOutputs()
     {
-        // A retried Prepare (Lambda timeout after the writes) must be able to redo its work.
+        // A retried Prepare (Lambda timeout after the writes) is the same execution: it still owns the run and may
+        // redo its work.
         using var run = new TestRun();
-        var first = await run.PrepareAsync(TestRun.Job());
+        var input = $$"""{ "input": {{TestRun.Job()}}, "executionId": "arn:aws:states:us-east-1:1:execution:train:a" }""";
+        var first = await run.PrepareAsync(input);
         var partition = await run.GetAsync(await run.PartitionKeyAsync("1.part"));
 
-        var second = await run.PrepareAsync(TestRun.Job());
+        var second = await run.PrepareAsync(input);
 
         Assert.Equal(first.RunId, second.RunId);
+        Assert.Equal("arn:aws:states:us-east-1:1:execution:train:a", second.Owner);
         Assert.Equal(partition, await run.GetAsync(await run.PartitionKeyAsync("1.part")));
+    }
+
+    [Fact]
+    public async Task RunAsync_SameJobByAnotherExecution_RefusedNamingTheOwnerAndWritesNothing()
+    {
+        using var run = new TestRun();
+        await run.PrepareAsync($$"""{ "input": {{TestRun.Job()}}, "executionId": "exec-first" }""");
+        var before = await run.KeysAsync("runs/run-1/");
+        var stamps = before.ToDictionary(k => k, k => File.GetLastWriteTimeUtc(Path.Combine(run.Store.Root, k)));
+
+        var e = await Assert.ThrowsAsync<StepML.Storage.Ledger.RunOwnedException>(
+            () => run.PrepareAsync($$"""{ "input": {{TestRun.Job()}}, "executionId": "exec-second" }"""));
+
+        Assert.Contains("exec-first", e.Message);
+        Assert.Equal(before, await run.KeysAsync("runs/run-1/"));
+        Assert.All(before, k => Assert.Equal(stamps[k], File.GetLastWriteTimeUtc(Path.Combine(run.Store.Root, k))));
+    }
+
+    [Fact]
+    public async Task RunAsync_SameS3EventDeliveredTwice_SecondIsSkippedNamingTheFirstExecution()
+    {
+        using var run = new TestRun();
+        await run.Store.PutAsync("jobs/x.json", Encoding.UTF8.GetBytes(TestRun.Job(runId: "from-event")));
+
+        var first = await run.PrepareAsync($$"""{ "input": {{S3Event("jobs/x.json")}}, "executionId": "exec-1" }""");
+        var again = await run.PrepareAsync($$"""{ "input": {{S3Event("jobs/x.json")}}, "executionId": "exec-2" }""");
+
+        Assert.Equal("from-event", first.RunId);
+        Assert.True(again.Skip);
+        Assert.Contains("exec-1", again.Reason);
+        Assert.Contains("redelivered", again.Reason);
+    }
+
+    [Fact]
+    public async Task RunAsync_SameKeyUploadedAgainWithNewSequencer_IsANewUpload()
+    {
+        using var run = new TestRun();
+        await run.Store.PutAsync("jobs/x.json", Encoding.UTF8.GetBytes(TestRun.Job(runId: "first-upload")));
+        await run.PrepareAsync($$"""{ "input": {{S3Event("jobs/x.json")}}, "executionId": "exec-1" }""");
+        await run.Store.PutAsync("jobs/x.json", Encoding.UTF8.GetBytes(TestRun.Job(runId: "second-upload")));
+
+        var second = await run.PrepareAsync($$"""{ "input": {{S3Event("jobs/x.json").Replace("00617F", "00617G")}}, "executionId": "exec-2" }""");
+
+        Assert.Equal("second-upload", second.RunId);
     }
 
     [Fact]
@@ -290,29 +334,6 @@ public class PrepareStepTests
         Assert.Equal(1, worker.Partition);
         var stored = JobSpecParser.Parse(Encoding.UTF8.GetString(await run.GetAsync($"runs/{state.RunId}/job.json")));
         Assert.Equal(state.RunId, stored.RunId);
-    }
-
-    [Theory]
-    [InlineData("datasets/higgs.libsvm", "higgs")]
-    [InlineData("datasets/a.b.c.csv", "a-b-c")]
-    [InlineData("datasets/__x.libsvm", "dataset")]
-    [InlineData("datasets/(1).txt", "1")]
-    public void DefaultJobFor_DatasetKey_ValidJobNamedAfterTheFile(string key, string expected)
-    {
-        var job = PrepareStep.DefaultJobFor(key);
-
-        JobSpecParser.Validate(job);
-        Assert.Equal(expected, job.Name);
-        Assert.Equal(key, job.Dataset.Path);
-    }
-
-    [Fact]
-    public void DefaultJobFor_VeryLongFileName_NameCutTo48Characters()
-    {
-        var job = PrepareStep.DefaultJobFor("datasets/" + new string('x', 100) + ".libsvm");
-
-        JobSpecParser.Validate(job);
-        Assert.Equal(48, job.Name.Length);
     }
 
     [Theory]

@@ -12,6 +12,16 @@ internal static class Common
         DefaultValueFactory = _ => ObjectStores.DefaultFolder,
     };
 
+    public static Option<string?> LedgerOption() => new("--ledger")
+    {
+        Description = "Who owns each run: dynamodb://TABLE (the stack's LedgerTableName) or a folder. Default: $STEPML_LEDGER, else the folder store's own ledger/ folder; an s3:// store needs one",
+    };
+
+    /// <summary>The ledger the option (or STEPML_LEDGER) names, else the store's default; read once at the CLI's edge.</summary>
+    public static StepML.Storage.Ledger.IRunLedger OpenLedger(string? option, IObjectStore store) =>
+        StepML.Storage.Ledger.RunLedgers.Open(option ?? Environment.GetEnvironmentVariable(StepML.Storage.Ledger.RunLedgers.Variable), store,
+            Environment.GetEnvironmentVariable(StepML.Storage.Ledger.DynamoDbRunLedger.EndpointVariable));
+
     public static Option<bool> QuietOption() => new("--quiet") { Description = "Print only the summary: no per-round lines or progress" };
 
     public static Option<int> ConcurrencyOption() => new("--concurrency")

@@ -16,6 +16,7 @@ internal static class RunCommand
     {
         var job = new Argument<FileInfo>("JOB.json") { Description = "The job spec (see README, 'The job spec')" };
         var store = StoreOption();
+        var ledger = LedgerOption();
         var concurrency = ConcurrencyOption();
         var quiet = QuietOption();
         var set = new Option<string[]>("--set")
@@ -25,18 +26,18 @@ internal static class RunCommand
         };
         var command = new Command("run", "Train a model: run a job spec through the state machine on the local engine. A dataset.path that names a local file is first copied into the store under datasets/.")
         {
-            job, store, concurrency, quiet, set,
+            job, store, ledger, concurrency, quiet, set,
         };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(job)!;
-            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(concurrency), parse.GetValue(quiet), parse.GetValue(set) ?? [], ct).ConfigureAwait(false);
+            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(ledger), parse.GetValue(concurrency), parse.GetValue(quiet), parse.GetValue(set) ?? [], ct).ConfigureAwait(false);
             return result.Succeeded ? 0 : 1;
         });
         return command;
     }
 
-    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, int concurrency, bool quiet, string[] overrides, CancellationToken ct)
+    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, string? ledgerUri, int concurrency, bool quiet, string[] overrides, CancellationToken ct)
     {
         if (!file.Exists) throw new FileNotFoundException($"job spec '{file.FullName}' does not exist");
         var text = await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false);
@@ -50,6 +51,7 @@ internal static class RunCommand
             throw new JobSpecException(e.Field, $"in {file.Name}: {e.Message}");
         }
         var store = ObjectStores.Open(storeUri);
+        var ledger = OpenLedger(ledgerUri, store);
         var node = JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
         if (overrides.Length > 0)
         {
@@ -65,22 +67,24 @@ internal static class RunCommand
             node["dataset"]![field] = imported;
             if (!quiet) Console.WriteLine($"copied {path} into the store as {imported}");
         }
-        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct).ConfigureAwait(false);
+        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct, ledger).ConfigureAwait(false);
     }
 
     /// <summary>Runs an execution with per-round progress and prints the summary (shared with the demo).</summary>
-    public static async Task<PipelineResult> Execute(IObjectStore store, string input, int concurrency, bool quiet, CancellationToken ct)
+    public static async Task<PipelineResult> Execute(IObjectStore store, string input, int concurrency, bool quiet, CancellationToken ct,
+        StepML.Storage.Ledger.IRunLedger? ledger = null)
     {
         // Workers finishing within a round are shown only on a terminal; redirected output keeps one line per round.
         var workers = quiet || Console.IsOutputRedirected ? null : new Progress.WorkerProgress();
-        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency, WrapFunctions = workers is null ? null : workers.Wrap });
+        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency, Ledger = ledger, WrapFunctions = workers is null ? null : workers.Wrap });
         var clock = Stopwatch.StartNew();
         if (!quiet)
         {
             pipeline.Prepared += s =>
             {
                 workers?.Prepared(s.Partitions.Length);
-                Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions ({(s.PartitionSetReused == true ? "reused" : "written")}: {s.PartitionSet}), {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
+                Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions ({(s.PartitionSetReused == true ? "reused" : "written")}: {s.PartitionSet}), {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]"
+                    + (s.Reason?.StartsWith("resumed", StringComparison.Ordinal) == true ? $"{Environment.NewLine}  {s.Reason}" : ""));
             };
             if (workers is not null) pipeline.RoundCompleted += s => workers.RoundCompleted(s.Round);
             pipeline.RoundCompleted += s => Console.WriteLine(
@@ -98,7 +102,8 @@ internal static class RunCommand
         }
         else if (result.Succeeded)
         {
-            Console.WriteLine("nothing to train: the input was a sidecar job file");
+            var reason = result.Output is { } o && JsonNode.Parse(o) is JsonObject skipped ? skipped["reason"]?.GetValue<string>() : null;
+            Console.WriteLine($"nothing to train: {reason ?? "the input starts no run"}");
         }
         else
         {

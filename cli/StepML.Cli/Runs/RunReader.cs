@@ -68,8 +68,9 @@ public sealed class RunReader(IObjectStore store)
             ? JsonSerializer.Deserialize(text, ContractJson.Default.FailureRecord) : null;
 
     /// <summary>history.json (the executions' Step Functions events), or null when no engine wrote one.</summary>
+    /// <summary>The run's history assembled from its per-execution segments (<see cref="RunHistory"/>).</summary>
     public async Task<JsonNode?> HistoryAsync(string runId, CancellationToken ct = default) =>
-        await TextAsync(RunLayout.History(runId), ct).ConfigureAwait(false) is { } text ? JsonNode.Parse(text) : null;
+        await RunHistory.ReadAsync(Store, runId, ct).ConfigureAwait(false);
 
     public async Task<RunOverview> OverviewAsync(string runId, CancellationToken ct = default)
     {

@@ -7,6 +7,7 @@ using StepML.Core.Models;
 using StepML.Core.Tensors;
 using StepML.Core.Training;
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Functions;
 
@@ -23,8 +24,12 @@ public static class DecideStep
         var store = context.Store;
         var runId = state.RunId;
         var round = state.Round;
+        // An execution whose run was taken over (a forced resume while it still ran) must not write its rounds.
+        await context.Ledger.EnsureOwnerAsync(runId, state.Owner
+            ?? throw new InvalidInputException("Decide: the state has no 'owner' (Prepare sets it; the run ledger needs it)")).ConfigureAwait(false);
         var (job, model, algorithm, layout) = await RunSetup.LoadAsync(context, runId).ConfigureAwait(false);
         var n = model.ParameterCount;
+        var stop = state.MaxRounds is { } maxRounds ? job.Stop with { MaxRounds = maxRounds } : job.Stop;
 
         var workers = state.Workers ?? throw new InvalidInputException("Decide: the state has no 'workers' (the Workers map's results)");
         var ok = workers.Where(w => w.Partition is not null && w.Samples > 0).ToList();
@@ -41,12 +46,12 @@ public static class DecideStep
         var validation = await context.Cache.ValidationAsync(runId).ConfigureAwait(false);
         Evaluation? eval = validation.Rows > 0 ? model.Evaluate(current, validation) : null;
 
-        var next = new float[n];
+        var merged = new float[n];
         for (var s = 0; s < layout.Shards; s++)
         {
             var (start, length) = layout.ElementRange(s);
             var shard = await TensorIo.ReadAsync(store, RunLayout.Merged(runId, round, s), length).ConfigureAwait(false);
-            shard.CopyTo(next.AsSpan((int)start, (int)length));
+            shard.CopyTo(merged.AsSpan((int)start, (int)length));
         }
 
         var elapsed = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0;
@@ -59,15 +64,15 @@ public static class DecideStep
             + Pricing.StepFunctionsTransition * StopRules.EventsPerRound(layout.Shards) / 2;
         var cost = state.CostUsd + roundCost;
 
-        var decision = StopRules.Decide(job.Stop, round, trainLoss, state.PreviousLoss, state.FirstLoss ?? trainLoss, state.StallRounds,
-            elapsed, cost, state.RoundsThisExecution, state.RoundsPerExecution, RelativeChange(current, next));
-        if (!WorkerStep.AllFinite(next))
+        var decision = StopRules.Decide(stop, round, trainLoss, state.PreviousLoss, state.FirstLoss ?? trainLoss, state.StallRounds,
+            elapsed, cost, state.RoundsThisExecution, state.RoundsPerExecution, RelativeChange(current, merged));
+        if (!WorkerStep.AllFinite(merged))
             throw new TrainingDivergedException($"round {round}: the merged model is not finite; model/{round}.tensor is kept as the last good model. Lower algorithm.learningRate");
 
         var nextKey = RunLayout.Model(runId, round + 1);
-        await TensorIo.WriteAsync(store, nextKey, next, round + 1, layout.BlockElements).ConfigureAwait(false);
-        Remember(context, nextKey, next);
-        await AppendMetricsAsync(store, runId, new RoundMetrics
+        await TensorIo.WriteAsync(store, nextKey, merged, round + 1, layout.BlockElements).ConfigureAwait(false);
+        Remember(context, nextKey, merged);
+        var metrics = new RoundMetrics
         {
             Round = round,
             TrainLoss = trainLoss,
@@ -83,9 +88,8 @@ public static class DecideStep
             CostUsd = cost,
             Action = decision.Action,
             Reason = decision.Reason.Length > 0 ? decision.Reason : null,
-        }).ConfigureAwait(false);
-
-        return state with
+        };
+        var next = state with
         {
             Round = round + 1,
             RoundsThisExecution = state.RoundsThisExecution + 1,
@@ -101,6 +105,10 @@ public static class DecideStep
             Workers = null,
             Merged = null,
         };
+        // The record is the round's commit point (written after the model it points to); metrics.jsonl follows it.
+        await RunRecords.WriteAsync(store, runId, new RoundRecord(metrics, next)).ConfigureAwait(false);
+        await AppendMetricsAsync(store, runId, metrics).ConfigureAwait(false);
+        return next;
     }
 
     private static double RelativeChange(ReadOnlySpan<float> before, ReadOnlySpan<float> after)
@@ -116,39 +124,35 @@ public static class DecideStep
     }
 
     /// <summary>Rewrites metrics.jsonl with this round's line replacing any line of the same or a later round, so
-    /// a retried Decide leaves exactly one line per round (S3 objects cannot be appended to).</summary>
+    /// a retried Decide leaves exactly one line per round (S3 objects cannot be appended to). A damaged metrics.jsonl
+    /// (truncated, edited) is rebuilt from the per-round records instead of failing every later round.</summary>
     private static async Task AppendMetricsAsync(IObjectStore store, string runId, RoundMetrics metrics)
     {
-        var key = RunLayout.Metrics(runId);
-        var lines = new List<string>();
-        // One GET, not HEAD + GET: a missing object (round 0) is the answer "no lines yet".
-        foreach (var line in (await ReadMetricsTextAsync(store, key).ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var lines = await RunRecords.TryReadMetricsAsync(store, runId).ConfigureAwait(false);
+        if (lines is null && metrics.Round > 0)
         {
-            var previous = JsonSerializer.Deserialize(line, ContractJson.Default.RoundMetrics);
-            if (previous is not null && previous.Round < metrics.Round) lines.Add(line);
+            var damaged = new List<string>();
+            lines = await RunRecords.RebuildMetricsAsync(store, runId, metrics.Round, damaged).ConfigureAwait(false);
+            Console.Error.WriteLine($"warning: {RunLayout.Metrics(runId)} was missing or damaged; rebuilt from {lines.Count} round records"
+                + (damaged.Count > 0 ? $" (unreadable: {string.Join(", ", damaged)})" : ""));
         }
-        lines.Add(JsonSerializer.Serialize(metrics, ContractJson.Default.RoundMetrics));
-        await store.PutAsync(key, Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n")).ConfigureAwait(false);
+        lines ??= [];
+        lines.RemoveAll(m => m.Round >= metrics.Round);
+        lines.Add(metrics);
+        await RunRecords.WriteMetricsAsync(store, runId, lines).ConfigureAwait(false);
     }
 
-    public static async Task<IReadOnlyList<RoundMetrics>> ReadMetricsAsync(IObjectStore store, string runId)
-    {
-        var text = await ReadMetricsTextAsync(store, RunLayout.Metrics(runId)).ConfigureAwait(false);
-        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => JsonSerializer.Deserialize(line, ContractJson.Default.RoundMetrics)!)
-            .ToList();
-    }
+    /// <summary>metrics.jsonl as it is (empty when missing or damaged), for displays.</summary>
+    public static async Task<IReadOnlyList<RoundMetrics>> ReadMetricsAsync(IObjectStore store, string runId) =>
+        await RunRecords.TryReadMetricsAsync(store, runId).ConfigureAwait(false) ?? [];
 
-    private static async Task<string> ReadMetricsTextAsync(IObjectStore store, string key)
+    /// <summary>The run's metrics: metrics.jsonl when it is readable and complete, else rebuilt from the records
+    /// (and rewritten); unreadable records are named in <paramref name="damaged"/>.</summary>
+    public static async Task<IReadOnlyList<RoundMetrics>> ReadMetricsAsync(IObjectStore store, string runId, long rounds, List<string> damaged)
     {
-        try
-        {
-            return Encoding.UTF8.GetString(await store.GetAsync(key).ConfigureAwait(false));
-        }
-        catch (ObjectNotFoundException)
-        {
-            return "";
-        }
+        var lines = await RunRecords.TryReadMetricsAsync(store, runId).ConfigureAwait(false);
+        if (lines is not null && lines.Count == rounds && lines.Select((m, i) => m.Round == i).All(x => x)) return lines;
+        return await RunRecords.RebuildMetricsAsync(store, runId, rounds, damaged).ConfigureAwait(false);
     }
 
     // The model this container's Decide wrote last. The next round's Decide starts from exactly that object

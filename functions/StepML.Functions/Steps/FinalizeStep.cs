@@ -3,6 +3,7 @@ using System.Text.Json;
 using StepML.Core.Models;
 using StepML.Core.Tensors;
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Functions;
 
@@ -15,6 +16,8 @@ public static class FinalizeStep
     {
         var store = context.Store;
         var runId = state.RunId;
+        var owner = state.Owner ?? throw new InvalidInputException("Finalize: the state has no 'owner' (Prepare sets it; the run ledger needs it)");
+        await context.Ledger.EnsureOwnerAsync(runId, owner).ConfigureAwait(false);
         var (job, model, _, _) = await RunSetup.LoadAsync(context, runId).ConfigureAwait(false);
         var n = model.ParameterCount;
         var modelKey = RunLayout.Model(runId, state.Round);
@@ -37,6 +40,8 @@ public static class FinalizeStep
         var testData = job.Dataset.TestPath.Length > 0 ? await context.Cache.TestAsync(runId).ConfigureAwait(false) : null;
         Evaluation? test = testData is null ? null : model.Evaluate(parameters, testData);
 
+        var damaged = new List<string>();
+        var metrics = await DecideStep.ReadMetricsAsync(store, runId, state.Round, damaged).ConfigureAwait(false);
         var summary = new FinalSummary
         {
             RunId = runId,
@@ -54,12 +59,13 @@ public static class FinalizeStep
             StopReason = state.Reason ?? "",
             CostUsd = state.CostUsd,
             ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
+            Warnings = damaged.Count == 0 ? null : damaged.Select(d => $"unreadable round record {d}: its round is missing from metrics.jsonl and the report").ToArray(),
         };
         await store.PutAsync(RunLayout.FinalModel(runId), bytes).ConfigureAwait(false);
         await store.PutAsync(RunLayout.FinalSummary(runId), JsonSerializer.SerializeToUtf8Bytes(summary, ContractJson.Default.FinalSummary)).ConfigureAwait(false);
-        var metrics = await DecideStep.ReadMetricsAsync(store, runId).ConfigureAwait(false);
         var report = new Reports.ReportData(runId, job, metrics) { Summary = summary, Parameters = ParameterLayout.Of(model) };
         await store.PutAsync(RunLayout.Report(runId), Encoding.UTF8.GetBytes(Reports.ReportPage.Html(report))).ConfigureAwait(false);
+        await context.Ledger.MarkAsync(runId, owner, RunStatus.Finished).ConfigureAwait(false);
         return summary;
     }
 }

@@ -23,62 +23,54 @@ public static class PrepareStep
 {
     public static async Task<RunState> RunAsync(FunctionContext context, JsonNode input)
     {
-        if (input is not JsonObject obj)
+        var (unwrapped, owner) = RunClaims.Unwrap(input);
+        if (unwrapped is not JsonObject obj)
             throw new InvalidInputException("Prepare: the input must be a JSON object: a job spec, {\"jobKey\": ...}, an S3 event or {\"resume\": ...}");
         if (obj["resume"] is JsonObject resume)
-            return await ResumeAsync(context, resume).ConfigureAwait(false);
+            return await ResumeRun.RunAsync(context, resume, owner).ConfigureAwait(false);
         if (obj["commit"] is JsonObject commit)
             return await CommitStep.RunAsync(context, commit.Deserialize(ContractJson.Default.RunState)
                 ?? throw new InvalidInputException("Prepare: 'commit' is null")).ConfigureAwait(false);
 
-        var (job, source) = await ResolveJobAsync(context, obj).ConfigureAwait(false);
+        var (job, source, skip) = await ResolveJobAsync(context, obj, owner).ConfigureAwait(false);
         if (job is null)
-            return new RunState { Skip = true, Reason = $"'{source}' is a sidecar job file; it is used when its dataset is uploaded" };
-        return await StartRunAsync(context, job, source).ConfigureAwait(false);
+            return new RunState { Skip = true, Reason = skip };
+        return await StartRunAsync(context, job, source, owner).ConfigureAwait(false);
     }
 
-    private static async Task<RunState> ResumeAsync(FunctionContext context, JsonObject resume)
-    {
-        RunState state;
-        try
-        {
-            state = resume.Deserialize(ContractJson.Default.RunState)
-                ?? throw new InvalidInputException("Prepare: 'resume' is null");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"Prepare: 'resume' is not a run state: {e.Message}", e);
-        }
-        await context.Cache.JobAsync(state.RunId).ConfigureAwait(false);
-        return state with { RoundsThisExecution = 0, Action = null, Reason = null, Workers = null, Merged = null };
-    }
-
-    /// <returns>The job and a description of where it came from; a null job means "nothing to train".</returns>
-    private static async Task<(JobSpec? Job, string Source)> ResolveJobAsync(FunctionContext context, JsonObject obj)
+    /// <returns>The job and a description of where it came from; a null job means "nothing to train", and why.</returns>
+    private static async Task<(JobSpec? Job, string Source, string? Skip)> ResolveJobAsync(FunctionContext context, JsonObject obj, string owner)
     {
         if (obj["detail"] is JsonObject detail)
         {
             var key = StringField((detail["object"] as JsonObject)?["key"], "detail.object.key");
             if (key.Contains('%')) key = Uri.UnescapeDataString(key);
             ObjectKey.Validate(key, "detail.object.key");
+            string jobKey;
             if (key.StartsWith("jobs/", StringComparison.Ordinal))
-                return (await ReadJobAsync(context, key).ConfigureAwait(false), key);
-            if (key.StartsWith("datasets/", StringComparison.Ordinal))
+                jobKey = key;
+            else if (key.StartsWith("datasets/", StringComparison.Ordinal))
             {
-                if (key.EndsWith(".job.json", StringComparison.Ordinal)) return (null, key);
-                var sidecar = key + ".job.json";
-                if (await context.Store.ExistsAsync(sidecar).ConfigureAwait(false))
-                    return (await ReadJobAsync(context, sidecar).ConfigureAwait(false), sidecar);
-                return (DefaultJobFor(key), key + " (default job)");
+                if (key.EndsWith(".job.json", StringComparison.Ordinal))
+                    return (null, key, $"'{key}' is a sidecar job file; it is used when its dataset is uploaded after it");
+                jobKey = key + ".job.json";
+                // One upload, one run: a dataset starts a run only through its sidecar job; the README's flow (the
+                // dataset, then a job under jobs/) starts exactly one, from the job.
+                if (!await context.Store.ExistsAsync(jobKey).ConfigureAwait(false))
+                    return (null, key, $"'{key}' has no sidecar job '{jobKey}', so it starts no run: upload a job to jobs/<name>.json with dataset.path \"{key}\" (or upload the sidecar before the dataset)");
             }
-            throw new InvalidInputException($"Prepare: uploads under 'jobs/' or 'datasets/' start runs; '{key}' is neither");
+            else
+                throw new InvalidInputException($"Prepare: uploads under 'jobs/' or 'datasets/' start runs; '{key}' is neither");
+            if (await RunClaims.ClaimEventAsync(context, RunClaims.EventIdentity(obj, detail, key), key, owner).ConfigureAwait(false) is { } duplicate)
+                return (null, key, duplicate);
+            return (await ReadJobAsync(context, jobKey).ConfigureAwait(false), jobKey, null);
         }
-        if (obj["jobKey"] is JsonNode jobKey)
+        if (obj["jobKey"] is JsonNode jobKeyNode)
         {
-            var key = ObjectKey.Validate(StringField(jobKey, "jobKey"), "jobKey");
-            return (await ReadJobAsync(context, key).ConfigureAwait(false), key);
+            var key = ObjectKey.Validate(StringField(jobKeyNode, "jobKey"), "jobKey");
+            return (await ReadJobAsync(context, key).ConfigureAwait(false), key, null);
         }
-        return (JobSpecParser.Parse(obj.ToJsonString()), "execution input");
+        return (JobSpecParser.Parse(obj.ToJsonString()), "execution input", null);
     }
 
     private static string StringField(JsonNode? node, string field) => node switch
@@ -101,16 +93,7 @@ public static class PrepareStep
         }
     }
 
-    /// <summary>The job for a dataset uploaded without a sidecar: defaults, named after the file.</summary>
-    internal static JobSpec DefaultJobFor(string datasetKey)
-    {
-        var stem = Path.GetFileNameWithoutExtension(datasetKey);
-        var name = new string(stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray()).Trim('-');
-        if (name.Length == 0 || !char.IsAsciiLetterOrDigit(name[0])) name = "dataset";
-        return new JobSpec { Name = name.Length > 48 ? name[..48] : name, Dataset = new DatasetSpec { Path = datasetKey } };
-    }
-
-    private static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source)
+    internal static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source, string owner)
     {
         var store = context.Store;
         var files = await PartitionSets.ListAsync(store, job.Dataset.Path, "dataset.path").ConfigureAwait(false);
@@ -128,24 +111,14 @@ public static class PrepareStep
         if (job.RunId is not null)
             await RunIdentity.CheckAsync(store, runId, job, record).ConfigureAwait(false);
 
+        // The claim comes before the first write of the run: a second execution on this run id stops here.
+        await RunClaims.ClaimNewRunAsync(context, runId, owner).ConfigureAwait(false);
         var pending = new PendingRun(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }), record);
         if (job.Dataset.Features > 0 && !ModelTypes.IsClassifier(job.Model.Type))
             CommitStep.CheckShards(job.Model, job.Dataset.Features, job.Communication.Shards);
 
         var shards = job.Communication.Shards;
-        var state = new RunState
-        {
-            RunId = runId,
-            Round = 0,
-            Partitions = Enumerable.Range(0, job.Dataset.Partitions).ToArray(),
-            Shards = Enumerable.Range(0, shards).ToArray(),
-            MaxConcurrency = job.Workers.MaxConcurrency > 0 ? job.Workers.MaxConcurrency : context.Settings.MaxConcurrency,
-            ToleratedFailurePercentage = job.Workers.ToleratedFailurePercentage ?? context.Settings.ToleratedFailurePercentage,
-            StartedAtMs = now.ToUnixTimeMilliseconds(),
-            RoundsPerExecution = StopRules.RoundsPerExecution(job.Stop, shards),
-            Reason = $"job from {source}",
-            PartitionSet = record.PartitionSet,
-        };
+        var state = FirstState(context, job, runId, now.ToUnixTimeMilliseconds(), $"job from {source}") with { Owner = owner, PartitionSet = record.PartitionSet };
         var digest = record.PartitionSet;
         if (await store.ExistsAsync(RunLayout.SetManifest(digest)).ConfigureAwait(false))
             return await CommitStep.RunAsync(context, state with { PartitionSetReused = true }, pending).ConfigureAwait(false);
@@ -200,6 +173,20 @@ public static class PrepareStep
         var record = new DatasetRecord { Files = files, Labels = labels, Test = test, TestLabels = testLabels };
         return record with { PartitionSet = PartitionSets.Digest(job, format, LabelMappingFor(job.Model), record) };
     }
+
+    /// <summary>The state round 0 starts from (a resume of a run without records starts from it too).</summary>
+    internal static RunState FirstState(FunctionContext context, JobSpec job, string runId, long startedAtMs, string reason) => new()
+    {
+        RunId = runId,
+        Round = 0,
+        Partitions = Enumerable.Range(0, job.Dataset.Partitions).ToArray(),
+        Shards = Enumerable.Range(0, job.Communication.Shards).ToArray(),
+        MaxConcurrency = job.Workers.MaxConcurrency > 0 ? job.Workers.MaxConcurrency : context.Settings.MaxConcurrency,
+        ToleratedFailurePercentage = job.Workers.ToleratedFailurePercentage ?? context.Settings.ToleratedFailurePercentage,
+        StartedAtMs = startedAtMs,
+        RoundsPerExecution = StopRules.RoundsPerExecution(job.Stop, job.Communication.Shards),
+        Reason = reason,
+    };
 
     internal static string ResolveFormat(DatasetSpec dataset)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StepML.Storage;
+using StepML.Storage.Ledger;
 
 namespace StepML.Functions;
 
@@ -8,22 +9,38 @@ namespace StepML.Functions;
 /// the error for the Fail state. Nothing else is touched, so the last good model stays where it was.</summary>
 public static class RecordFailureStep
 {
-    public static async Task<FailureRecord> RunAsync(FunctionContext context, JsonNode? input)
+    public static async Task<FailureRecord> RunAsync(FunctionContext context, JsonNode? wrapped)
     {
+        var (input, execution) = wrapped is JsonObject { Count: 2 } w && w.ContainsKey("input") && w.ContainsKey("executionId")
+            ? (w["input"], Text(w["executionId"]))
+            : (wrapped, null);
         var error = input?["error"];
         var name = error?["Error"]?.GetValue<string>() ?? "UnknownError";
         var cause = error?["Cause"]?.GetValue<string>() ?? "";
         // A resumed execution carries its run inside "resume" until Prepare has returned it.
-        var runId = (input?["runId"] ?? input?["resume"]?["runId"]) is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+        var runId = Text(input?["runId"] ?? input?["resume"]?["runId"]);
         var record = new FailureRecord(runId, name, cause, context.Time.GetUtcNow());
-        // RunExistsException means the runId belongs to another job's run: that run did not fail, so leave it alone.
-        if (runId is not null && name != nameof(RunExistsException) && IsValidRunId(runId))
+        // RunExistsException and RunOwnedException mean the runId belongs to another job or execution: that run did
+        // not fail, so leave it alone.
+        if (runId is null || name is nameof(RunExistsException) or nameof(RunOwnedException) || !IsValidRunId(runId)) return record;
+        var owner = execution ?? Text(input?["owner"] ?? input?["resume"]?["owner"]);
+        RunOwner? current;
+        try
         {
-            await context.Store.PutAsync(RunLayout.Failure(runId), JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Default.FailureRecord)).ConfigureAwait(false);
-            await WriteReportAsync(context, runId, record).ConfigureAwait(false);
+            current = await context.Ledger.ReadAsync(runId).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is StoreTransientException or LedgerCorruptException)
+        {
+            return record; // Ownership unknown: writing could clobber another execution's run.
+        }
+        if (current is not null && current.Owner != owner) return record;
+        await context.Store.PutAsync(RunLayout.Failure(runId), JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Default.FailureRecord)).ConfigureAwait(false);
+        await WriteReportAsync(context, runId, record).ConfigureAwait(false);
+        if (current is not null) await context.Ledger.MarkAsync(runId, current.Owner, RunStatus.Failed).ConfigureAwait(false);
         return record;
     }
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>A failed run gets its report too (the error, the rounds it completed), once Prepare has written its
     /// job; a run that failed before that has nothing to show but failure.json.</summary>

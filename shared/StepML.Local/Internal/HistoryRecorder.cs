@@ -6,7 +6,8 @@ namespace StepML.Local.Internal;
 // STANDARD execution (AWS: bp-history-limit): when 24,999 events are recorded, event 25,000 may only be
 // ExecutionSucceeded; anything else fails the execution with States.Runtime, and ExecutionFailed is event 25,000.
 // Events of DISTRIBUTED Map iterations are recorded here too (the local engine runs child executions in-process),
-// but they belong to the child executions' own histories in AWS, so they do not count.
+// but they belong to the child executions' own histories in AWS, so they do not count. Take() hands the events
+// recorded so far to a caller that stores them and drops them from memory; ids and the quota keep counting.
 internal sealed class HistoryRecorder(TimeProvider time, int maxEvents = HistoryRecorder.MaxEvents)
 {
     /// <summary>The hard quota of events in one STANDARD execution's history.</summary>
@@ -17,6 +18,7 @@ internal sealed class HistoryRecorder(TimeProvider time, int maxEvents = History
     private readonly List<HistoryEvent> _events = new(64);
     private readonly object _lock = new();
     private int _counted;
+    private long _taken;
     private bool _limitReached;
 
     // Terminal and start events: always recorded (ExecutionFailed is the event that reports the limit).
@@ -50,7 +52,7 @@ internal sealed class HistoryRecorder(TimeProvider time, int maxEvents = History
     private long AddLocked(string type, long previousEventId, JsonObject? details)
     {
         // Timestamp taken under the lock so that timestamps never decrease with the event id.
-        long id = _events.Count + 1;
+        long id = _taken + _events.Count + 1;
         _events.Add(new HistoryEvent(id, previousEventId, time.GetUtcNow(), type, details ?? new JsonObject()));
         return id;
     }
@@ -60,9 +62,21 @@ internal sealed class HistoryRecorder(TimeProvider time, int maxEvents = History
         lock (_lock) return _events.ToArray();
     }
 
-    public int Count
+    public HistoryEvent[] Take()
     {
-        get { lock (_lock) return _events.Count; }
+        lock (_lock)
+        {
+            var events = _events.ToArray();
+            _taken += events.Length;
+            _events.Clear();
+            return events;
+        }
+    }
+
+    /// <summary>Every event recorded, taken or not.</summary>
+    public long Count
+    {
+        get { lock (_lock) return _taken + _events.Count; }
     }
 
     /// <summary>Events that count toward the quota (the execution's own, not its DISTRIBUTED Map children's).</summary>

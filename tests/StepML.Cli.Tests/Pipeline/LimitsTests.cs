@@ -25,10 +25,15 @@ public sealed class LimitsTests(PipelineFixture fixture) : IClassFixture<Pipelin
         return job;
     }
 
-    private static IEnumerable<JsonObject> WorkerOutputs(PipelineResult result) =>
-        result.Executions.SelectMany(e => e.History)
-            .Where(e => e.Type == "MapStateExited" && (string?)e.Details["name"] == "Workers")
-            .SelectMany(e => JsonNode.Parse((string)e.Details["output"]!)!["workers"]!.AsArray().Select(w => w!.AsObject()));
+    // The history events of every execution, as the pipeline wrote them to the store (it keeps none in memory).
+    private static async Task<List<JsonObject>> EventsAsync(IObjectStore store) =>
+        (await RunHistory.ReadAsync(store, "test-run"))!["executions"]!.AsArray()
+            .SelectMany(x => x!["events"]!.AsArray()).Select(e => e!.AsObject()).ToList();
+
+    private static async Task<IEnumerable<JsonObject>> WorkerOutputsAsync(IObjectStore store) =>
+        (await EventsAsync(store))
+            .Where(e => (string?)e["type"] == "MapStateExited" && (string?)e["stateExitedEventDetails"]!["name"] == "Workers")
+            .SelectMany(e => JsonNode.Parse((string)e["stateExitedEventDetails"]!["output"]!)!["workers"]!.AsArray().Select(w => w!.AsObject()));
 
     private static async Task<double[]> LossesAsync(IObjectStore store) =>
         Encoding.UTF8.GetString(await store.GetAsync(RunLayout.Metrics("test-run")))
@@ -44,7 +49,7 @@ public sealed class LimitsTests(PipelineFixture fixture) : IClassFixture<Pipelin
         var result = await PipelineFixture.RunAsync(store, LongRounds(maxRounds: 4), new LocalPipelineOptions { LimitTimeScale = Scale });
 
         Assert.True(result.Succeeded, $"{result.Status}: {result.Error} {result.Cause}");
-        var workers = WorkerOutputs(result).ToList();
+        var workers = (await WorkerOutputsAsync(store)).ToList();
         Assert.Equal(16, workers.Count);
         // Every worker of every round was cut by the budget, and still reported the samples it used.
         Assert.All(workers, w => Assert.True(w["budgetCut"]?.GetValue<bool>() == true, w.ToJsonString()));
@@ -66,7 +71,7 @@ public sealed class LimitsTests(PipelineFixture fixture) : IClassFixture<Pipelin
         Assert.Equal("FAILED", result.Status);
         Assert.Equal("States.ExceedToleratedFailureThreshold", result.Error);
         Assert.Contains("States.Timeout", result.Cause);
-        Assert.Contains(result.Executions[0].History, e => e.Type == "LambdaFunctionTimedOut");
+        Assert.Contains(await EventsAsync(store), e => (string?)e["type"] == "LambdaFunctionTimedOut");
     }
 
     [Fact]
@@ -125,7 +130,7 @@ public sealed class LimitsTests(PipelineFixture fixture) : IClassFixture<Pipelin
             Assert.Equal("States.Runtime", result.Error);
             Assert.Equal("The execution reached the maximum number of history events (200).", result.Cause);
             Assert.Equal(200, result.Executions[0].QuotaEvents);
-            Assert.Equal("ExecutionFailed", result.Executions[0].History[^1].Type);
+            Assert.Equal("ExecutionFailed", (string?)(await EventsAsync(store))[^1]["type"]);
         }
         else
         {

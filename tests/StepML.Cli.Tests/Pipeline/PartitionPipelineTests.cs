@@ -24,11 +24,16 @@ public sealed class PartitionPipelineTests(PipelineFixture fixture) : IClassFixt
         return await pipeline.RunAsync(job.ToJsonString());
     }
 
+    /// <summary>Every event of every execution of the run, from the history the pipeline wrote to the store.</summary>
+    private static async Task<JsonNode[]> EventsAsync(IObjectStore store, PipelineResult result) =>
+        (await RunHistory.ReadAsync(store, result.RunId!))!["executions"]!.AsArray()
+            .SelectMany(e => e!["events"]!.AsArray()).Select(e => e!).ToArray();
+
     /// <summary>Partition tasks the engine scheduled, read from the execution history.</summary>
-    private static int PartitionTasks(PipelineResult result) =>
-        result.Executions.Sum(e => JsonNode.Parse(e.HistoryJson())!["events"]!.AsArray()
-            .Count(ev => (string?)ev!["type"] == "LambdaFunctionScheduled"
-                && ((string?)ev["lambdaFunctionScheduledEventDetails"]?["resource"])?.EndsWith("stepml-Partition", StringComparison.Ordinal) == true));
+    private static async Task<int> PartitionTasksAsync(IObjectStore store, PipelineResult result) =>
+        (await EventsAsync(store, result))
+            .Count(ev => (string?)ev["type"] == "LambdaFunctionScheduled"
+                && ((string?)ev["lambdaFunctionScheduledEventDetails"]?["resource"])?.EndsWith("stepml-Partition", StringComparison.Ordinal) == true);
 
     private static async Task<SortedDictionary<string, byte[]>> PartitionFilesAsync(IObjectStore store, string runId)
     {
@@ -54,7 +59,7 @@ public sealed class PartitionPipelineTests(PipelineFixture fixture) : IClassFixt
             var result = await RunAsync(store, Job("identical", sparse), rangeBytes, concurrency);
             Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
             results.Add(await PartitionFilesAsync(store, "identical"));
-            tasks.Add(PartitionTasks(result));
+            tasks.Add(await PartitionTasksAsync(store, result));
         }
 
         var size = new FileInfo(fixture.DatasetFile).Length;
@@ -103,11 +108,11 @@ public sealed class PartitionPipelineTests(PipelineFixture fixture) : IClassFixt
         var second = await RunAsync(store, secondJob, 200_000, 4);
 
         Assert.True(first.Succeeded && second.Succeeded, $"{second.Error}: {second.Cause}");
-        Assert.True(PartitionTasks(first) > 2);
-        Assert.Equal(0, PartitionTasks(second));
+        Assert.True(await PartitionTasksAsync(store, first) > 2);
+        Assert.Equal(0, await PartitionTasksAsync(store, second));
         Assert.Equal((await RunData.RecordAsync(store, "first")).PartitionSet, (await RunData.RecordAsync(store, "second")).PartitionSet);
-        var prepared = JsonNode.Parse(second.Executions[0].HistoryJson())!["events"]!.AsArray()
-            .First(e => (string?)e!["type"] == "TaskStateExited" && (string?)e["stateExitedEventDetails"]?["name"] == "Prepare")!;
+        var prepared = (await EventsAsync(store, second))
+            .First(e => (string?)e["type"] == "TaskStateExited" && (string?)e["stateExitedEventDetails"]?["name"] == "Prepare")!;
         var state = JsonNode.Parse((string)prepared["stateExitedEventDetails"]!["output"]!)!;
         Assert.True((bool)state["partitionSetReused"]!);
         Assert.Contains("partitions reused", (string)state["reason"]!);
@@ -131,7 +136,7 @@ public sealed class PartitionPipelineTests(PipelineFixture fixture) : IClassFixt
         var again = await RunAsync(store, Job("before"), 1L << 20, 2);
 
         Assert.True(after.Succeeded, $"{after.Error}: {after.Cause}");
-        Assert.True(PartitionTasks(after) > 0);
+        Assert.True(await PartitionTasksAsync(store, after) > 0);
         Assert.NotEqual((await RunData.RecordAsync(store, "before")).PartitionSet, (await RunData.RecordAsync(store, "after")).PartitionSet);
         Assert.Equal(nameof(RunExistsException), again.Error);
         Assert.Contains(PipelineFixture.DatasetKey, again.Cause);

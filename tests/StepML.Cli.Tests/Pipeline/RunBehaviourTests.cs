@@ -119,7 +119,7 @@ public sealed class RunBehaviourTests(PipelineFixture fixture) : IClassFixture<P
         Assert.Equal(3, b.Executions.Count); // rounds 0-1, 2-3, 4
         Assert.Equal(5, b.Summary!.Rounds);
         Assert.Equal(await single.GetAsync(RunLayout.FinalModel("test-run")), await chained.GetAsync(RunLayout.FinalModel("test-run")));
-        var history = JsonNode.Parse(await chained.GetAsync(RunLayout.History("test-run")))!;
+        var history = (await RunHistory.ReadAsync(chained, "test-run"))!;
         Assert.Equal(3, history["executions"]!.AsArray().Count);
     }
 
@@ -193,7 +193,7 @@ public sealed class RunBehaviourTests(PipelineFixture fixture) : IClassFixture<P
         var result = await PipelineFixture.RunAsync(store, PipelineFixture.Job("admm", maxRounds: 3));
 
         Assert.True(result.Succeeded);
-        var history = JsonNode.Parse(await store.GetAsync(RunLayout.History("test-run")))!;
+        var history = (await RunHistory.ReadAsync(store, "test-run"))!;
         var events = history["executions"]![0]!["events"]!.AsArray();
         Assert.Equal("ExecutionStarted", events[0]!["type"]!.GetValue<string>());
         Assert.Equal("ExecutionSucceeded", events[^1]!["type"]!.GetValue<string>());

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StepML.Core.Training;
+using StepML.Storage;
+using StepML.Storage.Ledger;
+
+namespace StepML.Functions;
+
+/// <summary>
+/// Prepare's two ways into an existing run. Continue-as-new (<c>{"resume": state}</c> carrying the owner) hands
+/// the run from the previous execution to this one. A user's resume (<c>{"resume": {"runId": ..., "maxRounds":
+/// N, "force": true}}</c>, or <c>stepml resume</c>) takes the run over from a finished, failed or dead owner and
+/// continues from the last round whose record is readable: that record holds the exact state the next round starts
+/// from, so the result is bit-identical to an uninterrupted run.
+/// </summary>
+internal static class ResumeRun
+{
+    public static async Task<RunState> RunAsync(FunctionContext context, JsonObject resume, string owner)
+    {
+        if (resume["owner"] is not null) return await ContinueAsNewAsync(context, resume, owner).ConfigureAwait(false);
+        if (resume["runId"] is JsonValue v && v.TryGetValue<string>(out var named) && !await context.Store.ExistsAsync(RunLayout.Job(ObjectKey.ValidateRunId(named))).ConfigureAwait(false))
+            throw new RunNotFoundException(named, context.Store.Uri, new ObjectNotFoundException(context.Store.Uri, RunLayout.Job(named)));
+        var request = ParseRequest(resume);
+        return await ResumeAsync(context, request.RunId, request.MaxRounds, request.Force, owner).ConfigureAwait(false);
+    }
+
+    private static async Task<RunState> ContinueAsNewAsync(FunctionContext context, JsonObject resume, string owner)
+    {
+        RunState state;
+        try
+        {
+            state = resume.Deserialize(ContractJson.Default.RunState) ?? throw new InvalidInputException("Prepare: 'resume' is null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"Prepare: 'resume' is not a run state: {e.Message}", e);
+        }
+        await context.Ledger.HandOverAsync(state.RunId, state.Owner!, owner, context.Settings.Process).ConfigureAwait(false);
+        await context.Cache.JobAsync(state.RunId).ConfigureAwait(false);
+        return state with { Owner = owner, RoundsThisExecution = 0, Action = null, Reason = null, Workers = null, Merged = null };
+    }
+
+    private static (string RunId, int? MaxRounds, bool Force) ParseRequest(JsonObject resume)
+    {
+        var runId = resume["runId"] is JsonValue id && id.TryGetValue<string>(out var text) ? text
+            : throw new InvalidInputException("Prepare: resume.runId must be the run id to continue, e.g. {\"resume\": {\"runId\": \"my-run-20260101-120000-ab12\"}}");
+        ObjectKey.ValidateRunId(runId);
+        foreach (var (name, _) in resume)
+            if (name is not ("runId" or "maxRounds" or "force"))
+                throw new InvalidInputException($"Prepare: resume.{name} is not a field of a resume request; use {{\"resume\": {{\"runId\": \"{runId}\", \"maxRounds\": N, \"force\": true}}}}");
+        int? maxRounds = null;
+        if (resume["maxRounds"] is { } m)
+            maxRounds = m is JsonValue mv && mv.TryGetValue<int>(out var n) && n >= 1 ? n
+                : throw new InvalidInputException($"Prepare: resume.maxRounds must be a whole number ≥ 1, not {m.ToJsonString()}");
+        var force = resume["force"] is JsonValue f && f.TryGetValue<bool>(out var b) && b;
+        return (runId, maxRounds, force);
+    }
+
+    public static async Task<RunState> ResumeAsync(FunctionContext context, string runId, int? maxRounds, bool force, string owner)
+    {
+        var store = context.Store;
+        var job = (await RunSetup.LoadAsync(context, runId).ConfigureAwait(false)).Job;
+
+        // Read-only until the take-over, so a refused resume leaves the run exactly as it was.
+        var damaged = new List<string>();
+        RoundRecord? last = null;
+        foreach (var round in await RunRecords.RoundsAsync(store, runId).ConfigureAwait(false))
+        {
+            var record = await RunRecords.TryReadAsync(store, runId, round, damaged).ConfigureAwait(false);
+            if (record is null) continue;
+            if (await store.ExistsAsync(RunLayout.Model(runId, record.Next.Round)).ConfigureAwait(false)) { last = record; break; }
+            damaged.Add($"{RunLayout.Record(runId, round)} (its model {RunLayout.Model(runId, record.Next.Round)} is missing)");
+        }
+        var now = context.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        RunState state;
+        if (last is null)
+        {
+            if (!await store.ExistsAsync(RunLayout.Model(runId, 0)).ConfigureAwait(false))
+            {
+                // Killed inside Prepare: redo it from job.json (partitioning is deterministic, so this is the run it
+                // would have been).
+                await context.Ledger.TakeOverAsync(runId, owner, context.Settings.Process, force).ConfigureAwait(false);
+                var prepared = await PrepareStep.StartRunAsync(context, job, $"{RunLayout.Job(runId)}: Prepare did not finish before; redone by the resume", owner).ConfigureAwait(false);
+                return prepared with { MaxRounds = maxRounds };
+            }
+            state = PrepareStep.FirstState(context, job, runId, now, "");
+        }
+        else
+        {
+            // Elapsed time continues from the record: the time the run lay dead does not count against stop.maxSeconds.
+            state = last.Next with { StartedAtMs = now - (long)(last.Metrics.ElapsedSeconds * 1000) };
+        }
+        var effectiveMax = maxRounds ?? state.MaxRounds ?? job.Stop.MaxRounds;
+        if (last?.Next.Action == Actions.Stop && effectiveMax <= state.Round)
+            throw new RunNotResumableException($"run '{runId}' stopped after {state.Round} rounds ({last.Next.Reason}); to train further resume it with a larger stop.maxRounds (--max-rounds {state.Round + 10}, or \"maxRounds\" in the resume input)");
+
+        await context.Ledger.TakeOverAsync(runId, owner, context.Settings.Process, force).ConfigureAwait(false);
+        await RunRecords.RebuildMetricsAsync(store, runId, state.Round, damaged).ConfigureAwait(false);
+        var note = damaged.Count == 0 ? "" : $"; unreadable records skipped: {string.Join(", ", damaged.Distinct())}";
+        return state with
+        {
+            Owner = owner,
+            MaxRounds = maxRounds ?? state.MaxRounds,
+            RoundsThisExecution = 0,
+            Action = null,
+            Reason = $"resumed from round {state.Round}{note}",
+            Workers = null,
+            Merged = null,
+        };
+    }
+}
+
+/// <summary>The run cannot be resumed as asked (never prepared, or already stopped without a larger
+/// stop.maxRounds); nothing was changed.</summary>
+public sealed class RunNotResumableException(string message) : Exception(message);

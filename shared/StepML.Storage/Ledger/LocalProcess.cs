@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace StepML.Storage.Ledger;
+
+/// <summary>Names a local process as <c>host:pid:startTicks</c> and tells whether it still runs (the start time
+/// guards against a reused pid). Only local runs record a process; a Lambda's pid means nothing.</summary>
+public static class LocalProcess
+{
+    public static string Current()
+    {
+        using var self = Process.GetCurrentProcess();
+        return $"{Environment.MachineName}:{self.Id}:{self.StartTime.ToUniversalTime().Ticks}";
+    }
+
+    /// <summary>False only when the process is on this host and provably gone (no such pid, or a pid reused by a
+    /// process that started at another time); a process on another host counts as alive.</summary>
+    public static bool IsAlive(string process)
+    {
+        var parts = process.Split(':');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+            return true;
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited && p.StartTime.ToUniversalTime().Ticks == ticks;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    public static string Describe(string process)
+    {
+        var parts = process.Split(':');
+        return parts.Length == 3 ? $"pid {parts[1]} on {parts[0]}" : process;
+    }
+}
