@@ -29,16 +29,6 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
     }
 
     [Fact]
-    public void Functions_PartitionAndPrepare_GetEphemeralStorageForOnePartition()
-    {
-        int Storage(string name) => stack.Resource(stack.FunctionId(name)).GetProperty("Properties").GetProperty("EphemeralStorage").GetProperty("Size").GetInt32();
-
-        // A partition is at most 2 GiB (PieceAssembler.CheckFits): Assemble writes one to /tmp, Prepare one image or test split.
-        Assert.Equal(4096, Storage("Partition"));
-        Assert.InRange(Storage("Prepare"), 4096, 10240);
-    }
-
-    [Fact]
     public void Handlers_EveryFunction_NamesPublicHandleAsyncOfTheFunctionsAssembly()
     {
         var assembly = Assembly.Load(new AssemblyName(RepositoryLayout.FunctionsAssembly));
