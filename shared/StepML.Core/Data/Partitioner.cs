@@ -226,6 +226,9 @@ public static class Partitioner
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown dataset format."),
     };
 
+    private static DatasetFormatException NoRows(string sourceName, long lines) => new(
+        sourceName, lines, lines == 0 ? "the file is empty (0 bytes): upload the data again (an interrupted copy leaves an empty file)." : "the dataset has no rows, only blank or comment lines.");
+
     private static int DiscoverFeatures(Func<Stream> openInput, string sourceName, BufferBudget budget)
     {
         using IRowSource reader = OpenReader(openInput, sourceName, DatasetFormat.LibSvm, csvHeader: false);
@@ -244,7 +247,7 @@ public static class Partitioner
         budget.Observe(reader.BufferBytes + row.Indices.Length * 8L);
         if (!any)
         {
-            throw new DatasetFormatException(sourceName, reader.LineNumber, "the dataset has no rows.");
+            throw NoRows(sourceName, reader.LineNumber);
         }
 
         return Math.Max(features, 1);
@@ -328,7 +331,7 @@ public static class Partitioner
         budget.Release(readerBytes + record.Length);
         if (total == 0)
         {
-            throw new DatasetFormatException(sourceName, reader.LineNumber, "the dataset has no rows.");
+            throw NoRows(sourceName, reader.LineNumber);
         }
 
         return (total, features!.Value, maxLabel);
