@@ -92,7 +92,7 @@ public static class PrepareStep
         }
         catch (JobSpecException e)
         {
-            throw new JobSpecException(e.Field, $"in '{key}': {e.Message}");
+            throw e.InFile(key);
         }
     }
 

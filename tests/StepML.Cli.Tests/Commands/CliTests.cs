@@ -12,7 +12,7 @@ public sealed class CliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("stepml-cli-").FullName;
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    internal static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         using var stdout = new StringWriter();
@@ -83,15 +83,14 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_MissingDataset_FailsNamingDatasetPath()
+    public async Task Run_MissingDataset_ExitsTwoNamingDatasetPath()
     {
         var job = Path.Combine(_dir, "job.json");
         File.WriteAllText(job, """{ "dataset": { "path": "datasets/nowhere.libsvm" } }""");
 
         var (code, _, error) = await RunAsync("run", job, "--store", Path.Combine(_dir, "store"));
 
-        Assert.Equal(1, code);
-        Assert.Contains("JobSpecException", error);
+        Assert.Equal(2, code);
         Assert.Contains("dataset.path", error);
         Assert.Contains("datasets/nowhere.libsvm", error);
     }
