@@ -79,11 +79,23 @@ public sealed class LocalPipeline
         }
         var executions = _engine.Executions.Where(e => e == first || seen.Contains(e)).ToList();
         var runId = RunIdOf(executions);
-        if (runId is not null) await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
+        Exception? historyError = null;
+        if (runId is not null)
+        {
+            // The run's outcome stands even when its history cannot be written (the store went away or filled up).
+            try
+            {
+                await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                historyError = e;
+            }
+        }
         FinalSummary? summary = null;
         if (result.Status == "SUCCEEDED" && result.OutputJson is { } output && JsonNode.Parse(output) is JsonObject o && o.ContainsKey("modelKey"))
             summary = o.Deserialize(ContractJson.Default.FinalSummary);
-        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions);
+        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions) { HistoryError = historyError };
     }
 
     private string? RunIdOf(IReadOnlyList<Execution> executions)
@@ -164,4 +176,7 @@ public sealed record LocalPipelineOptions
 public sealed record PipelineResult(string Status, string? RunId, FinalSummary? Summary, string? Error, string? Cause, IReadOnlyList<Execution> Executions)
 {
     public bool Succeeded => Status == "SUCCEEDED";
+
+    /// <summary>Why runs/&lt;runId&gt;/history.json could not be written (null when it was, or there is no run).</summary>
+    public Exception? HistoryError { get; init; }
 }

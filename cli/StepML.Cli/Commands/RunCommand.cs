@@ -90,6 +90,8 @@ internal static class RunCommand
             // A fault outside the state machine's handlers (the store failing while the run's history is written, say).
             throw new RunFaultException(runId, store.Uri, e);
         }
+        if (result.HistoryError is { } historyError)
+            Console.Error.WriteLine($"stepml: warning: the history of run {result.RunId} was not written: {historyError.GetType().Name}: {CliErrors.Clip(historyError.Message)}");
         if (result.Succeeded && result.Summary is { } summary)
         {
             Console.WriteLine($"finished {summary.RunId} after {summary.Rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s ({summary.StopReason})");

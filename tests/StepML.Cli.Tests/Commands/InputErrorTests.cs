@@ -139,6 +139,26 @@ public sealed class InputErrorTests : IDisposable
         Assert.Contains("no history", error);
     }
 
+    [Fact]
+    public async Task Run_StoreThatCannotBeOpened_ExitsOneNamingTheCauseWithoutStackTrace()
+    {
+        var notAFolder = Path.Combine(_dir, "store-is-a-file");
+        File.WriteAllText(notAFolder, "x");
+        File.WriteAllText(Path.Combine(_dir, "d.libsvm"), s_rows);
+        var job = Path.Combine(_dir, "job.json");
+        File.WriteAllText(job, """{ "dataset": { "path": "d.libsvm" } }""");
+
+        var (code, _, error) = await RunAsync("run", job, "--store", notAFolder);
+        var (verboseCode, _, verboseError) = await RunAsync("run", job, "--store", notAFolder, "--verbose");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("stepml: IOException: ", error);
+        Assert.Contains(notAFolder, error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(1, verboseCode);
+        Assert.Contains("   at ", verboseError);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
