@@ -134,14 +134,13 @@ public static class PrepareStep
         }
 
         var shape = await Task.Run(() => ImageData.Shape(store, format, datasetKey, job.Dataset.Labels)).ConfigureAwait(false);
+        // When the job states the features (and classes), the model's size is checked before reading any data.
+        if (job.Dataset.Features > 0 && (job.Model.Classes > 0 || !ModelTypes.IsClassifier(job.Model.Type)))
+            SizeLimits.CheckModel(job, job.Model with { InputShape = job.Model.InputShape.Length == 0 ? shape : job.Model.InputShape }, job.Dataset.Features);
         var shards = job.Communication.Shards;
         // Checked between partitioning (which discovers the feature count) and the upload, so a bad job leaves nothing behind.
-        var (summary, sample) = await PartitionAsync(context, job, datasetKey, format, runId, s =>
-        {
-            var parameters = Models.Create(ImageData.ResolveModel(job.Model, s, shape), s.Features).ParameterCount;
-            if (shards > parameters)
-                throw new JobSpecException("communication.shards", $"{shards} shards for a model of {parameters} parameters: use at most {parameters}");
-        }).ConfigureAwait(false);
+        var (summary, sample) = await PartitionAsync(context, job, datasetKey, format, runId,
+            (s, largestPartition) => SizeLimits.Check(job, ImageData.ResolveModel(job.Model, s, shape), s.Features, largestPartition)).ConfigureAwait(false);
         job = job with { Model = ImageData.ResolveModel(job.Model, summary, shape) };
         if (job.Dataset.TestPath.Length > 0)
             await PartitionTestAsync(context, job, format, summary.Features, runId).ConfigureAwait(false);
@@ -183,7 +182,7 @@ public static class PrepareStep
 
     /// <returns>The summary, and partition 0 decoded from the local copy (data-dependent initialisation such as
     /// k-means++ samples it; reading it back from the store would cost a whole-partition GET).</returns>
-    private static async Task<(PartitionSummary Summary, Partition First)> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId, Action<PartitionSummary> check)
+    private static async Task<(PartitionSummary Summary, Partition First)> PartitionAsync(FunctionContext context, JobSpec job, string datasetKey, string format, string runId, Action<PartitionSummary, long> check)
     {
         var store = context.Store;
         var temp = Directory.CreateTempSubdirectory("stepml-partitions-");
@@ -191,9 +190,9 @@ public static class PrepareStep
         {
             var options = new PartitionOptions(job.Dataset.Partitions, job.Dataset.ValidationFraction, job.Seed,
                 job.Dataset.Features > 0 ? job.Dataset.Features : null, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader,
-                job.Dataset.PartitionWeights);
+                job.Dataset.PartitionWeights, MaxClassesFor(job.Model));
             var summary = await PartitionFileAsync(store, format, datasetKey, job.Dataset.Labels, "dataset", options, temp.FullName).ConfigureAwait(false);
-            check(summary);
+            check(summary, Enumerable.Range(0, job.Dataset.Partitions).Max(p => new FileInfo(Path.Combine(temp.FullName, $"{p}.part")).Length));
             for (var p = 0; p < job.Dataset.Partitions; p++)
                 await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.Partition(runId, p)).ConfigureAwait(false);
             await UploadAsync(store, Path.Combine(temp.FullName, "validation.part"), RunLayout.Validation(runId)).ConfigureAwait(false);
@@ -219,7 +218,10 @@ public static class PrepareStep
     /// <summary>Binary models (logistic, SVM) read labels as {0, 1} (from 0/1 or −1/+1); softmax, MLP and CNN read
     /// class ids 0..K−1; KMeans ignores labels, so any value is kept (e.g. the true cluster id of synthetic data).</summary>
     internal static LabelMapping LabelMappingFor(ModelSpec model) =>
-        model.Type == ModelTypes.KMeans || ModelTypes.IsClassifier(model.Type) ? LabelMapping.Raw : LabelMapping.Binary;
+        ModelTypes.IsClassifier(model.Type) ? LabelMapping.Classes : model.Type == ModelTypes.KMeans ? LabelMapping.Raw : LabelMapping.Binary;
+
+    /// <summary>K for the class-id check: model.classes when set, else the bound (labels then decide K).</summary>
+    private static int? MaxClassesFor(ModelSpec model) => model.Classes > 0 ? model.Classes : null;
 
     /// <summary>The test split goes through the same partitioner as one partition without validation rows.</summary>
     private static async Task PartitionTestAsync(FunctionContext context, JobSpec job, string format, int features, string runId)
@@ -231,7 +233,8 @@ public static class PrepareStep
         var temp = Directory.CreateTempSubdirectory("stepml-test-");
         try
         {
-            var options = new PartitionOptions(1, 0, job.Seed, features, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader);
+            var options = new PartitionOptions(1, 0, job.Seed, features, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader,
+                MaxClasses: ModelTypes.IsClassifier(job.Model.Type) ? job.Model.Classes : null);
             var summary = await PartitionFileAsync(store, format, testKey, job.Dataset.TestLabels, "dataset.test", options, temp.FullName).ConfigureAwait(false);
             if (summary.Features != features)
                 throw new JobSpecException("dataset.testPath", $"'{testKey}' has {summary.Features} features, the training data {features}");

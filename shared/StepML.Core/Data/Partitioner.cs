@@ -9,8 +9,11 @@ public enum LabelMapping
     /// <summary>Labels {0, 1} or {-1, +1} become {0, 1}; any other label is an error.</summary>
     Binary,
 
-    /// <summary>Labels are kept as written (regression, multi-class).</summary>
+    /// <summary>Labels are kept as written (regression, KMeans' reference ids).</summary>
     Raw,
+
+    /// <summary>Class ids 0..K−1 (multi-class models), checked row by row with <see cref="ClassLabels"/>.</summary>
+    Classes,
 }
 
 public sealed record PartitionOptions(
@@ -21,7 +24,8 @@ public sealed record PartitionOptions(
     bool Sparse = false,
     LabelMapping Labels = LabelMapping.Binary,
     bool CsvHeader = false,
-    IReadOnlyList<double>? PartitionWeights = null);
+    IReadOnlyList<double>? PartitionWeights = null,
+    int? MaxClasses = null);
 
 /// <param name="MaxLabel">The largest label after mapping (multi-class models count classes as MaxLabel + 1).</param>
 public sealed record PartitionSummary(int Features, long[] RowsPerPartition, long ValidationRows, long TotalRows, float MaxLabel = float.NaN);
@@ -281,7 +285,12 @@ public static class Partitioner
                 features = row.Count;
             }
 
-            float label = options.Labels == LabelMapping.Binary ? labels.Map(row.Label, reader.LineNumber) : row.Label;
+            float label = options.Labels switch
+            {
+                LabelMapping.Binary => labels.Map(row.Label, reader.LineNumber),
+                LabelMapping.Classes => ClassLabels.Check(row.Label, options.MaxClasses ?? ClassLabels.DefaultMaxClasses, options.MaxClasses is not null, sourceName, reader.LineNumber),
+                _ => row.Label,
+            };
             maxLabel = Math.Max(maxLabel, label);
             if (row.Count > 0 && row.Indices[row.Count - 1] >= features.Value)
             {
