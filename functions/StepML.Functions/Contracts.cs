@@ -33,6 +33,12 @@ public sealed record RunState
     public string? Reason { get; init; }
     /// <summary>Set by Prepare when the triggering object is not something to train on (a sidecar job file).</summary>
     public bool? Skip { get; init; }
+    /// <summary>Set by Decide: workers of the round just decided that failed and were tolerated (null: none).</summary>
+    public int? FailedWorkers { get; init; }
+    /// <summary>Set by Decide: the partitions whose worker failed (tolerated) in any round so far, ascending.</summary>
+    public int[]? FailedPartitions { get; init; }
+    /// <summary>Set by Decide: tolerated worker failures summed over the run's rounds.</summary>
+    public int TotalFailedWorkers { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
     public WorkerOutput[]? Workers { get; init; }
     /// <summary>Outputs of the Merge Map (ResultPath $.merged).</summary>
@@ -81,6 +87,13 @@ public sealed record FinalSummary
     public string StopReason { get; init; } = "";
     public double CostUsd { get; init; }
     public double ElapsedSeconds { get; init; }
+    /// <summary>Tolerated worker failures over all rounds (workers.toleratedFailurePercentage).</summary>
+    public int FailedWorkers { get; init; }
+    /// <summary>Partitions whose worker failed in some round (tolerated); null when none did.</summary>
+    public int[]? FailedPartitions { get; init; }
+    /// <summary>Training partitions Finalize could not evaluate and skipped, within the same tolerance; null when none.
+    /// The training loss and metric are then over the other partitions.</summary>
+    public int[]? UnevaluatedPartitions { get; init; }
 }
 
 /// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>

@@ -78,7 +78,7 @@ internal static class RunCommand
         {
             pipeline.Prepared += s => Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions, {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]");
             pipeline.RoundCompleted += s => Console.WriteLine(
-                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
+                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}{Tolerated(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }
         PipelineResult result;
         try
@@ -99,6 +99,9 @@ internal static class RunCommand
             Console.WriteLine($"  validation loss {(summary.ValidationLoss is { } vl ? F(vl) : "–")}{MetricText(summary.Metric, summary.ValidationMetric, "  ")}");
             if (summary.TestLoss is { } tl)
                 Console.WriteLine($"  test       loss {F(tl)}{MetricText(summary.Metric, summary.TestAccuracy, "  ")}");
+            if (summary.FailedWorkers > 0)
+                Console.WriteLine($"  tolerated  {summary.FailedWorkers} failed worker(s) over the rounds (partitions {string.Join(", ", summary.FailedPartitions ?? [])})"
+                    + (summary.UnevaluatedPartitions is { } skipped ? $"; not evaluated at the end: partitions {string.Join(", ", skipped)}" : ""));
             Console.WriteLine($"  model {summary.ModelKey}; report {RunLayout.Report(summary.RunId)}; estimated Lambda cost ${summary.CostUsd:F5}");
         }
         else if (result.Succeeded)
@@ -134,6 +137,11 @@ internal static class RunCommand
     internal static string MetricText(string? metric, double? value, string prefix) => value is not { } v || metric is null
         ? ""
         : metric == "accuracy" ? $"{prefix}accuracy {Percent(v)}" : $"{prefix}{metric} {F(v)}";
+    /// <summary>"  workers 7/8, 1 failed (tolerated)" when workers of the round failed within the tolerance; else empty.</summary>
+    internal static string Tolerated(RunState s) => s.FailedWorkers is { } failed and > 0
+        ? $"  workers {s.Partitions.Length - failed}/{s.Partitions.Length}, {failed} failed (tolerated)"
+        : "";
+
     /// <summary>"  val loss … acc …" for the round just decided (empty without a validation split).</summary>
     internal static string Validation(RunState s) => s.ValidationLoss is { } loss
         ? $"  val loss {F(loss)}" + (s.ValidationMetric is not { } m ? "" : s.MetricName is null or "accuracy" ? $"  acc {Percent(m)}" : $"  {s.MetricName} {F(m, "G6")}")
