@@ -140,6 +140,26 @@ public sealed class InputErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_SameRunIdWithADifferentLocalFile_IsRefusedAndTheStoredDatasetIsKept()
+    {
+        var data = Path.Combine(_dir, "train.libsvm");
+        var job = Path.Combine(_dir, "job.json");
+        File.WriteAllText(job, """{ "runId": "r1", "dataset": { "path": "train.libsvm", "partitions": 2 }, "stop": { "maxRounds": 2 } }""");
+        File.WriteAllText(data, s_rows);
+        Assert.Equal(0, (await RunAsync("run", job, "--store", Store, "--quiet")).Code);
+        var model = File.ReadAllBytes(Path.Combine(Store, "runs", "r1", "model", "final.tensor"));
+        File.WriteAllText(data, s_rows.Replace("0 1:", "1 1:"));
+
+        var (code, output, error) = await RunAsync("run", job, "--store", Store);
+
+        Assert.Equal(2, code);
+        Assert.Matches(@"copied train\.libsvm into the store as datasets/train-[0-9a-f]{12}\.libsvm \(datasets/train\.libsvm in the store holds different data", output);
+        AssertOneMessage(error, "run 'r1' already exists");
+        Assert.Equal(s_rows, File.ReadAllText(Path.Combine(Store, "datasets", "train.libsvm")));
+        Assert.Equal(model, File.ReadAllBytes(Path.Combine(Store, "runs", "r1", "model", "final.tensor")));
+    }
+
+    [Fact]
     public async Task Run_StoreThatCannotBeOpened_ExitsOneNamingTheCauseWithoutStackTrace()
     {
         var notAFolder = Path.Combine(_dir, "store-is-a-file");
