@@ -19,21 +19,26 @@ internal static class RunCommand
         var job = new Argument<FileInfo>("JOB.json") { Description = "The job spec (see README, 'The job spec')" };
         var store = StoreOption();
         var concurrency = ConcurrencyOption();
-        var quiet = new Option<bool>("--quiet") { Description = "Print only the final summary" };
+        var quiet = QuietOption();
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override a job field, FIELD=VALUE with a dotted path (repeatable): --set algorithm.rho=0.05 --set stop.maxRounds=20",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("run", "Train a model: run a job spec through the state machine on the local engine. A dataset.path that names a local file is first copied into the store under datasets/.")
         {
-            job, store, concurrency, quiet,
+            job, store, concurrency, quiet, set,
         };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(job)!;
-            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(concurrency), parse.GetValue(quiet), ct).ConfigureAwait(false);
+            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(concurrency), parse.GetValue(quiet), parse.GetValue(set) ?? [], ct).ConfigureAwait(false);
             return CliErrors.ExitCode(result);
         });
         return command;
     }
 
-    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, int concurrency, bool quiet, CancellationToken ct)
+    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, int concurrency, bool quiet, string[] overrides, CancellationToken ct)
     {
         if (!file.Exists) throw new FileNotFoundException($"job spec '{file.FullName}' does not exist");
         // The spec is the execution input, which Step Functions caps at 256 KiB: refuse it here, naming the file.
@@ -51,6 +56,11 @@ internal static class RunCommand
         }
         var store = ObjectStores.Open(storeUri);
         var node = JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        if (overrides.Length > 0)
+        {
+            JobOverrides.Apply(node, overrides);
+            spec = JobOverrides.Parse(node, file.Name, overrides);
+        }
         var imports = new Dictionary<string, string>();
         // Every file the dataset names (IDX images and labels, the test split) is imported the same way.
         foreach (var (field, path) in new[] { ("path", spec.Dataset.Path), ("labels", spec.Dataset.Labels), ("testPath", spec.Dataset.TestPath), ("testLabels", spec.Dataset.TestLabels) })
@@ -110,14 +120,14 @@ internal static class RunCommand
         }
         else
         {
-            Console.Error.WriteLine(FailureText(result, store.Uri, imports));
+            Console.Error.WriteLine(FailureText(result, store, imports));
         }
         return result;
     }
 
     /// <summary>What a failed run prints: for bad input one line naming the file and line or the field (and the local
     /// file a store key was imported from); for a fault the run id, the error name and cause, and where things are.</summary>
-    internal static string FailureText(PipelineResult result, string storeUri, IReadOnlyDictionary<string, string>? imports = null)
+    internal static string FailureText(PipelineResult result, IObjectStore store, IReadOnlyDictionary<string, string>? imports = null)
     {
         var message = CauseMessage(result.Cause);
         foreach (var (key, local) in imports ?? new Dictionary<string, string>())
@@ -125,12 +135,12 @@ internal static class RunCommand
                 message = $"{key} (imported from {local}){message[key.Length..]}";
         message = CliErrors.Clip(message);
         if (CliErrors.IsInputError(result.Error))
-            return $"stepml: {message}" + (result.RunId is null ? "" : $"\n  run {result.RunId} stopped before training; details: stepml history {result.RunId}");
+            return $"stepml: {message}" + (result.RunId is null ? "" : $"\n  run {result.RunId} stopped before training; details: stepml history {result.RunId}{StoreHint(store)}");
         if (result.RunId is null)
             return $"stepml: the run failed before it was created ({result.Status}): {result.Error}: {message}";
         return $"stepml: run {result.RunId} {result.Status}: {result.Error}: {message}\n"
-            + $"  store {storeUri}: the last good model and the finished rounds are kept under {RunLayout.Root(result.RunId)}/ (failure.json records the error when the store could take it)\n"
-            + $"  details: stepml history {result.RunId}";
+            + $"  store {store.Uri}: the last good model and the finished rounds are kept under {RunLayout.Root(result.RunId)}/ (failure.json records the error when the store could take it)\n"
+            + $"  details: stepml history {result.RunId}{StoreHint(store)}";
     }
 
     /// <summary>"accuracy 71.20%" or "inertia 3.0412" after a prefix; empty when there is no value.</summary>

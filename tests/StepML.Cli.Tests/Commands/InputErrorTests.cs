@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using static StepML.Cli.Tests.Commands.CliTests;
+using static StepML.Cli.Tests.Commands.Cli;
 
 namespace StepML.Cli.Tests.Commands;
 

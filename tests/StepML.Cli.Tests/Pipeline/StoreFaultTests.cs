@@ -56,7 +56,7 @@ public sealed class StoreFaultTests(PipelineFixture data, ITestOutputHelper outp
         Assert.Equal("test-run", result.RunId);
         Assert.NotNull(result.HistoryError);
         Assert.Equal(CliErrors.Fault, CliErrors.ExitCode(result));
-        var text = RunCommand.FailureText(result, store.Uri);
+        var text = RunCommand.FailureText(result, store);
         Assert.Contains("run test-run FAILED: StoreTransientException", text);
         Assert.Contains(store.Uri, text);
         s3.Restart();
@@ -79,7 +79,7 @@ public sealed class StoreFaultTests(PipelineFixture data, ITestOutputHelper outp
         Assert.Equal(nameof(StoreFullException), result.Error);
         Assert.Contains("is full", RunCommand.CauseMessage(result.Cause));
         Assert.Equal(CliErrors.Fault, CliErrors.ExitCode(result));
-        Assert.Contains("run test-run FAILED: StoreFullException", RunCommand.FailureText(result, store.Uri));
+        Assert.Contains("run test-run FAILED: StoreFullException", RunCommand.FailureText(result, store));
         disk.Free();
         Assert.DoesNotContain(await store.ListAsync(""), o => o.Key.EndsWith(".tmp", StringComparison.Ordinal));
         Assert.Empty(Directory.GetFiles(store.Root, "*.tmp", SearchOption.AllDirectories));
