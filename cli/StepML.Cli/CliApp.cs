@@ -23,6 +23,7 @@ public static class CliApp
         Bench.BenchCommand.Create(),
         Bench.ModelKernelBenchmark.Create(),
         Bench.ModelBench.Create(),
+        CliErrors.VerboseOption(),
     };
 
     public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);

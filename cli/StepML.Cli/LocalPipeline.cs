@@ -87,6 +87,7 @@ public sealed class LocalPipeline
         var current = _engine.StartExecution(StateMachineName, inputJson, executionName);
         var executions = new List<ExecutionSummary>();
         string? runId = null;
+        Exception? historyError = null;
         ExecutionResult result;
         while (true)
         {
@@ -94,8 +95,9 @@ public sealed class LocalPipeline
             RunHistoryWriter? history = null;
             RunHistoryWriter? Writer() => history ??= (runId ??= _runIds.GetValueOrDefault(execution.ExecutionArn)) is { } id
                 ? new RunHistoryWriter(_store, id, execution) : null;
-            result = await WaitWithCheckpointsAsync(execution, Writer, cancellationToken).ConfigureAwait(false);
-            if (Writer() is { } writer) await writer.FlushAsync(result.Status, cancellationToken).ConfigureAwait(false);
+            result = await WaitWithCheckpointsAsync(execution, Writer, e => historyError ??= e, cancellationToken).ConfigureAwait(false);
+            // The run's outcome stands even when its history cannot be written: the store went away or filled up.
+            if (Writer() is { } writer) await TolerateAsync(() => writer.FlushAsync(result.Status, cancellationToken), e => historyError ??= e).ConfigureAwait(false);
             executions.Add(new ExecutionSummary(execution.Name, execution.ExecutionArn, result.Status, execution.StartTime, execution.QuotaEvents));
             // ContinueAsNew started the next execution before this one ended.
             var next = _engine.Executions.FirstOrDefault(e => e.ParentExecutionArn == execution.ExecutionArn);
@@ -106,19 +108,23 @@ public sealed class LocalPipeline
         }
         // The report Finalize or RecordFailure wrote, again with the worker timeline the history now holds; not for a
         // history too large to load at once (a long run keeps its memory flat; its report keeps Finalize's page).
-        if (runId is not null && await _store.ExistsAsync(RunLayout.Report(runId), cancellationToken).ConfigureAwait(false)
-            && (await _store.ListAsync(RunLayout.HistoryFolder(runId), cancellationToken).ConfigureAwait(false)).Sum(o => o.Size) <= MaxHistoryBytesForReport)
-            await Runs.RunReport.WriteAsync(new Runs.RunReader(_store), runId, ct: cancellationToken).ConfigureAwait(false);
+        if (runId is { } id)
+            await TolerateAsync(async () =>
+            {
+                if (await _store.ExistsAsync(RunLayout.Report(id), cancellationToken).ConfigureAwait(false)
+                    && (await _store.ListAsync(RunLayout.HistoryFolder(id), cancellationToken).ConfigureAwait(false)).Sum(o => o.Size) <= MaxHistoryBytesForReport)
+                    await Runs.RunReport.WriteAsync(new Runs.RunReader(_store), id, ct: cancellationToken).ConfigureAwait(false);
+            }, e => historyError ??= e).ConfigureAwait(false);
         FinalSummary? summary = null;
         if (result.Status == "SUCCEEDED" && result.OutputJson is { } output && JsonNode.Parse(output) is JsonObject o && o.ContainsKey("modelKey"))
             summary = o.Deserialize(ContractJson.Default.FinalSummary);
-        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions, result.OutputJson);
+        return new PipelineResult(result.Status, runId, summary, result.Error, result.Cause, executions, result.OutputJson) { HistoryError = historyError };
     }
 
     /// <summary>Waits for the execution, writing the history recorded so far every
     /// <see cref="LocalPipelineOptions.HistoryCheckpointInterval"/> once the run id is known (a killed process keeps
     /// the history up to its last checkpoint; written events leave memory).</summary>
-    private async Task<ExecutionResult> WaitWithCheckpointsAsync(Execution execution, Func<RunHistoryWriter?> writer, CancellationToken ct)
+    private async Task<ExecutionResult> WaitWithCheckpointsAsync(Execution execution, Func<RunHistoryWriter?> writer, Action<Exception> failed, CancellationToken ct)
     {
         var written = false;
         while (true)
@@ -130,9 +136,23 @@ public sealed class LocalPipeline
             ct.ThrowIfCancellationRequested();
             if (writer() is { } w)
             {
-                await w.FlushAsync("RUNNING", ct).ConfigureAwait(false);
+                await TolerateAsync(() => w.FlushAsync("RUNNING", ct), failed).ConfigureAwait(false);
                 written = true;
             }
+        }
+    }
+
+    /// <summary>Runs a write of the history or the report; a failure (store down or full) is reported, not thrown:
+    /// the run itself decides its outcome.</summary>
+    private static async Task TolerateAsync(Func<Task> write, Action<Exception> failed)
+    {
+        try
+        {
+            await write().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed(e);
         }
     }
 
@@ -214,4 +234,7 @@ public sealed record PipelineResult(string Status, string? RunId, FinalSummary? 
     string? Output = null)
 {
     public bool Succeeded => Status == "SUCCEEDED";
+
+    /// <summary>Why runs/&lt;runId&gt;/history.json could not be written (null when it was, or there is no run).</summary>
+    public Exception? HistoryError { get; init; }
 }

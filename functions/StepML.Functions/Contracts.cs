@@ -45,6 +45,12 @@ public sealed record RunState
     /// <summary>stop.maxRounds raised by a resume (<c>stepml resume RUN --max-rounds N</c>); job.json stays as
     /// written.</summary>
     public int? MaxRounds { get; init; }
+    /// <summary>Set by Decide: workers of the round just decided that failed and were tolerated (null: none).</summary>
+    public int? FailedWorkers { get; init; }
+    /// <summary>Set by Decide: the partitions whose worker failed (tolerated) in any round so far, ascending.</summary>
+    public int[]? FailedPartitions { get; init; }
+    /// <summary>Set by Decide: tolerated worker failures summed over the run's rounds.</summary>
+    public int TotalFailedWorkers { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
     public WorkerOutput[]? Workers { get; init; }
     /// <summary>Outputs of the Merge Map (ResultPath $.merged).</summary>
@@ -97,6 +103,13 @@ public sealed record FinalSummary
     public double ElapsedSeconds { get; init; }
     /// <summary>What the run could not include (an unreadable per-round record), named; null when nothing.</summary>
     public string[]? Warnings { get; init; }
+    /// <summary>Tolerated worker failures over all rounds (workers.toleratedFailurePercentage).</summary>
+    public int FailedWorkers { get; init; }
+    /// <summary>Partitions whose worker failed in some round (tolerated); null when none did.</summary>
+    public int[]? FailedPartitions { get; init; }
+    /// <summary>Training partitions Finalize could not evaluate and skipped, within the same tolerance; null when none.
+    /// The training loss and metric are then over the other partitions.</summary>
+    public int[]? UnevaluatedPartitions { get; init; }
 }
 
 /// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>

@@ -29,6 +29,8 @@ public sealed record PartitionPlan
     public int? Features { get; init; }
     public bool Sparse { get; init; }
     public LabelMapping Labels { get; init; }
+    /// <summary>Multi-class models: K when model.classes is set (labels must be below it), else the default bound.</summary>
+    public int? MaxClasses { get; init; }
     public int RangeCount { get; init; }
 }
 

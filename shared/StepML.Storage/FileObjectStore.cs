@@ -3,22 +3,38 @@ namespace StepML.Storage;
 /// <summary>
 /// The embedded default store: one folder, keys are relative paths. Writes go to a temporary file in
 /// the same folder and are renamed into place, so a reader (or a crash) never sees a half-written object.
+/// Every path is checked to stay inside the root with symbolic links resolved (<see cref="StoreEscapeException"/>);
+/// listings skip links. A full disk is <see cref="StoreFullException"/>.
 /// </summary>
 public sealed class FileObjectStore : IObjectStore
 {
+    // errno values of a full disk and an exhausted quota (Linux).
+    private const int NoSpace = 28;
+    private const int QuotaExceeded = 122;
+
     private readonly string _root;
+    private readonly string _realRoot;
 
     public FileObjectStore(string root)
     {
         _root = Path.GetFullPath(root);
         Directory.CreateDirectory(_root);
+        _realRoot = StorePaths.RealPath(_root);
     }
 
     public string Root => _root;
 
     public string Uri => "file://" + _root;
 
-    private string PathOf(string key) => Path.Combine(_root, ObjectKey.Validate(key).Replace('/', Path.DirectorySeparatorChar));
+    private string PathOf(string key)
+    {
+        var path = Path.Combine(_root, ObjectKey.Validate(key).Replace('/', Path.DirectorySeparatorChar));
+        var real = StorePaths.RealPath(path);
+        if (!StorePaths.IsInside(real, _realRoot)) throw new StoreEscapeException(Uri, key, real);
+        return path;
+    }
+
+    private static bool IsFull(IOException e) => e.HResult is NoSpace or QuotaExceeded;
 
     public async Task<byte[]> GetAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -83,6 +99,10 @@ public sealed class FileObjectStore : IObjectStore
                 await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
             File.Move(temp, path, overwrite: true);
         }
+        catch (IOException e) when (IsFull(e))
+        {
+            throw new StoreFullException(Uri, key, e);
+        }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
@@ -98,6 +118,10 @@ public sealed class FileObjectStore : IObjectStore
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
                 await data.CopyToAsync(stream, 1 << 20, cancellationToken).ConfigureAwait(false);
             File.Move(temp, path, overwrite: true);
+        }
+        catch (IOException e) when (IsFull(e))
+        {
+            throw new StoreFullException(Uri, key, e);
         }
         finally
         {
@@ -117,7 +141,9 @@ public sealed class FileObjectStore : IObjectStore
         var result = new List<ObjectInfo>();
         if (Directory.Exists(_root))
         {
-            foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories))
+            // Links are skipped (neither listed nor descended into), so a listing never reaches outside the root.
+            var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
+            foreach (var file in Directory.EnumerateFiles(_root, "*", options))
             {
                 if (file.EndsWith(".tmp", StringComparison.Ordinal)) continue;
                 var key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');

@@ -71,3 +71,15 @@ public sealed class ObjectRangeException(string store, string key, long offset, 
 /// <summary>A store call failed for a reason that a retry may cure (throttling, a dropped connection).
 /// The state machine retries this error name.</summary>
 public sealed class StoreTransientException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The store has no room for a write (a full disk or quota). Nothing already stored is changed: the
+/// partial object is removed. Free space, then resume the run.</summary>
+public sealed class StoreFullException(string store, string key, Exception inner)
+    : Exception($"the store {store} is full: writing '{key}' failed ({inner.Message}); objects already written are intact. Free space, then run again or resume", inner);
+
+/// <summary>A key would reach outside the store's folder (through a symbolic link); nothing is read or written.</summary>
+public sealed class StoreEscapeException(string store, string key, string resolved)
+    : Exception($"key '{key}' in {store} leads through a symbolic link to '{resolved}', outside the store: the folder store never follows links out of its root; remove the link or move the data into the store")
+{
+    public string Key { get; } = key;
+}

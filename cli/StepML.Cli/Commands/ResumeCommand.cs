@@ -34,7 +34,7 @@ internal static class ResumeCommand
             var input = new JsonObject { ["resume"] = request }.ToJsonString();
             var result = await RunCommand.Execute(objectStore, input, parse.GetValue(concurrency), parse.GetValue(quiet), ct,
                 OpenLedger(parse.GetValue(ledger), objectStore)).ConfigureAwait(false);
-            return result.Succeeded ? 0 : 1;
+            return CliErrors.ExitCode(result);
         });
         return command;
     }

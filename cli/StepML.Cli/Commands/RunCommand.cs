@@ -12,6 +12,8 @@ namespace StepML.Cli.Commands;
 /// <summary><c>stepml run JOB.json</c>: one training run of any job spec through the local state machine.</summary>
 internal static class RunCommand
 {
+    private const int MaxJobBytes = 256 * 1024;
+
     public static Command Create()
     {
         var job = new Argument<FileInfo>("JOB.json") { Description = "The job spec (see README, 'The job spec')" };
@@ -32,7 +34,7 @@ internal static class RunCommand
         {
             var file = parse.GetValue(job)!;
             var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(ledger), parse.GetValue(concurrency), parse.GetValue(quiet), parse.GetValue(set) ?? [], ct).ConfigureAwait(false);
-            return result.Succeeded ? 0 : 1;
+            return CliErrors.ExitCode(result);
         });
         return command;
     }
@@ -40,6 +42,9 @@ internal static class RunCommand
     private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, string? ledgerUri, int concurrency, bool quiet, string[] overrides, CancellationToken ct)
     {
         if (!file.Exists) throw new FileNotFoundException($"job spec '{file.FullName}' does not exist");
+        // The spec is the execution input, which Step Functions caps at 256 KiB: refuse it here, naming the file.
+        if (file.Length > MaxJobBytes)
+            throw new JobSpecException("$", $"{file.Name} is {file.Length:N0} bytes; a job spec is the execution input, limited to {MaxJobBytes / 1024} KiB: keep data in files and name them in dataset.path");
         var text = await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false);
         JobSpec spec;
         try
@@ -48,7 +53,7 @@ internal static class RunCommand
         }
         catch (JobSpecException e)
         {
-            throw new JobSpecException(e.Field, $"in {file.Name}: {e.Message}");
+            throw e.InFile(file.Name);
         }
         var store = ObjectStores.Open(storeUri);
         var ledger = OpenLedger(ledgerUri, store);
@@ -58,26 +63,31 @@ internal static class RunCommand
             JobOverrides.Apply(node, overrides);
             spec = JobOverrides.Parse(node, file.Name, overrides);
         }
+        var imports = new Dictionary<string, string>();
         // Every file the dataset names (IDX images and labels, the test split) is imported the same way.
         foreach (var (field, path) in new[] { ("path", spec.Dataset.Path), ("labels", spec.Dataset.Labels), ("testPath", spec.Dataset.TestPath), ("testLabels", spec.Dataset.TestLabels) })
         {
             if (path.Length == 0) continue;
             var imported = await ImportLocalDatasetAsync(store, path, file.DirectoryName!, ct).ConfigureAwait(false);
             if (imported is null) continue;
-            node["dataset"]![field] = imported;
-            if (!quiet) Console.WriteLine($"copied {path} into the store as {imported}");
+            node["dataset"]![field] = imported.Key;
+            imports[imported.Key] = imported.LocalPath;
+            if (!quiet) Console.WriteLine(imported.Describe(path));
         }
-        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct, ledger).ConfigureAwait(false);
+        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct, ledger, imports).ConfigureAwait(false);
     }
 
     /// <summary>Runs an execution with per-round progress and prints the summary (shared with the demo).</summary>
+    /// <param name="imports">Store key → local file, for the local files copied in (errors name both).</param>
     public static async Task<PipelineResult> Execute(IObjectStore store, string input, int concurrency, bool quiet, CancellationToken ct,
-        StepML.Storage.Ledger.IRunLedger? ledger = null)
+        StepML.Storage.Ledger.IRunLedger? ledger = null, IReadOnlyDictionary<string, string>? imports = null)
     {
         // Workers finishing within a round are shown only on a terminal; redirected output keeps one line per round.
         var workers = quiet || Console.IsOutputRedirected ? null : new Progress.WorkerProgress();
         var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency, Ledger = ledger, WrapFunctions = workers is null ? null : workers.Wrap });
         var clock = Stopwatch.StartNew();
+        string? runId = null;
+        pipeline.Prepared += s => runId = s.RunId;
         if (!quiet)
         {
             pipeline.Prepared += s =>
@@ -88,9 +98,20 @@ internal static class RunCommand
             };
             if (workers is not null) pipeline.RoundCompleted += s => workers.RoundCompleted(s.Round);
             pipeline.RoundCompleted += s => Console.WriteLine(
-                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
+                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}{Tolerated(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }
-        var result = await pipeline.RunAsync(input, cancellationToken: ct).ConfigureAwait(false);
+        PipelineResult result;
+        try
+        {
+            result = await pipeline.RunAsync(input, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (runId is not null && e is not OperationCanceledException)
+        {
+            // A fault outside the state machine's handlers (the store failing while the run's history is written, say).
+            throw new RunFaultException(runId, store.Uri, e);
+        }
+        if (result.HistoryError is { } historyError)
+            Console.Error.WriteLine($"stepml: warning: the history of run {result.RunId} was not written: {historyError.GetType().Name}: {CliErrors.Clip(historyError.Message)}");
         if (result.Succeeded && result.Summary is { } summary)
         {
             Console.WriteLine($"finished {summary.RunId} after {summary.Rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s ({summary.StopReason})");
@@ -98,6 +119,9 @@ internal static class RunCommand
             Console.WriteLine($"  validation loss {(summary.ValidationLoss is { } vl ? F(vl) : "–")}{MetricText(summary.Metric, summary.ValidationMetric, "  ")}");
             if (summary.TestLoss is { } tl)
                 Console.WriteLine($"  test       loss {F(tl)}{MetricText(summary.Metric, summary.TestAccuracy, "  ")}");
+            if (summary.FailedWorkers > 0)
+                Console.WriteLine($"  tolerated  {summary.FailedWorkers} failed worker(s) over the rounds (partitions {string.Join(", ", summary.FailedPartitions ?? [])})"
+                    + (summary.UnevaluatedPartitions is { } skipped ? $"; not evaluated at the end: partitions {string.Join(", ", skipped)}" : ""));
             Console.WriteLine($"  model {summary.ModelKey}; report {RunLayout.Report(summary.RunId)}; estimated Lambda cost ${summary.CostUsd:F5}");
         }
         else if (result.Succeeded)
@@ -107,17 +131,38 @@ internal static class RunCommand
         }
         else
         {
-            Console.Error.WriteLine($"run {result.RunId ?? "(not created)"} {result.Status}: {result.Error}");
-            Console.Error.WriteLine($"  {CauseMessage(result.Cause)}");
-            if (result.RunId is not null) Console.Error.WriteLine($"  details: stepml history {result.RunId}{StoreHint(store)}");
+            Console.Error.WriteLine(FailureText(result, store, imports));
         }
         return result;
+    }
+
+    /// <summary>What a failed run prints: for bad input one line naming the file and line or the field (and the local
+    /// file a store key was imported from); for a fault the run id, the error name and cause, and where things are.</summary>
+    internal static string FailureText(PipelineResult result, IObjectStore store, IReadOnlyDictionary<string, string>? imports = null)
+    {
+        var message = CauseMessage(result.Cause);
+        foreach (var (key, local) in imports ?? new Dictionary<string, string>())
+            if (message.StartsWith(key + ":", StringComparison.Ordinal))
+                message = $"{key} (imported from {local}){message[key.Length..]}";
+        message = CliErrors.Clip(message);
+        if (CliErrors.IsInputError(result.Error))
+            return $"stepml: {message}" + (result.RunId is null ? "" : $"\n  run {result.RunId} stopped before training; details: stepml history {result.RunId}{StoreHint(store)}");
+        if (result.RunId is null)
+            return $"stepml: the run failed before it was created ({result.Status}): {result.Error}: {message}";
+        return $"stepml: run {result.RunId} {result.Status}: {result.Error}: {message}\n"
+            + $"  store {store.Uri}: the last good model and the finished rounds are kept under {RunLayout.Root(result.RunId)}/ (failure.json records the error when the store could take it)\n"
+            + $"  details: stepml history {result.RunId}{StoreHint(store)}";
     }
 
     /// <summary>"accuracy 71.20%" or "inertia 3.0412" after a prefix; empty when there is no value.</summary>
     internal static string MetricText(string? metric, double? value, string prefix) => value is not { } v || metric is null
         ? ""
         : metric == "accuracy" ? $"{prefix}accuracy {Percent(v)}" : $"{prefix}{metric} {F(v)}";
+    /// <summary>"  workers 7/8, 1 failed (tolerated)" when workers of the round failed within the tolerance; else empty.</summary>
+    internal static string Tolerated(RunState s) => s.FailedWorkers is { } failed and > 0
+        ? $"  workers {s.Partitions.Length - failed}/{s.Partitions.Length}, {failed} failed (tolerated)"
+        : "";
+
     /// <summary>"  val loss … acc …" for the round just decided (empty without a validation split).</summary>
     internal static string Validation(RunState s) => s.ValidationLoss is { } loss
         ? $"  val loss {F(loss)}" + (s.ValidationMetric is not { } m ? "" : s.MetricName is null or "accuracy" ? $"  acc {Percent(m)}" : $"  {s.MetricName} {F(m, "G6")}")
@@ -138,8 +183,10 @@ internal static class RunCommand
     }
 
     /// <summary>When dataset.path is not a key in the store but names a local file (relative to the job file or the
-    /// working directory), copies it to datasets/&lt;file name&gt; and returns that key.</summary>
-    internal static async Task<string?> ImportLocalDatasetAsync(IObjectStore store, string path, string jobDirectory, CancellationToken ct)
+    /// working directory), copies it into the store under datasets/ and returns the key (null: not a local file).
+    /// Never replaces a different object: datasets/&lt;name&gt; when that key is free or already holds the same bytes,
+    /// else datasets/&lt;stem&gt;-&lt;12 hex digits of the file's SHA-256&gt;&lt;extension&gt;.</summary>
+    internal static async Task<DatasetImport?> ImportLocalDatasetAsync(IObjectStore store, string path, string jobDirectory, CancellationToken ct)
     {
         try
         {
@@ -154,8 +201,40 @@ internal static class RunCommand
         if (local is null) return null;
         var name = new string(Path.GetFileName(local).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-').ToArray());
         var key = $"datasets/{name}";
+        if (!await store.ExistsAsync(key, ct).ConfigureAwait(false))
+            return await CopyAsync(store, local, key, ct).ConfigureAwait(false);
+        if (await DatasetIdentity.SameBytesAsync(store, key, local, ct).ConfigureAwait(false))
+            return new DatasetImport(local, key, Copied: false, Note: "already in the store with the same bytes");
+        var digest = await DatasetIdentity.ShortDigestAsync(local, ct).ConfigureAwait(false);
+        var stem = Path.GetFileNameWithoutExtension(name);
+        var extension = Path.GetExtension(name);
+        var versioned = $"datasets/{stem}-{digest}{extension}";
+        var note = $"{key} in the store holds different data, so it was left alone";
+        if (!await store.ExistsAsync(versioned, ct).ConfigureAwait(false))
+            return await CopyAsync(store, local, versioned, ct, note).ConfigureAwait(false);
+        if (await DatasetIdentity.SameBytesAsync(store, versioned, local, ct).ConfigureAwait(false))
+            return new DatasetImport(local, versioned, Copied: false, Note: note + "; the same bytes were imported before");
+        throw new UsageException($"cannot import {local}: both {key} and {versioned} in {store.Uri} hold other data; rename the file or upload it under a key of your choice");
+    }
+
+    private static async Task<DatasetImport> CopyAsync(IObjectStore store, string local, string key, CancellationToken ct, string? note = null)
+    {
         await using var stream = File.OpenRead(local);
         await store.PutAsync(key, stream, cancellationToken: ct).ConfigureAwait(false);
-        return key;
+        return new DatasetImport(local, key, Copied: true, note);
     }
+}
+
+/// <summary>A local file copied into the store (or found there already, byte for byte).</summary>
+internal sealed record DatasetImport(string LocalPath, string Key, bool Copied, string? Note = null)
+{
+    public string Describe(string asWritten) =>
+        (Copied ? $"copied {asWritten} into the store as {Key}" : $"using {Key} for {asWritten}") + (Note is null ? "" : $" ({Note})");
+}
+
+/// <summary>A run failed outside its handlers (the engine or the store around it); the message names the run.</summary>
+internal sealed class RunFaultException(string runId, string store, Exception inner)
+    : Exception($"run {runId} in {store} failed: {inner.GetType().Name}: {inner.Message}. The last good model and finished rounds stay in the store", inner)
+{
+    public string RunId { get; } = runId;
 }

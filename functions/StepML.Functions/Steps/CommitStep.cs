@@ -39,7 +39,11 @@ public static class CommitStep
         var shape = await Task.Run(() => ImageData.Shape(store, format, record.Files[0].Key, job.Dataset.Labels)).ConfigureAwait(false);
         var model = ImageData.ResolveModel(job.Model, summary, shape);
         var shards = job.Communication.Shards;
-        CheckShards(model, summary.Features, shards);
+        // Sizes checked before anything of the run is written: parameters (64-bit), shards, a worker's memory.
+        var parts = await store.ListAsync(RunLayout.PartitionSet(digest) + "/").ConfigureAwait(false);
+        var largest = parts.Where(o => o.Key.EndsWith(".part", StringComparison.Ordinal) && !o.Key.EndsWith("validation.part", StringComparison.Ordinal)
+            && !o.Key.EndsWith("test.part", StringComparison.Ordinal)).Select(o => o.Size).DefaultIfEmpty(0).Max();
+        SizeLimits.Check(job, model, summary.Features, largest);
         if (manifest.HasTest && ModelTypes.IsClassifier(model.Type) && manifest.TestMaxLabel >= model.Classes)
             throw new JobSpecException("dataset.testPath", $"'{job.Dataset.TestPath}' has label {manifest.TestMaxLabel} but model.classes is {model.Classes}");
         job = job with { Model = model, Dataset = job.Dataset with { Features = summary.Features, Format = format } };
@@ -59,14 +63,6 @@ public static class CommitStep
         return state with { Partitioning = null, Reason = $"{state.Reason}; partitions {how}: {RunLayout.PartitionSet(digest)}" };
     }
 
-    /// <summary>A merger owns at least one parameter.</summary>
-    internal static void CheckShards(ModelSpec model, int features, int shards)
-    {
-        var parameters = Models.Create(model, features).ParameterCount;
-        if (shards > parameters)
-            throw new JobSpecException("communication.shards", $"{shards} shards for a model of {parameters} parameters: use at most {parameters}");
-    }
-
     /// <summary>Partitions the test split (in one task, as the training data's format), then writes the manifest
     /// last, so a set is reusable exactly when everything in it is written; then drops the pieces.</summary>
     internal static async Task<PartitionSetManifest> CompleteSetAsync(FunctionContext context, JobSpec job, string format, string digest, PartitionSetManifest summary)
@@ -79,7 +75,8 @@ public static class CommitStep
             var temp = Directory.CreateTempSubdirectory("stepml-test-");
             try
             {
-                var options = new PartitionOptions(1, 0, job.Seed, summary.Features, d.Sparse, PrepareStep.LabelMappingFor(job.Model), d.CsvHeader);
+                var options = new PartitionOptions(1, 0, job.Seed, summary.Features, d.Sparse, PrepareStep.LabelMappingFor(job.Model), d.CsvHeader,
+                    MaxClasses: job.Model.Classes > 0 ? job.Model.Classes : null);
                 var test = await PrepareStep.PartitionFileAsync(store, format, d.TestPath, d.TestLabels, "dataset.test", options, temp.FullName).ConfigureAwait(false);
                 if (test.Features != summary.Features)
                     throw new JobSpecException("dataset.testPath", $"'{d.TestPath}' has {test.Features} features, the training data {summary.Features}");

@@ -33,6 +33,9 @@ public static class DecideStep
 
         var workers = state.Workers ?? throw new InvalidInputException("Decide: the state has no 'workers' (the Workers map's results)");
         var ok = workers.Where(w => w.Partition is not null && w.Samples > 0).ToList();
+        // A failed, tolerated Map iteration leaves an error object (no partition) in its item's slot.
+        var failedPartitions = Enumerable.Range(0, workers.Length).Where(i => workers[i].Partition is null && i < state.Partitions.Length)
+            .Select(i => state.Partitions[i]).ToArray();
         long samples = ok.Sum(w => w.Samples);
         if (samples == 0) throw new NoStatisticsException(runId, round);
         var dataLoss = ok.OrderBy(w => w.Partition).Sum(w => w.Samples * w.Loss) / samples;
@@ -104,6 +107,11 @@ public static class DecideStep
             Reason = decision.Reason,
             Workers = null,
             Merged = null,
+            FailedWorkers = failedPartitions.Length > 0 ? failedPartitions.Length : null,
+            FailedPartitions = failedPartitions.Length > 0 || state.FailedPartitions is not null
+                ? [.. (state.FailedPartitions ?? []).Union(failedPartitions).Order()]
+                : null,
+            TotalFailedWorkers = state.TotalFailedWorkers + failedPartitions.Length,
         };
         // The record is the round's commit point (written after the model it points to); metrics.jsonl follows it.
         await RunRecords.WriteAsync(store, runId, new RoundRecord(metrics, next)).ConfigureAwait(false);

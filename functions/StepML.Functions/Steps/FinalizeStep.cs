@@ -28,10 +28,20 @@ public static class FinalizeStep
             throw new TensorFormatException(modelKey, $"holds {header.ElementCount} values; this run's tensors have {n}");
 
         var train = new Evaluation();
+        // Finalize tolerates what the rounds tolerated: up to the same share of partitions may fail to evaluate.
+        var tolerated = (int)Math.Floor(job.Dataset.Partitions * state.ToleratedFailurePercentage / 100);
+        var unevaluated = new List<int>();
         for (var p = 0; p < job.Dataset.Partitions; p++)
         {
-            var data = await context.Cache.RunPartitionAsync(runId, p).ConfigureAwait(false);
-            train += model.Evaluate(parameters, data);
+            try
+            {
+                var data = await context.Cache.RunPartitionAsync(runId, p).ConfigureAwait(false);
+                train += model.Evaluate(parameters, data);
+            }
+            catch (Exception e) when (unevaluated.Count < tolerated && e is not (StoreTransientException or StoreFullException or OperationCanceledException))
+            {
+                unevaluated.Add(p);
+            }
         }
         var mask = new float[n];
         model.RegularizationMask(mask);
@@ -60,6 +70,9 @@ public static class FinalizeStep
             CostUsd = state.CostUsd,
             ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
             Warnings = damaged.Count == 0 ? null : damaged.Select(d => $"unreadable round record {d}: its round is missing from metrics.jsonl and the report").ToArray(),
+            FailedWorkers = state.TotalFailedWorkers,
+            FailedPartitions = state.FailedPartitions,
+            UnevaluatedPartitions = unevaluated.Count > 0 ? [.. unevaluated] : null,
         };
         await store.PutAsync(RunLayout.FinalModel(runId), bytes).ConfigureAwait(false);
         await store.PutAsync(RunLayout.FinalSummary(runId), JsonSerializer.SerializeToUtf8Bytes(summary, ContractJson.Default.FinalSummary)).ConfigureAwait(false);

@@ -44,7 +44,7 @@ public static class PartitionStep
             try
             {
                 summary = await Task.Run(() => RangePartitioner.Run(
-                    new StoreRangeStream(store, file.Key, range.ReadFrom, file.Size), task, assignment, plan.Features, plan.Labels, temp.FullName)).ConfigureAwait(false);
+                    new StoreRangeStream(store, file.Key, range.ReadFrom, file.Size), task, assignment, plan.Features, plan.Labels, temp.FullName, plan.MaxClasses)).ConfigureAwait(false);
             }
             catch (DatasetFormatException e)
             {

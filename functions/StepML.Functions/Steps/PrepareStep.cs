@@ -89,7 +89,7 @@ public static class PrepareStep
         }
         catch (JobSpecException e)
         {
-            throw new JobSpecException(e.Field, $"in '{key}': {e.Message}");
+            throw e.InFile(key);
         }
     }
 
@@ -114,8 +114,9 @@ public static class PrepareStep
         // The claim comes before the first write of the run: a second execution on this run id stops here.
         await RunClaims.ClaimNewRunAsync(context, runId, owner).ConfigureAwait(false);
         var pending = new PendingRun(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }), record);
-        if (job.Dataset.Features > 0 && !ModelTypes.IsClassifier(job.Model.Type))
-            CommitStep.CheckShards(job.Model, job.Dataset.Features, job.Communication.Shards);
+        // When the job states the features (and classes), the model's size is checked before reading any data.
+        if (job.Dataset.Features > 0 && (job.Model.Classes > 0 || !ModelTypes.IsClassifier(job.Model.Type)) && (job.Model.Type != ModelTypes.Cnn || job.Model.InputShape.Length > 0))
+            SizeLimits.CheckModel(job, job.Model, job.Dataset.Features);
 
         var shards = job.Communication.Shards;
         var state = FirstState(context, job, runId, now.ToUnixTimeMilliseconds(), $"job from {source}") with { Owner = owner, PartitionSet = record.PartitionSet };
@@ -147,6 +148,7 @@ public static class PrepareStep
             Features = job.Dataset.Features > 0 ? job.Dataset.Features : null,
             Sparse = job.Dataset.Sparse,
             Labels = LabelMappingFor(job.Model),
+            MaxClasses = MaxClassesFor(job.Model),
         };
         plan = plan with { RangeCount = RangePlan.Count(plan.Files, rangeBytes) };
         await PartitionSets.WriteAsync(store, RunLayout.SetPlan(digest), plan, ContractJson.Default.PartitionPlan).ConfigureAwait(false);
@@ -210,7 +212,7 @@ public static class PrepareStep
         {
             var options = new PartitionOptions(job.Dataset.Partitions, job.Dataset.ValidationFraction, job.Seed,
                 job.Dataset.Features > 0 ? job.Dataset.Features : null, job.Dataset.Sparse, LabelMappingFor(job.Model), job.Dataset.CsvHeader,
-                job.Dataset.PartitionWeights);
+                job.Dataset.PartitionWeights, MaxClassesFor(job.Model));
             var summary = await PartitionFileAsync(store, format, datasetKey, job.Dataset.Labels, "dataset", options, temp.FullName).ConfigureAwait(false);
             for (var p = 0; p < job.Dataset.Partitions; p++)
                 await UploadAsync(store, Path.Combine(temp.FullName, $"{p}.part"), RunLayout.SetPartition(digest, p)).ConfigureAwait(false);
@@ -236,7 +238,10 @@ public static class PrepareStep
     /// <summary>Binary models (logistic, SVM) read labels as {0, 1} (from 0/1 or −1/+1); softmax, MLP and CNN read
     /// class ids 0..K−1; KMeans ignores labels, so any value is kept (e.g. the true cluster id of synthetic data).</summary>
     public static LabelMapping LabelMappingFor(ModelSpec model) =>
-        model.Type == ModelTypes.KMeans || ModelTypes.IsClassifier(model.Type) ? LabelMapping.Raw : LabelMapping.Binary;
+        ModelTypes.IsClassifier(model.Type) ? LabelMapping.Classes : model.Type == ModelTypes.KMeans ? LabelMapping.Raw : LabelMapping.Binary;
+
+    /// <summary>K for the class-id check: model.classes when set, else the bound (labels then decide K).</summary>
+    private static int? MaxClassesFor(ModelSpec model) => model.Classes > 0 ? model.Classes : null;
 
     internal static async Task UploadAsync(IObjectStore store, string path, string key)
     {

@@ -15,7 +15,7 @@ public sealed class CsvReader : IDisposable
 
     public CsvReader(Stream input, string sourceName, bool hasHeader = false)
     {
-        _lines = new LineBuffer(input, sourceName);
+        _lines = new LineBuffer(input, sourceName, format: DatasetFormat.Csv);
         _source = sourceName;
         _skipHeader = hasHeader;
     }

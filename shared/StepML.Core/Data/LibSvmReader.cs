@@ -12,7 +12,7 @@ public sealed class LibSvmReader : IDisposable
 
     public LibSvmReader(Stream input, string sourceName)
     {
-        _lines = new LineBuffer(input, sourceName);
+        _lines = new LineBuffer(input, sourceName, format: DatasetFormat.LibSvm);
         _source = sourceName;
     }
 

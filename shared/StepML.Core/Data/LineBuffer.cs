@@ -19,9 +19,13 @@ internal sealed class LineBuffer : IDisposable
     private int _start;
     private int _end;
     private bool _eof;
+    private readonly DatasetFormat? _format;
+    private bool _sniffed;
 
-    public LineBuffer(Stream input, string source, int size = DefaultSize, int maxLineBytes = MaxLineBytes)
+    // format: what the file should hold (checked on its first bytes by TextSniffer); null checks only that it is text.
+    public LineBuffer(Stream input, string source, int size = DefaultSize, int maxLineBytes = MaxLineBytes, DatasetFormat? format = null)
     {
+        _format = format;
         ArgumentNullException.ThrowIfNull(input);
         _input = input;
         _source = source;
@@ -44,6 +48,14 @@ internal sealed class LineBuffer : IDisposable
     // Next line without its '\n' or "\r\n"; false at the end of the stream.
     public bool TryReadLine(out ReadOnlySpan<byte> line)
     {
+        if (!_sniffed)
+        {
+            // The first fill holds the file's head: refuse compressed, binary or mislabelled files before parsing.
+            _sniffed = true;
+            Fill();
+            _start = TextSniffer.Check(_buffer.AsSpan(0, _end), _source, _format, _eof);
+        }
+
         int searchFrom = _start;
         while (true)
         {

@@ -9,8 +9,11 @@ public enum LabelMapping
     /// <summary>Labels {0, 1} or {-1, +1} become {0, 1}; any other label is an error.</summary>
     Binary,
 
-    /// <summary>Labels are kept as written (regression, multi-class).</summary>
+    /// <summary>Labels are kept as written (regression, KMeans' reference ids).</summary>
     Raw,
+
+    /// <summary>Class ids 0..K−1 (multi-class models), checked row by row with <see cref="ClassLabels"/>.</summary>
+    Classes,
 }
 
 public sealed record PartitionOptions(
@@ -21,7 +24,8 @@ public sealed record PartitionOptions(
     bool Sparse = false,
     LabelMapping Labels = LabelMapping.Binary,
     bool CsvHeader = false,
-    IReadOnlyList<double>? PartitionWeights = null);
+    IReadOnlyList<double>? PartitionWeights = null,
+    int? MaxClasses = null);
 
 /// <param name="MaxLabel">The largest label after mapping (multi-class models count classes as MaxLabel + 1).</param>
 public sealed record PartitionSummary(int Features, long[] RowsPerPartition, long ValidationRows, long TotalRows, float MaxLabel = float.NaN);
@@ -228,6 +232,9 @@ public static class Partitioner
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown dataset format."),
     };
 
+    private static DatasetFormatException NoRows(string sourceName, long lines) => new(
+        sourceName, lines, lines == 0 ? "the file is empty (0 bytes): upload the data again (an interrupted copy leaves an empty file)." : "the dataset has no rows, only blank or comment lines.");
+
     private static int DiscoverFeatures(Func<Stream> openInput, string sourceName, BufferBudget budget)
     {
         using IRowSource reader = OpenReader(openInput, sourceName, DatasetFormat.LibSvm, csvHeader: false);
@@ -246,7 +253,7 @@ public static class Partitioner
         budget.Observe(reader.BufferBytes + row.Indices.Length * 8L);
         if (!any)
         {
-            throw new DatasetFormatException(sourceName, reader.LineNumber, "the dataset has no rows.");
+            throw NoRows(sourceName, reader.LineNumber);
         }
 
         return Math.Max(features, 1);
@@ -280,7 +287,12 @@ public static class Partitioner
                 features = row.Count;
             }
 
-            float label = options.Labels == LabelMapping.Binary ? labels.Map(row.Label, reader.LineNumber) : row.Label;
+            float label = options.Labels switch
+            {
+                LabelMapping.Binary => labels.Map(row.Label, reader.LineNumber),
+                LabelMapping.Classes => ClassLabels.Check(row.Label, options.MaxClasses ?? ClassLabels.DefaultMaxClasses, options.MaxClasses is not null, sourceName, reader.LineNumber),
+                _ => row.Label,
+            };
             maxLabel = Math.Max(maxLabel, label);
             if (row.Count > 0 && row.Indices[row.Count - 1] >= features.Value)
             {
@@ -330,7 +342,7 @@ public static class Partitioner
         budget.Release(readerBytes + record.Length);
         if (total == 0)
         {
-            throw new DatasetFormatException(sourceName, reader.LineNumber, "the dataset has no rows.");
+            throw NoRows(sourceName, reader.LineNumber);
         }
 
         return (total, features!.Value, maxLabel);

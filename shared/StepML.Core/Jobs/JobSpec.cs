@@ -174,7 +174,14 @@ public static class Patterns
 }
 
 /// <summary>A job spec field is missing, unknown or out of range. <see cref="Field"/> is the JSON path.</summary>
-public sealed class JobSpecException(string field, string message) : Exception($"job spec field '{field}': {message}")
+public sealed class JobSpecException : Exception
 {
-    public string Field { get; } = field;
+    public JobSpecException(string field, string message) : this(field, $"job spec field '{field}': {message}", inner: null) { }
+
+    private JobSpecException(string field, string fullMessage, Exception? inner) : base(fullMessage, inner) => Field = field;
+
+    public string Field { get; }
+
+    /// <summary>The same error prefixed with the file (or key) the spec came from, once: "job.json: job spec field ...".</summary>
+    public JobSpecException InFile(string file) => new(Field, $"{file}: {Message}", this);
 }

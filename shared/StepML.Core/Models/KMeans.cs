@@ -32,7 +32,7 @@ public sealed class KMeans : IModel
     public string Type => Jobs.ModelTypes.KMeans;
     public int Features { get; }
     public int Clusters { get; }
-    public int ParameterCount => Features * Clusters;
+    public int ParameterCount => checked(Features * Clusters);
     public string MetricName => "inertia";
 
     public void Initialize(Span<float> parameters, ulong seed) =>

@@ -27,7 +27,7 @@ public sealed class LinearSvm : IDifferentiableModel
     public string Type => ModelTypes.Svm;
     public string Loss => _squared ? SvmLosses.SquaredHinge : SvmLosses.Hinge;
     public int Features { get; }
-    public int ParameterCount => Features + 1;
+    public int ParameterCount => checked(Features + 1);
 
     public void Initialize(Span<float> parameters, ulong seed) => parameters.Clear();
 

@@ -33,7 +33,7 @@ public sealed class LogisticRegression(int features) : IDifferentiableModel
 
     public string Type => Jobs.ModelTypes.Logistic;
     public int Features { get; } = features > 0 ? features : throw new ArgumentOutOfRangeException(nameof(features));
-    public int ParameterCount => Features + 1;
+    public int ParameterCount => checked(Features + 1);
 
     public void Initialize(Span<float> parameters, ulong seed) => parameters.Clear();
 

@@ -23,7 +23,7 @@ public static class StopRules
 
     /// <summary>Standard workflows stop at 25,000 history events; leave room for Prepare, Finalize and retries.</summary>
     public const int HistoryEventLimit = 25_000;
-    private const int HistoryReserve = 1_000;
+    public const int HistoryReserve = 1_000;
 
     /// <param name="round">The round just merged (0-based); the model it produced is round + 1.</param>
     /// <param name="loss">Training objective of the model the round started from.</param>

@@ -72,15 +72,14 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_MissingDataset_FailsNamingDatasetPath()
+    public async Task Run_MissingDataset_ExitsTwoNamingDatasetPath()
     {
         var job = Path.Combine(_dir, "job.json");
         File.WriteAllText(job, """{ "dataset": { "path": "datasets/nowhere.libsvm" } }""");
 
         var (code, _, error) = await RunAsync("run", job, "--store", Path.Combine(_dir, "store"));
 
-        Assert.Equal(1, code);
-        Assert.Contains("JobSpecException", error);
+        Assert.Equal(2, code);
         Assert.Contains("dataset.path", error);
         Assert.Contains("datasets/nowhere.libsvm", error);
     }

@@ -190,6 +190,7 @@ public class JobSpecParserTests
     [InlineData("stop.tolerance", "1")]
     [InlineData("stop.divergenceFactor", "1")]
     [InlineData("stop.roundsPerExecution", "-1")]
+    [InlineData("stop.roundsPerExecution", "2000")]
     [InlineData("workers.memoryMb", "127")]
     [InlineData("workers.memoryMb", "10241")]
     [InlineData("workers.toleratedFailurePercentage", "100.5")]
@@ -205,6 +206,17 @@ public class JobSpecParserTests
         // Assert
         Assert.Equal(field, e.Field);
         Assert.Contains(value.Trim('"'), e.Message);
+    }
+
+    [Fact]
+    public void Parse_RoundsPerExecutionOverHistoryLimit_GivesTheEventCountAndTheMaximum()
+    {
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(WithField("stop.roundsPerExecution", "1000")));
+
+        // One shard: 26 events a round; 1000 × 26 + 1000 reserved = 27,000 > 25,000; at most (25,000 − 1,000) / 26 = 923.
+        Assert.Contains("27,000 events", e.Message);
+        Assert.Contains("at most 923", e.Message);
+        Assert.Equal(923, JobSpecParser.Parse(WithField("stop.roundsPerExecution", "923")).Stop.RoundsPerExecution);
     }
 
     [Theory]

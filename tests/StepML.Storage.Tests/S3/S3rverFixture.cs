@@ -15,7 +15,9 @@ public sealed class S3rverFixture : IDisposable
     // s3rver's built-in account; any other key pair is refused.
     public static readonly AWSCredentials Credentials = new BasicAWSCredentials("S3RVER", "S3RVER");
 
-    private readonly Process _process;
+    private readonly string _script = "";
+    private readonly int _port;
+    private Process _process;
     private readonly string _directory;
     private readonly StringWriter _log = new();
     private int _buckets;
@@ -31,9 +33,18 @@ public sealed class S3rverFixture : IDisposable
             throw new InvalidOperationException(
                 $"{script} is missing: the S3 store tests run against npm's s3rver; run `npm ci` in {root} first");
 
+        _script = script;
         _directory = Directory.CreateTempSubdirectory("stepml-s3rver-").FullName;
-        var port = FreePort();
-        Endpoint = new Uri($"http://127.0.0.1:{port}");
+        _port = FreePort();
+        Endpoint = new Uri($"http://127.0.0.1:{_port}");
+        _process = Start();
+
+        var config = S3ObjectStore.CreateConfig(Endpoint);
+        Client = new AmazonS3Client(Credentials, config);
+    }
+
+    private Process Start()
+    {
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
@@ -42,17 +53,32 @@ public sealed class S3rverFixture : IDisposable
         };
         // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node 17+) only has in its
         // legacy provider: without it every truncated listing is a 500.
-        foreach (var argument in new[] { "--openssl-legacy-provider", script, "-d", _directory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent" })
+        foreach (var argument in new[] { "--openssl-legacy-provider", _script, "-d", _directory, "-a", "127.0.0.1", "-p", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent" })
             start.ArgumentList.Add(argument);
-        _process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-        _process.OutputDataReceived += (_, e) => { lock (_log) _log.WriteLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { lock (_log) _log.WriteLine(e.Data); };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        WaitUntilListening(port);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        process.OutputDataReceived += (_, e) => { lock (_log) _log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (_log) _log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        WaitUntilListening(_port);
+        return process;
+    }
 
-        var config = S3ObjectStore.CreateConfig(Endpoint);
-        Client = new AmazonS3Client(Credentials, config);
+    /// <summary>Kills the server (a store outage) and keeps its data; <see cref="Restart"/> brings it back.</summary>
+    public void Stop()
+    {
+        if (_process.HasExited) return;
+        _process.Kill();
+        _process.WaitForExit(5000);
+    }
+
+    /// <summary>Starts the server again on the same port and data folder.</summary>
+    public void Restart()
+    {
+        Stop();
+        _process.Dispose();
+        _process = Start();
     }
 
     // A new, empty bucket: every test gets its own.

@@ -35,7 +35,9 @@ public static class RangePartitioner
     /// <param name="input">The file from <see cref="ByteRange.ReadFrom"/> on; read only as far as the range needs.</param>
     /// <param name="features">dataset.features when set: a row with a larger index is an error naming the fix.</param>
     /// <param name="pieceDirectory">Receives <c>&lt;output&gt;.piece</c> for every output, empty ones included.</param>
-    public static RangeSummary Run(Stream input, RangeTask task, RowAssignment assignment, int? features, LabelMapping labels, string pieceDirectory)
+    /// <param name="maxClasses">Multi-class labels (<see cref="LabelMapping.Classes"/>): model.classes when set, else
+    /// <see cref="ClassLabels.DefaultMaxClasses"/>.</param>
+    public static RangeSummary Run(Stream input, RangeTask task, RowAssignment assignment, int? features, LabelMapping labels, string pieceDirectory, int? maxClasses = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         Partition.RequireLittleEndian();
@@ -52,7 +54,7 @@ public static class RangePartitioner
                 pieces[o] = new SpillFile(Path.Combine(pieceDirectory, o + ".piece"), bufferBytes, keepOpen: outputs <= 128, budget);
             }
 
-            var summary = Distribute(input, task, source, assignment, features, labels, pieces);
+            var summary = Distribute(input, task, source, assignment, features, labels, maxClasses, pieces);
             foreach (var piece in pieces)
             {
                 piece.Close();
@@ -69,7 +71,7 @@ public static class RangePartitioner
         }
     }
 
-    private static RangeSummary Distribute(Stream input, RangeTask task, string source, RowAssignment assignment, int? features, LabelMapping labels, SpillFile[] pieces)
+    private static RangeSummary Distribute(Stream input, RangeTask task, string source, RowAssignment assignment, int? features, LabelMapping labels, int? maxClasses, SpillFile[] pieces)
     {
         ulong fileId = RowAssignment.FileId(task.Key);
         long streamBase = task.Start == 0 ? 0 : task.Start - 1;
@@ -106,7 +108,12 @@ public static class RangePartitioner
             }
 
             width = Math.Max(width, rowWidth);
-            float label = labels == LabelMapping.Binary ? binary.Map(row.Label, reader.LineNumber) : row.Label;
+            float label = labels switch
+            {
+                LabelMapping.Binary => binary.Map(row.Label, reader.LineNumber),
+                LabelMapping.Classes => ClassLabels.Check(row.Label, maxClasses ?? ClassLabels.DefaultMaxClasses, maxClasses is not null, source, reader.LineNumber),
+                _ => row.Label,
+            };
             maxLabel = Math.Max(maxLabel, label);
             SpillFile piece = pieces[assignment.Assign(fileId, offset)];
             BinaryPrimitives.WriteSingleLittleEndian(head, label);

@@ -70,7 +70,7 @@ public sealed class DenseLayer(int inputs, int outputs, WeightInit init) : ILaye
 {
     public int InputSize { get; } = inputs > 0 ? inputs : throw new ArgumentOutOfRangeException(nameof(inputs));
     public int OutputSize { get; } = outputs > 0 ? outputs : throw new ArgumentOutOfRangeException(nameof(outputs));
-    public int ParameterCount => (InputSize + 1) * OutputSize;
+    public int ParameterCount => checked((InputSize + 1) * OutputSize);
 
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {
@@ -157,7 +157,7 @@ public sealed class Conv2dLayer : ILayer
     public int InputSize => _height * _width * _channels;
     public int OutputSize => _height * _width * _filters;
     private int PatchLength => _kernel * _kernel * _channels;
-    public int ParameterCount => (PatchLength + 1) * _filters;
+    public int ParameterCount => checked((PatchLength + 1) * _filters);
 
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {

@@ -1,0 +1,186 @@
+using System.IO.Compression;
+using System.Text;
+using static StepML.Cli.Tests.Commands.Cli;
+
+namespace StepML.Cli.Tests.Commands;
+
+/// <summary>Bad input of every kind exits 2 with one message naming the file and line or the field, through the real
+/// command line and state machine.</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class InputErrorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("stepml-input-").FullName;
+    private string Store => Path.Combine(_dir, "store");
+
+    private static readonly string s_rows = string.Concat(Enumerable.Range(0, 200).Select(i => $"{i % 2} 1:{i * 0.01:F2} 2:{(i % 7) * 0.1:F1}\n"));
+
+    private async Task<(int Code, string Out, string Err)> RunJobOnAsync(string dataFile, byte[] bytes, string extra = "")
+    {
+        File.WriteAllBytes(Path.Combine(_dir, dataFile), bytes);
+        var job = Path.Combine(_dir, "job.json");
+        File.WriteAllText(job, $$"""{ "dataset": { "path": "{{dataFile}}", "partitions": 2 }, "stop": { "maxRounds": 2 }{{extra}} }""");
+        return await RunAsync("run", job, "--store", Store, "--quiet");
+    }
+
+    private static void AssertOneMessage(string error, params string[] expected)
+    {
+        foreach (var text in expected) Assert.Contains(text, error);
+        Assert.Equal(1, error.Split("stepml:").Length - 1);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public async Task Run_GzipDataset_ExitsTwoSayingDecompressAndNamingTheLocalFile()
+    {
+        var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(Encoding.ASCII.GetBytes(s_rows));
+
+        var (code, _, error) = await RunJobOnAsync("train.libsvm", compressed.ToArray());
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "datasets/train.libsvm", Path.Combine(_dir, "train.libsvm"), ":1:", "gzip-compressed", "gunzip");
+    }
+
+    [Fact]
+    public async Task Run_BinaryGarbage_ExitsTwoSayingNotATextFileWithoutEchoingIt()
+    {
+        var garbage = new byte[3 << 20];
+        new Random(3).NextBytes(garbage);
+
+        var (code, _, error) = await RunJobOnAsync("noise.libsvm", garbage);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "noise.libsvm", "not a text file");
+        Assert.True(error.Length < 1000, $"{error.Length} characters");
+    }
+
+    [Fact]
+    public async Task Run_Utf8ByteOrderMark_Trains()
+    {
+        var (code, output, error) = await RunJobOnAsync("bom.libsvm", [0xEF, 0xBB, 0xBF, .. Encoding.ASCII.GetBytes(s_rows)]);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("finished", output);
+    }
+
+    [Fact]
+    public async Task Run_EmptyFile_ExitsTwoSayingItIsEmpty()
+    {
+        var (code, _, error) = await RunJobOnAsync("empty.libsvm", []);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "empty.libsvm", "the file is empty");
+    }
+
+    [Fact]
+    public async Task Run_LibSvmNamedCsv_ExitsTwoSuggestingTheFormat()
+    {
+        var (code, _, error) = await RunJobOnAsync("data.csv", Encoding.ASCII.GetBytes(s_rows));
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "data.csv", ":1:", "looks like LIBSVM", "dataset.format");
+    }
+
+    [Fact]
+    public async Task Run_BadLineDeepInFile_ExitsTwoNamingTheLine()
+    {
+        var (code, _, error) = await RunJobOnAsync("bad.libsvm", Encoding.ASCII.GetBytes(s_rows + "1 1:0.5 2:oops\n"));
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "bad.libsvm", ":201:", "'oops'");
+    }
+
+    [Fact]
+    public async Task Run_BadJobField_ExitsTwoWithTheFieldPrefixedOnce()
+    {
+        var job = Path.Combine(_dir, "neg.json");
+        File.WriteAllText(job, """{ "dataset": { "path": "x.libsvm" }, "stop": { "maxRounds": -1 } }""");
+
+        var (code, _, error) = await RunAsync("run", job, "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "neg.json: job spec field 'stop.maxRounds'");
+        Assert.Equal(1, error.Split("job spec field").Length - 1);
+    }
+
+    [Fact]
+    public async Task Run_HugeJobValue_MessageIsClipped()
+    {
+        var job = Path.Combine(_dir, "huge.json");
+        File.WriteAllText(job, $$"""{ "dataset": { "path": "{{new string('x', 3_000_000)}}" } }""");
+
+        var (code, _, error) = await RunAsync("run", job, "--store", Store);
+
+        Assert.Equal(2, code);
+        Assert.True(error.Length < 3000, $"{error.Length} characters");
+    }
+
+    [Theory]
+    [InlineData("run", "job.json", "--bogus")]
+    [InlineData("run", "job.json", "--concurrency", "many")]
+    [InlineData("frob")]
+    [InlineData("history")]
+    public async Task Cli_BadArguments_ExitTwoWithOneLineAndNoHelpDump(params string[] args)
+    {
+        var (code, output, error) = await RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("stepml: ", error);
+        Assert.Contains("--help", error);
+        Assert.DoesNotContain("Usage:", output + error);
+    }
+
+    [Fact]
+    public async Task Cli_Verbose_IsAcceptedByEveryCommand()
+    {
+        var (code, _, error) = await RunAsync("history", "no-such-run", "--store", Store, "--verbose");
+
+        Assert.Equal(2, code);
+        Assert.Contains("no history", error);
+    }
+
+    [Fact]
+    public async Task Run_SameRunIdWithADifferentLocalFile_IsRefusedAndTheStoredDatasetIsKept()
+    {
+        var data = Path.Combine(_dir, "train.libsvm");
+        var job = Path.Combine(_dir, "job.json");
+        File.WriteAllText(job, """{ "runId": "r1", "dataset": { "path": "train.libsvm", "partitions": 2 }, "stop": { "maxRounds": 2 } }""");
+        File.WriteAllText(data, s_rows);
+        Assert.Equal(0, (await RunAsync("run", job, "--store", Store, "--quiet")).Code);
+        var model = File.ReadAllBytes(Path.Combine(Store, "runs", "r1", "model", "final.tensor"));
+        File.WriteAllText(data, s_rows.Replace("0 1:", "1 1:"));
+
+        var (code, output, error) = await RunAsync("run", job, "--store", Store);
+
+        Assert.Equal(2, code);
+        Assert.Matches(@"copied train\.libsvm into the store as datasets/train-[0-9a-f]{12}\.libsvm \(datasets/train\.libsvm in the store holds different data", output);
+        AssertOneMessage(error, "run 'r1' already exists");
+        Assert.Equal(s_rows, File.ReadAllText(Path.Combine(Store, "datasets", "train.libsvm")));
+        Assert.Equal(model, File.ReadAllBytes(Path.Combine(Store, "runs", "r1", "model", "final.tensor")));
+    }
+
+    [Fact]
+    public async Task Run_StoreThatCannotBeOpened_ExitsOneNamingTheCauseWithoutStackTrace()
+    {
+        var notAFolder = Path.Combine(_dir, "store-is-a-file");
+        File.WriteAllText(notAFolder, "x");
+        File.WriteAllText(Path.Combine(_dir, "d.libsvm"), s_rows);
+        var job = Path.Combine(_dir, "job.json");
+        File.WriteAllText(job, """{ "dataset": { "path": "d.libsvm" } }""");
+
+        var (code, _, error) = await RunAsync("run", job, "--store", notAFolder);
+        var (verboseCode, _, verboseError) = await RunAsync("run", job, "--store", notAFolder, "--verbose");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("stepml: IOException: ", error);
+        Assert.Contains(notAFolder, error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(1, verboseCode);
+        Assert.Contains("   at ", verboseError);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
