@@ -150,5 +150,6 @@ public sealed class StoreFaultTests(PipelineFixture data, ITestOutputHelper outp
         public Task<IReadOnlyList<ObjectInfo>> ListAsync(string prefix, CancellationToken ct = default) => inner.ListAsync(prefix, ct);
         public Task DeleteAsync(string key, CancellationToken ct = default) => inner.DeleteAsync(key, ct);
         public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => inner.ExistsAsync(key, ct);
+        public Task<ObjectVersion> VersionAsync(string key, CancellationToken ct = default) => inner.VersionAsync(key, ct);
     }
 }
