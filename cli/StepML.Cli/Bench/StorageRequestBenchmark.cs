@@ -58,7 +58,12 @@ internal static class StorageRequestBenchmark
             ["seed"] = 42,
         };
 
-        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { WrapFunctions = inner => new TaggingInvoker(inner) });
+        var pipeline = new LocalPipeline(store, new LocalPipelineOptions
+        {
+            WrapFunctions = inner => new TaggingInvoker(inner),
+            // The counting decorator hides the folder store, so name its ledger (outside the counted store, as in the cloud).
+            Ledger = new StepML.Storage.Ledger.FolderRunLedger(Path.Combine(store.Uri["file://".Length..], "ledger")),
+        });
         // Round r is every request between the end of Decide(r - 1) (or of Prepare) and the end of Decide(r): the
         // engine raises these events before it starts the next state, so the cut is exact.
         var boundaries = new List<int>();

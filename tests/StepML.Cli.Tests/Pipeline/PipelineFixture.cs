@@ -53,7 +53,11 @@ public sealed class PipelineFixture : IDisposable
 
     public static async Task<PipelineResult> RunAsync(IObjectStore store, JsonObject job, LocalPipelineOptions? options = null)
     {
-        var pipeline = new LocalPipeline(store, (options ?? new LocalPipelineOptions()) with { WaitTimeScale = 0, Concurrency = 4 });
+        options ??= new LocalPipelineOptions();
+        // A store other than a folder has no default run ledger: tests that bring none get a fresh folder ledger.
+        if (options.Ledger is null && store is not FileObjectStore)
+            options = options with { Ledger = new StepML.Storage.Ledger.FolderRunLedger(Directory.CreateTempSubdirectory("stepml-ledger-").FullName) };
+        var pipeline = new LocalPipeline(store, options with { WaitTimeScale = 0, Concurrency = 4 });
         return await pipeline.RunAsync(job.ToJsonString());
     }
 
