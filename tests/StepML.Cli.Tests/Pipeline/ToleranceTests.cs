@@ -14,7 +14,9 @@ public sealed class ToleranceTests(PipelineFixture fixture) : IClassFixture<Pipe
     {
         WrapFunctions = inner => new InterceptingInvoker(inner, after: async (function, _) =>
         {
-            if (function == "Prepare") await store.PutAsync(RunLayout.Partition("test-run", partition), new byte[100]);
+            // Prepare also runs Commit, which records the run's partition set: corrupt that set's partition once it exists.
+            if (function == "Prepare" && await store.ExistsAsync(RunLayout.DatasetRecord("test-run")))
+                await store.PutAsync(await RunData.PartitionKeyAsync(store, "test-run", partition), new byte[100]);
         }),
     };
 
