@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using StepML.Core.Jobs;
 using StepML.Storage;
+using StepML.Storage.Channels;
 
 namespace StepML.Functions;
 
@@ -21,6 +24,12 @@ public sealed class FunctionContext
 
     public static FunctionContext FromEnvironment() => s_fromEnvironment.Value;
 
+    private readonly ConcurrentDictionary<(string Channel, string Endpoint), IChannel> _channels = new();
+
+    /// <summary>The job's channel (communication.channel and endpoint), one instance per container.</summary>
+    public IChannel Channel(JobSpec job) =>
+        _channels.GetOrAdd((job.Communication.Channel, job.Communication.Endpoint), _ => ChannelFactory.Open(job.Communication, Store, Settings.Channels));
+
     public FunctionSettings Settings { get; }
     public IObjectStore Store { get; }
     public TimeProvider Time { get; }
@@ -33,8 +42,12 @@ public sealed class FunctionContext
 /// <param name="CacheBytes">STEPML_CACHE_MB: memory for cached partitions per container.</param>
 /// <param name="Architecture">STEPML_ARCHITECTURE: x86_64 or arm64, for cost estimates.</param>
 /// <param name="ToleratedFailurePercentage">STEPML_TOLERATED_FAILURE_PERCENTAGE: the default for jobs that set none.</param>
-public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0)
+/// <param name="ChannelDefaults">The stack's channel endpoints and key expiry (<see cref="Storage.Channels.ChannelDefaults"/>).</param>
+public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0,
+    ChannelDefaults? ChannelDefaults = null)
 {
+    public ChannelDefaults Channels => ChannelDefaults ?? new ChannelDefaults();
+
     public static FunctionSettings FromEnvironment()
     {
         var store = Environment.GetEnvironmentVariable("STEPML_STORE");
@@ -44,7 +57,11 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             ReadInt("STEPML_MAX_CONCURRENCY", 0),
             ReadInt("STEPML_CACHE_MB", 1024) * (1L << 20),
             Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64",
-            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0));
+            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0),
+            new ChannelDefaults(
+                Environment.GetEnvironmentVariable("STEPML_REDIS_ENDPOINT") ?? "",
+                Environment.GetEnvironmentVariable("STEPML_CHANNEL_TABLE") ?? "",
+                ReadInt("STEPML_CHANNEL_TTL_HOURS", 0) is > 0 and var hours ? TimeSpan.FromHours(hours) : null));
     }
 
     private static int ReadInt(string name, int fallback)
