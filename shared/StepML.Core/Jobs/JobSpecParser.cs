@@ -187,7 +187,8 @@ public static class JobSpecParser
         Check("algorithm.beta2", s.Algorithm.Beta2 is >= 0 and < 1, $"{s.Algorithm.Beta2} must be in [0, 1)");
         Check("algorithm.epsilon", s.Algorithm.Epsilon > 0 && double.IsFinite(s.Algorithm.Epsilon), $"{s.Algorithm.Epsilon} must be a finite number > 0");
         OneOf("communication.channel", s.Communication.Channel, ChannelKinds.All);
-        ChannelEndpoint.Parse(s.Communication.Channel, s.Communication.Endpoint);
+        // An empty endpoint is the deployment's default, resolved where the channel is opened.
+        if (s.Communication.Endpoint.Length > 0) ChannelEndpoint.Parse(s.Communication.Channel, s.Communication.Endpoint);
         OneOf("communication.pattern", s.Communication.Pattern, Patterns.All);
         Check("communication.shards", s.Communication.Shards is >= 1 and <= 1000, $"{s.Communication.Shards} must be between 1 and 1000");
         Check("communication.shards", s.Communication.Pattern != Patterns.AllReduce || s.Communication.Shards == 1,
