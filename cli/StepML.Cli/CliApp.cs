@@ -15,6 +15,7 @@ public static class CliApp
         Bench.BenchCommand.Create(),
         Bench.ModelKernelBenchmark.Create(),
         Bench.ModelBench.Create(),
+        Bench.ChannelBenchmark.Create(),
     };
 
     public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);

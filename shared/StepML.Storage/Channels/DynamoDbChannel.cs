@@ -65,6 +65,26 @@ public sealed class DynamoDbChannel : IChannel
             : new AmazonDynamoDBClient(config);
     }
 
+    /// <summary>Creates the channel table as the CDK stack does (key S, offset N, on demand) and waits until it is
+    /// active: for local servers (dynalite) in the tests and the benchmark.</summary>
+    public static async Task CreateTableAsync(IAmazonDynamoDB client, string table, CancellationToken cancellationToken = default)
+    {
+        await client.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = table,
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            AttributeDefinitions = [new(KeyAttribute, ScalarAttributeType.S), new(OffsetAttribute, ScalarAttributeType.N)],
+            KeySchema = [new(KeyAttribute, KeyType.HASH), new(OffsetAttribute, KeyType.RANGE)],
+        }, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < 200; i++)
+        {
+            var description = await client.DescribeTableAsync(table, cancellationToken).ConfigureAwait(false);
+            if (description.Table.TableStatus == TableStatus.ACTIVE) return;
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+        throw new TimeoutException($"table {table} did not become ACTIVE within 10 s");
+    }
+
     public async Task PutAsync(string key, ReadOnlyMemory<byte> tensor, CancellationToken cancellationToken = default)
     {
         ObjectKey.Validate(key);

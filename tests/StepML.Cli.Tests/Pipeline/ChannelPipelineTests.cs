@@ -80,7 +80,7 @@ public sealed class ChannelPipelineTests(PipelineFixture data, RedisServerFixtur
     [InlineData("dynamodb")]
     public async Task Run_ChannelUnreachable_RetriedThenFailsNamingTheEndpoint(string channel)
     {
-        var port = LocalServer.FreePort();
+        var port = LocalChannelServer.FreePort();
         var endpoint = channel == ChannelKinds.Redis ? $"127.0.0.1:{port}" : $"http://127.0.0.1:{port}/stepml-channel";
         var store = data.NewStore();
 

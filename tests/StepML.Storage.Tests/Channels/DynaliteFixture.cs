@@ -1,5 +1,4 @@
 using Amazon.DynamoDBv2;
-using Amazon.DynamoDBv2.Model;
 using StepML.Storage.Channels;
 
 namespace StepML.Storage.Tests.Channels;
@@ -9,17 +8,15 @@ namespace StepML.Storage.Tests.Channels;
 public sealed class DynaliteFixture : IDisposable
 {
     public const string Table = "stepml-channel";
-    private readonly LocalServer _server;
+    private readonly LocalChannelServer _server;
 
     public DynaliteFixture()
     {
-        var script = Path.Combine(LocalServer.RepositoryRoot(), "node_modules", "dynalite", "cli.js");
-        if (!File.Exists(script))
-            throw new InvalidOperationException($"{script} is missing: the DynamoDB channel tests run against npm's dynalite; run `npm ci` first");
-        _server = LocalServer.Start("dynalite", "node", port => [script, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host", "127.0.0.1"]);
+        _server = LocalChannelServer.StartDynalite(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException($"no node_modules/dynalite above {AppContext.BaseDirectory}: the DynamoDB channel tests run against npm's dynalite; run `npm ci` first");
         ServiceUrl = new Uri($"http://127.0.0.1:{_server.Port}");
         Client = DynamoDbChannel.CreateClient(ServiceUrl);
-        CreateTableAsync(Client, Table).GetAwaiter().GetResult();
+        DynamoDbChannel.CreateTableAsync(Client, Table).GetAwaiter().GetResult();
     }
 
     public Uri ServiceUrl { get; }
@@ -28,25 +25,6 @@ public sealed class DynaliteFixture : IDisposable
 
     /// <summary><c>http://127.0.0.1:port/table</c>, as communication.endpoint names it.</summary>
     public string Endpoint => $"{ServiceUrl.OriginalString}/{Table}";
-
-    public static async Task CreateTableAsync(IAmazonDynamoDB client, string table)
-    {
-        await client.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = table,
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-            AttributeDefinitions = [new(DynamoDbChannel.KeyAttribute, ScalarAttributeType.S), new(DynamoDbChannel.OffsetAttribute, ScalarAttributeType.N)],
-            KeySchema = [new(DynamoDbChannel.KeyAttribute, KeyType.HASH), new(DynamoDbChannel.OffsetAttribute, KeyType.RANGE)],
-        }).ConfigureAwait(false);
-        // dynalite, like DynamoDB, creates tables asynchronously.
-        for (var i = 0; i < 100; i++)
-        {
-            var description = await client.DescribeTableAsync(table).ConfigureAwait(false);
-            if (description.Table.TableStatus == TableStatus.ACTIVE) return;
-            await Task.Delay(50).ConfigureAwait(false);
-        }
-        throw new TimeoutException($"table {table} did not become ACTIVE");
-    }
 
     public void Dispose()
     {

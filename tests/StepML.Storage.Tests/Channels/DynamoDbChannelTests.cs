@@ -80,7 +80,7 @@ public sealed class DynamoDbChannelTests(DynaliteFixture server)
     [Fact]
     public async Task Get_NoServerAtTheEndpoint_ThrowsStoreTransientNamingIt()
     {
-        var endpoint = $"http://127.0.0.1:{LocalServer.FreePort()}/t-table";
+        var endpoint = $"http://127.0.0.1:{LocalChannelServer.FreePort()}/t-table";
         var channel = new DynamoDbChannel(ChannelEndpoint.Parse(ChannelKinds.DynamoDb, endpoint), TimeSpan.FromHours(1));
 
         var e = await Assert.ThrowsAsync<StoreTransientException>(() => channel.GetAsync(RunLayout.Statistic("r", 0, 0)));

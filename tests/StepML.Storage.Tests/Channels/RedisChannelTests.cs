@@ -31,7 +31,7 @@ public sealed class RedisChannelTests(RedisServerFixture server)
     [Fact]
     public async Task Get_NoServerAtTheEndpoint_ThrowsStoreTransientNamingIt()
     {
-        var endpoint = $"127.0.0.1:{LocalServer.FreePort()}";
+        var endpoint = $"127.0.0.1:{LocalChannelServer.FreePort()}";
         var channel = new RedisChannel(ChannelEndpoint.Parse(ChannelKinds.Redis, endpoint), TimeSpan.FromHours(1));
 
         var e = await Assert.ThrowsAsync<StoreTransientException>(() => channel.GetAsync(RunLayout.Statistic("r", 0, 0)));

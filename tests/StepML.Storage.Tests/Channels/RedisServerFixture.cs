@@ -1,17 +1,17 @@
+using StepML.Storage.Channels;
+
 namespace StepML.Storage.Tests.Channels;
 
 /// <summary>Debian's redis-server on a free loopback port, its working folder a temporary one, without persistence.</summary>
 public sealed class RedisServerFixture : IDisposable
 {
-    private readonly LocalServer _server;
+    private readonly LocalChannelServer _server;
     private readonly string _directory;
 
     public RedisServerFixture()
     {
         _directory = Directory.CreateTempSubdirectory("stepml-redis-").FullName;
-        _server = LocalServer.Start("redis-server", "redis-server", port =>
-            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory,
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes"]);
+        _server = LocalChannelServer.StartRedis(_directory);
     }
 
     /// <summary><c>127.0.0.1:port</c>, as communication.endpoint names it.</summary>

@@ -2,16 +2,16 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace StepML.Storage.Tests.Channels;
+namespace StepML.Storage.Channels;
 
-/// <summary>A real server process for the channel tests (redis-server, dynalite) on 127.0.0.1 and a free port; stopped
-/// by its process id on dispose.</summary>
-public sealed class LocalServer : IDisposable
+/// <summary>A channel server process on 127.0.0.1 and a free port (Debian's redis-server, npm's dynalite), for the tests
+/// and <c>stepml bench</c>: started, waited for until it accepts connections, and stopped by its process id on dispose.</summary>
+public sealed class LocalChannelServer : IDisposable
 {
     private readonly Process _process;
     private readonly StringWriter _log = new();
 
-    private LocalServer(Process process, int port)
+    private LocalChannelServer(Process process, int port)
     {
         _process = process;
         Port = port;
@@ -23,7 +23,7 @@ public sealed class LocalServer : IDisposable
 
     /// <summary>Starts <paramref name="program"/> with the arguments that <paramref name="arguments"/> builds for a free
     /// port, and waits until it accepts connections.</summary>
-    public static LocalServer Start(string name, string program, Func<int, IEnumerable<string>> arguments)
+    public static LocalChannelServer Start(string name, string program, Func<int, IEnumerable<string>> arguments)
     {
         var port = FreePort();
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -37,7 +37,7 @@ public sealed class LocalServer : IDisposable
         {
             throw new InvalidOperationException($"{name}: cannot run '{program}' ({e.Message}); install it (see .ci/run)", e);
         }
-        var server = new LocalServer(process, port);
+        var server = new LocalChannelServer(process, port);
         process.OutputDataReceived += (_, e) => { lock (server._log) server._log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (server._log) server._log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
@@ -75,12 +75,23 @@ public sealed class LocalServer : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static string RepositoryRoot()
+    /// <summary>Starts redis-server without persistence, its working folder <paramref name="directory"/>.</summary>
+    public static LocalChannelServer StartRedis(string directory) =>
+        Start("redis-server", "redis-server", port =>
+            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory,
+             "--save", "", "--appendonly", "no", "--protected-mode", "yes"]);
+
+    /// <summary>Starts npm's dynalite (in memory) from <c>node_modules</c> of the repository at or above
+    /// <paramref name="searchFrom"/>; null when there is none (run <c>npm ci</c>).</summary>
+    public static LocalChannelServer? StartDynalite(string searchFrom)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "StepML.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException($"no StepML.sln above {AppContext.BaseDirectory}");
+        for (var dir = new DirectoryInfo(searchFrom); dir is not null; dir = dir.Parent)
+        {
+            var script = Path.Combine(dir.FullName, "node_modules", "dynalite", "cli.js");
+            if (File.Exists(script))
+                return Start("dynalite", "node", port => [script, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host", "127.0.0.1"]);
+        }
+        return null;
     }
 
     public void Dispose()
