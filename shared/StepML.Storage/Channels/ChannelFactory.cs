@@ -25,10 +25,14 @@ public static class ChannelFactory
         {
             ChannelKinds.ObjectStore => new ObjectStoreChannel(store),
             ChannelKinds.Redis => new RedisChannel(endpoint, defaults.Ttl),
-            ChannelKinds.DynamoDb => new DynamoDbChannel(endpoint, defaults.Ttl),
+            // A local server (dynalite) gets the table on first write; in the cloud the stack owns it.
+            ChannelKinds.DynamoDb => new DynamoDbChannel(endpoint, defaults.Ttl) { CreatesMissingTable = IsLoopback(endpoint.ServiceUrl) },
             _ => throw new ChannelConfigurationException($"communication.channel '{communication.Channel}' is not one of {string.Join(", ", ChannelKinds.All)}"),
         };
     }
+
+    private static bool IsLoopback(Uri? url) =>
+        url is not null && (url.IsLoopback || (System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip)));
 
     /// <summary>The job's endpoint, or the deployment's default for its channel; a channel with neither is a
     /// <see cref="ChannelConfigurationException"/> that says how to name one.</summary>

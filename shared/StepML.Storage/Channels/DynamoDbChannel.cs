@@ -76,6 +76,11 @@ public sealed class DynamoDbChannel : IChannel
             AttributeDefinitions = [new(KeyAttribute, ScalarAttributeType.S), new(OffsetAttribute, ScalarAttributeType.N)],
             KeySchema = [new(KeyAttribute, KeyType.HASH), new(OffsetAttribute, KeyType.RANGE)],
         }, cancellationToken).ConfigureAwait(false);
+        await WaitActiveAsync(client, table, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WaitActiveAsync(IAmazonDynamoDB client, string table, CancellationToken cancellationToken)
+    {
         for (var i = 0; i < 200; i++)
         {
             var description = await client.DescribeTableAsync(table, cancellationToken).ConfigureAwait(false);
@@ -85,7 +90,32 @@ public sealed class DynamoDbChannel : IChannel
         throw new TimeoutException($"table {table} did not become ACTIVE within 10 s");
     }
 
+    /// <summary>Create the table on first write when it is missing: for local servers (dynalite) only, where the
+    /// channel factory sets it; in the cloud the stack owns the table.</summary>
+    public bool CreatesMissingTable { get; init; }
+
     public async Task PutAsync(string key, ReadOnlyMemory<byte> tensor, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await PutChunksAsync(key, tensor, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelConfigurationException e) when (CreatesMissingTable && e.InnerException is ResourceNotFoundException)
+        {
+            try
+            {
+                await CreateTableAsync(_client, _endpoint.Table, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ResourceInUseException)
+            {
+                // Another worker created it first; wait until it is active.
+                await WaitActiveAsync(_client, _endpoint.Table, cancellationToken).ConfigureAwait(false);
+            }
+            await PutChunksAsync(key, tensor, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PutChunksAsync(string key, ReadOnlyMemory<byte> tensor, CancellationToken cancellationToken)
     {
         ObjectKey.Validate(key);
         var expires = (_time.GetUtcNow() + TimeToLive).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);

@@ -78,6 +78,20 @@ public sealed class DynamoDbChannelTests(DynaliteFixture server)
     }
 
     [Fact]
+    public async Task Put_TableMissingOnALocalServer_CreatesItWhenAllowed()
+    {
+        var table = "created-" + Guid.NewGuid().ToString("N")[..8];
+        var job = new CommunicationSpec { Channel = ChannelKinds.DynamoDb, Endpoint = $"{server.ServiceUrl.OriginalString}/{table}" };
+        var channel = ChannelFactory.Open(job, new FileObjectStore(Path.GetTempPath()), new ChannelDefaults());
+        var bytes = new byte[5000];
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(p => channel.PutAsync(RunLayout.Statistic("r", 0, p), bytes)));
+
+        Assert.Equal(bytes, await channel.GetAsync(RunLayout.Statistic("r", 0, 2)));
+        Assert.Equal(table, (await server.Client.DescribeTableAsync(table)).Table.TableName);
+    }
+
+    [Fact]
     public async Task Get_NoServerAtTheEndpoint_ThrowsStoreTransientNamingIt()
     {
         var endpoint = $"http://127.0.0.1:{LocalChannelServer.FreePort()}/t-table";
