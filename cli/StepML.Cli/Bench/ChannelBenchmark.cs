@@ -44,6 +44,8 @@ internal static class ChannelBenchmark
         return command;
     }
 
+    private static readonly TimeSpan MeasurementLimit = TimeSpan.FromMinutes(5);
+
     public static async Task<JsonObject> RunAsync(IReadOnlyList<int> parameterCounts, int workers, int shards, int rounds, TextWriter progress, CancellationToken ct = default)
     {
         var scratch = Directory.CreateTempSubdirectory("stepml-bench-channels-").FullName;
@@ -63,7 +65,20 @@ internal static class ChannelBenchmark
                 {
                     progress.WriteLine($"bench: channel {kind}, {n:N0} parameters, {workers} workers, {shards} shards, {rounds} rounds");
                     var (channel, requests) = await OpenAsync(kind, server, scratch).ConfigureAwait(false);
-                    results.Add(await MeasureAsync(kind, channel, requests, n, workers, shards, rounds, ct).ConfigureAwait(false));
+                    // A server that stops answering (seen once with dynalite under heavy load at 10 M parameters) ends
+                    // this measurement, not the benchmark.
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    deadline.CancelAfter(MeasurementLimit);
+                    try
+                    {
+                        results.Add(await MeasureAsync(kind, channel, requests, n, workers, shards, rounds, deadline.Token).ConfigureAwait(false));
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        progress.WriteLine($"bench: channel {kind}, {n:N0} parameters: no result within {MeasurementLimit.TotalSeconds:F0} s");
+                        results.Add(new JsonObject { ["channel"] = kind, ["parameters"] = n, ["timedOutSeconds"] = MeasurementLimit.TotalSeconds });
+                        break;
+                    }
                 }
             }
         }
