@@ -24,6 +24,7 @@ public static class CliApp
         Bench.ModelKernelBenchmark.Create(),
         Bench.ModelBench.Create(),
         CliErrors.VerboseOption(),
+        Bench.ChannelBenchmark.Create(),
     };
 
     public static Task<int> RunAsync(string[] args) => CliErrors.InvokeAsync(Build(), args);

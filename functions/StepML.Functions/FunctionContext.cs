@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using StepML.Core.Jobs;
 using StepML.Storage;
 using StepML.Storage.Ledger;
+using StepML.Storage.Channels;
 
 namespace StepML.Functions;
 
@@ -25,6 +28,12 @@ public sealed class FunctionContext
     private readonly Lazy<IRunLedger> _ledger;
 
     public static FunctionContext FromEnvironment() => s_fromEnvironment.Value;
+
+    private readonly ConcurrentDictionary<(string Channel, string Endpoint), IChannel> _channels = new();
+
+    /// <summary>The job's channel (communication.channel and endpoint), one instance per container.</summary>
+    public IChannel Channel(JobSpec job) =>
+        _channels.GetOrAdd((job.Communication.Channel, job.Communication.Endpoint), _ => ChannelFactory.Open(job.Communication, Store, Settings.Channels));
 
     private static readonly AsyncLocal<CancellationToken> s_invocation = new();
 
@@ -59,12 +68,15 @@ public sealed class FunctionContext
 /// <param name="DynamoDbEndpoint">STEPML_DYNAMODB_ENDPOINT: a DynamoDB-compatible server instead of AWS (tests).</param>
 /// <param name="Process">The local process that runs the steps (<see cref="LocalProcess.Current"/>), recorded with a
 /// claim so a resume can tell a dead owner; null in Lambda.</param>
+/// <param name="ChannelDefaults">The stack's channel endpoints and key expiry (<see cref="Storage.Channels.ChannelDefaults"/>).</param>
 public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64",
     double ToleratedFailurePercentage = 0, double WorkerRoundSeconds = FunctionSettings.DefaultWorkerRoundSeconds, long PartitionRangeBytes = 64L << 20,
-    string? LedgerUri = null, string? DynamoDbEndpoint = null, string? Process = null)
+    string? LedgerUri = null, string? DynamoDbEndpoint = null, string? Process = null, ChannelDefaults? ChannelDefaults = null)
 {
     /// <summary>0.75 of the Worker's 240 s timeout (statemachines/functions.json), for a container without the variable.</summary>
     public const double DefaultWorkerRoundSeconds = 180;
+
+    public ChannelDefaults Channels => ChannelDefaults ?? new ChannelDefaults();
 
     public static FunctionSettings FromEnvironment()
     {
@@ -79,7 +91,11 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             ReadInt("STEPML_WORKER_ROUND_SECONDS", (int)DefaultWorkerRoundSeconds),
             Math.Max(1, ReadInt("STEPML_PARTITION_RANGE_MB", 64)) * (1L << 20),
             Environment.GetEnvironmentVariable(RunLedgers.Variable),
-            Environment.GetEnvironmentVariable(DynamoDbRunLedger.EndpointVariable));
+            Environment.GetEnvironmentVariable(DynamoDbRunLedger.EndpointVariable),
+            ChannelDefaults: new ChannelDefaults(
+                Environment.GetEnvironmentVariable("STEPML_REDIS_ENDPOINT") ?? "",
+                Environment.GetEnvironmentVariable("STEPML_CHANNEL_TABLE") ?? "",
+                ReadInt("STEPML_CHANNEL_TTL_HOURS", 0) is > 0 and var hours ? TimeSpan.FromHours(hours) : null));
     }
 
     private static int ReadInt(string name, int fallback)

@@ -14,8 +14,10 @@ internal sealed record InfraSettings(
     int MaxConcurrency,
     int ToleratedFailurePercentage,
     RetentionDays LogRetention,
-    int StatisticsExpiryDays)
+    int StatisticsExpiryDays,
+    bool RedisChannel = false)
 {
+    public const string RedisKey = Prefix + "redis";
     public const string Prefix = "stepml:";
     public const string ArchitectureKey = Prefix + "architecture";
     public const string MaxConcurrencyKey = Prefix + "maxConcurrency";
@@ -97,6 +99,12 @@ internal sealed record InfraSettings(
             Int(MaxConcurrencyKey, DefaultMaxConcurrency, 1, 10000, "concurrent workers"),
             Int(ToleratedFailurePercentageKey, DefaultToleratedFailurePercentage, 0, 100, "percent"),
             retention,
-            Int(StatisticsExpiryDaysKey, DefaultStatisticsExpiryDays, 1, 3650, "days"));
+            Int(StatisticsExpiryDaysKey, DefaultStatisticsExpiryDays, 1, 3650, "days"),
+            (Raw(RedisKey)?.ToLowerInvariant() ?? "false") switch
+            {
+                "true" => true,
+                "false" => false,
+                var other => throw new ArgumentException($"context {RedisKey}='{other}' is not valid: use true (an ElastiCache Serverless cache in a VPC for the redis channel) or false (default)"),
+            });
     }
 }

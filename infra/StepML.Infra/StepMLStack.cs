@@ -13,7 +13,11 @@ internal sealed class StepMLStack : Stack
         var definitionPath = TrainingStateMachine.RequireDefinition(repositoryRoot);
         var data = new DataBucket(this, "Data", settings);
         var ledger = new RunLedgerTable(this, "Ledger");
-        var functions = new TrainingFunctions(this, "Functions", repositoryRoot, settings, data, ledger);
+        // The Redis channel needs the functions inside the cache's VPC, so its network exists before them.
+        var network = settings.RedisChannel ? new ChannelNetwork(this, "ChannelNetwork") : null;
+        var functions = new TrainingFunctions(this, "Functions", repositoryRoot, settings, data, ledger, network);
+        _ = new ChannelTable(this, "Channel", functions);
+        if (network is not null) _ = new RedisChannelCache(this, "RedisChannel", network, functions);
         var training = new TrainingStateMachine(this, "Training", definitionPath, functions, settings);
         _ = new UploadTrigger(this, "UploadTrigger", data.Bucket, training.StateMachine);
 

@@ -23,7 +23,7 @@ internal sealed class TrainingFunctions : Construct
 
     public IReadOnlyDictionary<string, Function> ByName { get; }
 
-    public TrainingFunctions(Construct scope, string id, string repositoryRoot, InfraSettings settings, DataBucket data, RunLedgerTable ledger)
+    public TrainingFunctions(Construct scope, string id, string repositoryRoot, InfraSettings settings, DataBucket data, RunLedgerTable ledger, ChannelNetwork? network = null)
         : base(scope, id)
     {
         var runtimeIdentifier = settings.Architecture == Architecture.ARM_64 ? "linux-arm64" : "linux-x64";
@@ -88,6 +88,9 @@ internal sealed class TrainingFunctions : Construct
                 Role = role,
                 LogGroup = logGroup,
                 Environment = functionEnvironment,
+                Vpc = network?.Vpc,
+                VpcSubnets = network?.FunctionSubnets,
+                SecurityGroups = network is null ? null : [network.FunctionSecurityGroup],
             });
         }
         ByName = functions;

@@ -89,7 +89,7 @@ public sealed class ContextOptionsTests
         using var cdkJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "cdk.json")));
         var known = FunctionCatalog.All.SelectMany(f => new[] { InfraSettings.MemoryKey(f), InfraSettings.TimeoutKey(f) })
             .Concat([InfraSettings.ArchitectureKey, InfraSettings.MaxConcurrencyKey, InfraSettings.ToleratedFailurePercentageKey,
-                InfraSettings.LogRetentionDaysKey, InfraSettings.StatisticsExpiryDaysKey])
+                InfraSettings.LogRetentionDaysKey, InfraSettings.StatisticsExpiryDaysKey, InfraSettings.RedisKey])
             .ToHashSet();
 
         Assert.Equal("dotnet run --project infra/StepML.Infra", cdkJson.RootElement.GetProperty("app").GetString());

@@ -59,6 +59,10 @@ internal static class BenchCommand
         progress.WriteLine("bench: store requests per round (ADMM and GA-SGD, S = 1 and 4)");
         document["storageRequests"] = await StorageRequestBenchmark.RunAsync(8, settings.StorageRowsPerPartition).ConfigureAwait(false);
 
+        progress.WriteLine("bench: channels (s3, redis, dynamodb): one round's statistic traffic");
+        document["channels"] = await ChannelBenchmark.RunAsync(settings.Quick ? [10_000, 100_000] : [10_000, 1_000_000, 10_000_000],
+            workers: 4, shards: 2, rounds: settings.Quick ? 2 : 3, progress, ct).ConfigureAwait(false);
+
         progress.WriteLine("bench: model kernels (dense and sparse linear gradients, KMeans assignment)");
         document["modelKernels"] = ModelKernelBenchmark.Run(settings.Quick, outDir: null, progress);
         progress.WriteLine("bench: neural training (MLP, CNN samples per CPU second; SGEMM)");

@@ -49,11 +49,12 @@ public static class DecideStep
         var validation = await context.Cache.ValidationAsync(runId).ConfigureAwait(false);
         Evaluation? eval = validation.Rows > 0 ? model.Evaluate(current, validation) : null;
 
+        var channel = context.Channel(job);
         var merged = new float[n];
         for (var s = 0; s < layout.Shards; s++)
         {
             var (start, length) = layout.ElementRange(s);
-            var shard = await TensorIo.ReadAsync(store, RunLayout.Merged(runId, round, s), length).ConfigureAwait(false);
+            var shard = await TensorIo.ReadAsync(channel, RunLayout.Merged(runId, round, s), length).ConfigureAwait(false);
             shard.CopyTo(merged.AsSpan((int)start, (int)length));
         }
 
@@ -75,6 +76,10 @@ public static class DecideStep
         var nextKey = RunLayout.Model(runId, round + 1);
         await TensorIo.WriteAsync(store, nextKey, merged, round + 1, layout.BlockElements).ConfigureAwait(false);
         Remember(context, nextKey, merged);
+        // The previous round's statistics and shards are no longer read by anyone (a retry of this Decide reads this
+        // round's); Redis and DynamoDB free them now rather than at their TTL.
+        if (channel.DeletesRounds && round > 0)
+            await channel.DeleteRoundAsync(runId, round - 1, job.Dataset.Partitions, layout.Shards).ConfigureAwait(false);
         var metrics = new RoundMetrics
         {
             Round = round,

@@ -17,7 +17,8 @@ public static class MergeStep
     {
         var clock = Stopwatch.StartNew();
         var store = context.Store;
-        var (_, model, algorithm, layout) = await RunSetup.LoadAsync(context, input.RunId).ConfigureAwait(false);
+        var (job, model, algorithm, layout) = await RunSetup.LoadAsync(context, input.RunId).ConfigureAwait(false);
+        var channel = context.Channel(job);
         var n = model.ParameterCount;
         if (input.Shard < 0 || input.Shard >= layout.Shards)
             throw new InvalidInputException($"Merge: shard {input.Shard} does not exist; run '{input.RunId}' has {layout.Shards}");
@@ -37,7 +38,7 @@ public static class MergeStep
         var slice = new float[len * k];
         foreach (var worker in contributors)
         {
-            await TensorIo.ReadShardAsync(store, RunLayout.Statistic(input.RunId, input.Round, worker.Partition!.Value), statLayout, input.Shard, slice).ConfigureAwait(false);
+            await TensorIo.ReadShardAsync(channel, RunLayout.Statistic(input.RunId, input.Round, worker.Partition!.Value), statLayout, input.Shard, slice).ConfigureAwait(false);
             average.Add(algorithm.Merge == MergeKind.WeightedAverage ? worker.Samples : 1, slice);
         }
         var merged = new float[len * k];
@@ -56,7 +57,7 @@ public static class MergeStep
         var updated = new float[len];
         algorithm.Update(input.Round, current, merged, mask.AsSpan((int)start, len), previousOptimizer, optimizer, updated);
 
-        await TensorIo.WriteAsync(store, RunLayout.Merged(input.RunId, input.Round, input.Shard), updated, input.Round, layout.BlockElements, PutOptions.Statistic).ConfigureAwait(false);
+        await TensorIo.WriteAsync(channel, RunLayout.Merged(input.RunId, input.Round, input.Shard), updated, input.Round, layout.BlockElements).ConfigureAwait(false);
         if (stride > 0)
             await TensorIo.WriteAsync(store, RunLayout.Optimizer(input.RunId, input.Round, input.Shard), optimizer, input.Round, layout.BlockElements * stride).ConfigureAwait(false);
         return new MergeOutput { Shard = input.Shard, Contributors = contributors.Count, Seconds = clock.Elapsed.TotalSeconds };

@@ -34,7 +34,7 @@ public static class WorkerStep
         if (!double.IsFinite(result.Loss) || !AllFinite(statistic))
             throw new TrainingDivergedException($"round {input.Round}, partition {input.Partition}: the statistic is not finite (loss {result.Loss}); lower algorithm.learningRate");
 
-        await TensorIo.WriteAsync(store, RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements * algorithm.StatisticStride, PutOptions.Statistic).ConfigureAwait(false);
+        await TensorIo.WriteAsync(context.Channel(job), RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements * algorithm.StatisticStride).ConfigureAwait(false);
         if (stateLength > 0)
             await TensorIo.WriteAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round), state, input.Round, TensorCodec.MaxBlockElements, PutOptions.Statistic).ConfigureAwait(false);
         return new WorkerOutput

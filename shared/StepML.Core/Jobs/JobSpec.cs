@@ -96,8 +96,11 @@ public sealed record AlgorithmSpec
 
 public sealed record CommunicationSpec
 {
-    /// <summary>Where statistics travel: <c>s3</c> is the run's object store (S3 in the cloud, the local folder locally).</summary>
+    /// <summary>Where statistics travel: <c>s3</c> is the run's object store (S3 in the cloud, the local folder locally),
+    /// <c>redis</c> or <c>dynamodb</c> (see <see cref="ChannelKinds"/>).</summary>
     public string Channel { get; init; } = "s3";
+    /// <summary>The channel's server (<see cref="ChannelEndpoint"/>); empty = the deployment's default.</summary>
+    public string Endpoint { get; init; } = "";
     public string Pattern { get; init; } = Patterns.AllReduce;
     /// <summary>ScatterReduce shards (mergers per round); AllReduce is one shard.</summary>
     public int Shards { get; init; } = 1;

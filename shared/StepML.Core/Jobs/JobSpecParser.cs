@@ -105,9 +105,9 @@ public static class JobSpecParser
 
     private static CommunicationSpec ParseCommunication(Obj o)
     {
-        o.Known("channel", "pattern", "shards");
+        o.Known("channel", "endpoint", "pattern", "shards");
         var d = new CommunicationSpec();
-        return new CommunicationSpec { Channel = o.String("channel", d.Channel), Pattern = o.String("pattern", d.Pattern), Shards = o.Int("shards", d.Shards) };
+        return new CommunicationSpec { Channel = o.String("channel", d.Channel), Endpoint = o.String("endpoint", d.Endpoint), Pattern = o.String("pattern", d.Pattern), Shards = o.Int("shards", d.Shards) };
     }
 
     private static StopSpec ParseStop(Obj o)
@@ -186,7 +186,9 @@ public static class JobSpecParser
         Check("algorithm.beta1", s.Algorithm.Beta1 is >= 0 and < 1, $"{s.Algorithm.Beta1} must be in [0, 1)");
         Check("algorithm.beta2", s.Algorithm.Beta2 is >= 0 and < 1, $"{s.Algorithm.Beta2} must be in [0, 1)");
         Check("algorithm.epsilon", s.Algorithm.Epsilon > 0 && double.IsFinite(s.Algorithm.Epsilon), $"{s.Algorithm.Epsilon} must be a finite number > 0");
-        OneOf("communication.channel", s.Communication.Channel, ["s3"]);
+        OneOf("communication.channel", s.Communication.Channel, ChannelKinds.All);
+        // An empty endpoint is the deployment's default, resolved where the channel is opened.
+        if (s.Communication.Endpoint.Length > 0) ChannelEndpoint.Parse(s.Communication.Channel, s.Communication.Endpoint);
         OneOf("communication.pattern", s.Communication.Pattern, Patterns.All);
         Check("communication.shards", s.Communication.Shards is >= 1 and <= 1000, $"{s.Communication.Shards} must be between 1 and 1000");
         Check("communication.shards", s.Communication.Pattern != Patterns.AllReduce || s.Communication.Shards == 1,
@@ -424,6 +426,7 @@ public static class JobSpecParser
             w.WriteEndObject();
             w.WriteStartObject("communication");
             w.WriteString("channel", s.Communication.Channel);
+            if (s.Communication.Endpoint.Length > 0) w.WriteString("endpoint", s.Communication.Endpoint);
             w.WriteString("pattern", s.Communication.Pattern);
             w.WriteNumber("shards", s.Communication.Shards);
             w.WriteEndObject();

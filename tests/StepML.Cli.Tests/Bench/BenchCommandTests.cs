@@ -74,6 +74,10 @@ public class BenchCommandTests
                 Assert.Equal(0, job["measured"]!["list"]!.GetValue<int>());
             }
 
+            var channels = document["channels"]!["results"]!.AsArray();
+            Assert.Equal(6, channels.Count);
+            Assert.All(channels, c => Assert.True(c!["skipped"] is not null || c["requestsPerRound"]!.GetValue<double>() > 0));
+
             var targets = document["targetsMet"]!.AsObject();
             Assert.Equal(["libsvmParse", "tensorCodec", "logisticGradient", "engineOverhead8", "engineOverhead64", "storageRequests"], targets.Select(t => t.Key));
             Positive(document, "benchSeconds");

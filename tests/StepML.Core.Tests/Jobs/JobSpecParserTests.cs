@@ -61,7 +61,7 @@ public class JobSpecParserTests
             Dataset = new DatasetSpec { Path = "datasets/h.csv", Format = "csv", Features = 28, Partitions = 16, ValidationFraction = 0.25, CsvHeader = true },
             Model = new ModelSpec { Type = "logistic", L2 = 3.3e-5 },
             Algorithm = new AlgorithmSpec { Type = "ga-sgd", LearningRate = 0.123456789012345, BatchSize = 77, LocalEpochs = 3, Rho = 2.5, Momentum = 0.9 },
-            Communication = new CommunicationSpec { Channel = "s3", Pattern = "scatter-reduce", Shards = 5 },
+            Communication = new CommunicationSpec { Channel = "redis", Endpoint = "10.0.0.7:6380", Pattern = "scatter-reduce", Shards = 5 },
             Stop = new StopSpec { TargetLoss = 0.4321, MaxRounds = 17, MaxSeconds = 99.5, MaxCostUsd = 1.25, Tolerance = 1e-3, ModelTolerance = 2e-4, DivergenceFactor = 4, RoundsPerExecution = 12 },
             Workers = new WorkersSpec { MemoryMb = 3008, ToleratedFailurePercentage = 12.5, MaxConcurrency = 6 },
         };
