@@ -26,6 +26,9 @@ public sealed record RunState
     /// <summary>The model's <see cref="Core.Models.IModel.MetricName"/>.</summary>
     public string? MetricName { get; init; }
     public double? FirstLoss { get; init; }
+    /// <summary>Set by Decide for algorithms that certify their gap: the certified relative gap (P − D)/D of the model
+    /// the round started from, an upper bound on (P − P*)/P*.</summary>
+    public double? RelativeGap { get; init; }
     public int StallRounds { get; init; }
     public double CostUsd { get; init; }
     /// <summary>Set by Decide: continue, stop or continue-as-new (the Choice state reads it).</summary>
@@ -49,6 +52,9 @@ public sealed record WorkerOutput
     public long Samples { get; init; }
     public double Loss { get; init; }
     public double Seconds { get; init; }
+    /// <summary>Algorithms that certify their gap: the partition's mean conjugates (<see cref="Core.Training.DualityGap"/>).</summary>
+    public double? ConjugatePositive { get; init; }
+    public double? ConjugateNegative { get; init; }
     public string? Error { get; init; }
 }
 
@@ -59,6 +65,8 @@ public sealed record MergeOutput
     public int Shard { get; init; }
     public int Contributors { get; init; }
     public double Seconds { get; init; }
+    /// <summary>Algorithms that certify their gap: the shard's dual slope products (<see cref="Core.Training.DualityGap.Products"/>).</summary>
+    public double[]? Dual { get; init; }
 }
 
 public sealed record FinalSummary
@@ -81,6 +89,10 @@ public sealed record FinalSummary
     public string StopReason { get; init; } = "";
     public double CostUsd { get; init; }
     public double ElapsedSeconds { get; init; }
+    /// <summary>Binary linear models: the certified gap of the final model, P − D ≥ P − P* (<see cref="Core.Training.DualityGap"/>),
+    /// and relative to the dual bound (null while D ≤ 0).</summary>
+    public double? Gap { get; init; }
+    public double? RelativeGap { get; init; }
 }
 
 /// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>
@@ -101,6 +113,9 @@ public sealed record RoundMetrics
     public double CostUsd { get; init; }
     public string Action { get; init; } = "";
     public string? Reason { get; init; }
+    /// <summary>Algorithms that certify their gap: P − D and (P − D)/D of the round's model.</summary>
+    public double? Gap { get; init; }
+    public double? RelativeGap { get; init; }
 }
 
 public sealed record FailureRecord(string? RunId, string Error, string Cause, DateTimeOffset Time);

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using StepML.Core.Data;
 using StepML.Core.Models;
 using StepML.Core.Tensors;
+using StepML.Core.Training;
 using StepML.Storage;
 
 namespace StepML.Functions;
@@ -27,11 +29,17 @@ public static class FinalizeStep
             throw new TensorFormatException(modelKey, $"holds {header.ElementCount} values; this run's tensors have {n}");
 
         var train = new Evaluation();
+        var partitions = new List<Partition>();
         for (var p = 0; p < job.Dataset.Partitions; p++)
         {
             var data = await context.Cache.PartitionAsync(RunLayout.Partition(runId, p)).ConfigureAwait(false);
             train += model.Evaluate(parameters, data);
+            partitions.Add(data);
         }
+        // Any algorithm's final linear model gets its certificate (one more pass over the partitions in memory).
+        var certificate = MarginStatistics.Supports(model) && job.Model.L2 > 0 && train.Rows > 0
+            ? DualityGap.Evaluate(model, parameters, partitions, job.Model.L2)
+            : null;
         var mask = new float[n];
         model.RegularizationMask(mask);
         var validationData = await context.Cache.PartitionAsync(RunLayout.Validation(runId)).ConfigureAwait(false);
@@ -56,6 +64,8 @@ public static class FinalizeStep
             StopReason = state.Reason ?? "",
             CostUsd = state.CostUsd,
             ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
+            Gap = certificate?.Gap,
+            RelativeGap = certificate is { RelativeGap: var g } && double.IsFinite(g) ? g : null,
         };
         await store.PutAsync(RunLayout.FinalModel(runId), bytes).ConfigureAwait(false);
         await store.PutAsync(RunLayout.FinalSummary(runId), JsonSerializer.SerializeToUtf8Bytes(summary, ContractJson.Default.FinalSummary)).ConfigureAwait(false);
@@ -77,6 +87,8 @@ internal static class Report
           .Append("</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>");
         sb.Append("<h1>").Append(WebUtility.HtmlEncode(name)).Append(" — ").Append(WebUtility.HtmlEncode(summary.RunId)).Append("</h1>");
         sb.Append("<p>").Append(summary.Rounds).Append(" rounds; stopped: ").Append(WebUtility.HtmlEncode(summary.StopReason)).Append("</p>");
+        if (summary.RelativeGap is { } relative)
+            sb.Append("<p>certified: at most ").Append(F(relative * 100, "G3")).Append("% above the optimum (duality gap ").Append(F(summary.Gap)).Append(")</p>");
         var metricFormat = summary.Metric == "accuracy" ? "P2" : "G6";
         sb.Append("<table><tr><th></th><th>loss</th><th>").Append(WebUtility.HtmlEncode(summary.Metric)).Append("</th></tr>");
         sb.Append("<tr><th>training</th><td>").Append(F(summary.TrainLoss)).Append("</td><td>").Append(F(summary.TrainMetric, metricFormat)).Append("</td></tr>");

@@ -35,7 +35,8 @@ public static class WorkerStep
         await TensorIo.WriteAsync(store, RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements * algorithm.StatisticStride, PutOptions.Statistic).ConfigureAwait(false);
         if (stateLength > 0)
             await TensorIo.WriteAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round), state, input.Round, TensorCodec.MaxBlockElements, PutOptions.Statistic).ConfigureAwait(false);
-        return new WorkerOutput { Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds };
+        return new WorkerOutput { Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds,
+            ConjugatePositive = result.Conjugates?.Positive, ConjugateNegative = result.Conjugates?.Negative };
     }
 
     /// <summary>The worker's state from the previous round. A worker whose previous round failed (a tolerated failure)
