@@ -200,7 +200,7 @@ public static class JobSpecParser
         Check("stop.modelTolerance", s.Stop.ModelTolerance is >= 0 and < 1, $"{s.Stop.ModelTolerance} must be in [0, 1)");
         if (s.Stop.Gap is { } gap)
         {
-            Check("stop.gap", gap is > 0 and < 1, $"{gap} must be in (0, 1): the certified relative gap, e.g. 1e-4 for 0.01% above the optimum");
+            Check("stop.gap", gap is >= 1e-5 and < 1, $"{gap} must be in [1e-5, 1): the certified relative gap, e.g. 1e-4 for 0.01% above the optimum (a certificate never goes below ~2e-6, its float32 rounding allowance)");
             Check("stop.gap", s.Algorithm.Type == AlgorithmTypes.Newton, $"'{s.Algorithm.Type}' reports no certified gap per round; use algorithm.type \"newton\" or stop.tolerance");
         }
         if (s.Algorithm.Type == AlgorithmTypes.Newton) Algorithms.Newton.Validate(s);

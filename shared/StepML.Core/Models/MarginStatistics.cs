@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using StepML.Core.Data;
 using StepML.Core.Jobs;
 
@@ -62,6 +63,7 @@ public sealed class MarginStatistics
         var w = parameters[..d];
         var bias = parameters[d];
         var h = Hessian;
+        DenseBlock? block = null;
         for (var r = 0; r < data.Rows; r++)
         {
             var y = data.Labels[r];
@@ -105,18 +107,50 @@ public sealed class MarginStatistics
             }
             else
             {
-                var x = data.Dense.AsSpan(r * d, d);
-                for (var j = 0; j < d; j++)
-                {
-                    var cj = c * x[j];
-                    if (cj == 0) continue;
-                    var row = h.AsSpan(j * n, n);
-                    for (var k = j; k < d; k++) row[k] += cj * x[k];
-                    row[d] += cj;
-                }
+                // Dense rows are added to H a block at a time (DenseBlock.FlushInto), as dot products over the block's rows.
+                block ??= new DenseBlock(d);
+                block.Add(data.Dense.AsSpan(r * d, d), c);
+                if (block.Count == DenseBlock.Rows) block.FlushInto(h);
+                continue;
             }
             h[(long)d * n + d] += c;
         }
+        block?.FlushInto(h!);
         Rows += data.Rows;
+    }
+
+    /// <summary>Up to <see cref="Rows"/> dense rows stored by column, x̃ and φ''·x̃, so the block's share of the upper
+    /// triangle, H[j, k] += Σ_r c_r·x̃_rj·x̃_rk, is one SIMD dot product of two columns per entry.</summary>
+    private sealed class DenseBlock(int features)
+    {
+        public const int Rows = 256;
+        private readonly double[] _x = new double[(features + 1) * Rows];
+        private readonly double[] _cx = new double[(features + 1) * Rows];
+
+        public int Count { get; private set; }
+
+        public void Add(ReadOnlySpan<float> x, double c)
+        {
+            for (var j = 0; j < features; j++)
+            {
+                _x[j * Rows + Count] = x[j];
+                _cx[j * Rows + Count] = c * x[j];
+            }
+            _x[features * Rows + Count] = 1;
+            _cx[features * Rows + Count] = c;
+            Count++;
+        }
+
+        public void FlushInto(double[] h)
+        {
+            if (Count == 0) return;
+            var n = features + 1;
+            for (var j = 0; j < n; j++)
+            {
+                var cj = _cx.AsSpan(j * Rows, Count);
+                for (var k = j; k < n; k++) h[(long)j * n + k] += TensorPrimitives.Dot(cj, _x.AsSpan(k * Rows, Count));
+            }
+            Count = 0;
+        }
     }
 }

@@ -21,6 +21,7 @@ public sealed class JobSpecNewtonTests
     [Theory]
     [InlineData("\"type\": \"logistic\"", "admm", "", ", \"gap\": 1e-4", "stop.gap")]
     [InlineData("\"type\": \"logistic\"", "newton", "", ", \"gap\": 0", "stop.gap")]
+    [InlineData("\"type\": \"logistic\"", "newton", "", ", \"gap\": 1e-6", "stop.gap")]
     [InlineData("\"type\": \"logistic\"", "newton", ", \"pattern\": \"scatter-reduce\", \"shards\": 2", "", "communication.shards")]
     [InlineData("\"type\": \"svm\"", "newton", "", "", "model.loss")]
     [InlineData("\"type\": \"softmax\"", "newton", "", "", "model.type")]
