@@ -14,7 +14,7 @@ namespace StepML.Core.Algorithms;
 /// </code>
 /// The worker keeps (x_i, u_i) in its state object between rounds.
 /// </summary>
-public sealed class Admm(AlgorithmSpec spec, double l2) : IAlgorithm
+public sealed class Admm(AlgorithmSpec spec, double l2, SparseUpdates sparseUpdates = SparseUpdates.Lazy) : IAlgorithm
 {
     private readonly float _rho = (float)spec.Rho;
     private readonly float _lambda = (float)l2;
@@ -44,7 +44,7 @@ public sealed class Admm(AlgorithmSpec spec, double l2) : IAlgorithm
         for (var i = 0; i < n; i++) center[i] = globalModel[i] - u[i];
         // The loss users read is that of the global model z, not of the local x_i.
         var loss = input.Model.Evaluate(globalModel, input.Data).MeanLoss;
-        LocalSgd.Run(input, spec, x, lambda: 0, center, _rho, lossAtStart: false);
+        LocalSgd.Run(input, spec, x, lambda: 0, center, _rho, lossAtStart: false, sparseUpdates);
         for (var i = 0; i < n; i++) statistic[i] = x[i] + u[i];
         return new WorkerResult(input.Data.Rows, loss);
     }

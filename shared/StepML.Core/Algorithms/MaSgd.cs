@@ -8,7 +8,9 @@ namespace StepML.Core.Algorithms;
 /// model is the sample-weighted average Σ n_i x_i / Σ n_i. With full batches and one epoch this is exactly one
 /// gradient-descent step of the global objective.
 /// </summary>
-public sealed class MaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
+/// <param name="sparseUpdates">On CSR partitions of the linear models, local steps touch only the batch's non-zeros
+/// (<see cref="SparseLocalSgd"/>); <see cref="SparseUpdates.Dense"/> keeps the O(d) step for comparison.</param>
+public sealed class MaSgd(AlgorithmSpec spec, double l2, SparseUpdates sparseUpdates = SparseUpdates.Lazy) : IAlgorithm
 {
     public string Type => AlgorithmTypes.MaSgd;
     public int WorkerStateLength(int parameters) => 0;
@@ -17,7 +19,7 @@ public sealed class MaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
     public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)
     {
         globalModel.CopyTo(statistic);
-        var loss = LocalSgd.Run(input, spec, statistic, (float)l2, proximalCenter: default, rho: 0, lossAtStart: true);
+        var loss = LocalSgd.Run(input, spec, statistic, (float)l2, proximalCenter: default, rho: 0, lossAtStart: true, sparseUpdates);
         return new WorkerResult(input.Data.Rows, loss);
     }
 
@@ -30,7 +32,8 @@ public sealed class MaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
 internal static class LocalSgd
 {
     /// <returns>The mean data loss at the starting point of x (one extra forward pass when batches are partial).</returns>
-    public static double Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart)
+    public static double Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart,
+        SparseUpdates sparseUpdates = SparseUpdates.Lazy)
     {
         var model = input.Differentiable;
         var data = input.Data;
@@ -44,10 +47,15 @@ internal static class LocalSgd
         if (lossAtStart && !fullBatch)
             startLoss = model.Evaluate(x, data).MeanLoss;
         var steps = (long)spec.LocalEpochs * MiniBatches.BatchesPerEpoch(spec.BatchSize, data.Rows);
-        int[]? order = null;
-        long orderEpoch = -1;
         // Local steps of round r continue the schedule where round r-1 stopped, so batches cycle through the data.
         var firstStep = input.Round * steps;
+        if (sparseUpdates == SparseUpdates.Lazy && SparseLocalSgd.Applies(input.Model, data, mask, spec, lambda, rho))
+        {
+            var first = SparseLocalSgd.Run(input, spec, x, lambda, proximalCenter, rho, steps, firstStep);
+            return fullBatch ? first : startLoss;
+        }
+        int[]? order = null;
+        long orderEpoch = -1;
         for (long s = 0; s < steps; s++)
         {
             var batch = MiniBatches.Batch(data, spec.BatchSize, input.Seed, input.Partition, firstStep + s, ref order, ref orderEpoch);
