@@ -52,6 +52,8 @@ public sealed record WorkerOutput
     public long Samples { get; init; }
     public double Loss { get; init; }
     public double Seconds { get; init; }
+    /// <summary>True when the round budget ended local work early (the round then depends on timing); absent otherwise.</summary>
+    public bool? BudgetCut { get; init; }
     /// <summary>Algorithms that certify their gap: the partition's mean conjugates (<see cref="Core.Training.DualityGap"/>).</summary>
     public double? ConjugatePositive { get; init; }
     public double? ConjugateNegative { get; init; }

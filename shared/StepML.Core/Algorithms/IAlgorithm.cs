@@ -52,14 +52,18 @@ public enum MergeKind
 
 public sealed record WorkerInput(IModel Model, Partition Data, int Partition, long Round, ulong Seed)
 {
+    /// <summary>When local work must stop (MA-SGD and ADMM local epochs); unlimited by default.</summary>
+    public WorkBudget Budget { get; init; } = WorkBudget.Unlimited;
+
     /// <summary>The model as a differentiable one, for the gradient-based algorithms.</summary>
     public IDifferentiableModel Differentiable => Model as IDifferentiableModel
         ?? throw new JobSpecException("algorithm.type", $"model '{Model.Type}' has no gradient; train it with its own algorithm (kmeans: \"kmeans-em\")");
 }
 
+/// <summary>A worker's merge weight, its loss, and whether its <see cref="WorkBudget"/> ended its local work early.</summary>
 /// <param name="Conjugates">For algorithms that certify their gap: the partition's mean conjugates of the positive and
 /// the negative slopes (see <see cref="Training.DualityGap"/>), merged by sample weight.</param>
-public readonly record struct WorkerResult(long Samples, double Loss, Conjugates? Conjugates = null);
+public readonly record struct WorkerResult(long Samples, double Loss, bool BudgetCut = false, Conjugates? Conjugates = null);
 
 public readonly record struct Conjugates(double Positive, double Negative);
 

@@ -77,7 +77,7 @@ public sealed class Newton : IAlgorithm
             row[1] = (float)(stats.SlopeNegative[j] * inv);
             for (var k = 0; k < n; k++) row[2 + k] = (float)(h[(long)j * n + k] * inv);
         }
-        return new WorkerResult(rows, rows == 0 ? 0 : stats.LossSum * inv, new Conjugates(stats.ConjugatePositive * inv, stats.ConjugateNegative * inv));
+        return new WorkerResult(rows, rows == 0 ? 0 : stats.LossSum * inv, Conjugates: new Conjugates(stats.ConjugatePositive * inv, stats.ConjugateNegative * inv));
     }
 
     public void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel)

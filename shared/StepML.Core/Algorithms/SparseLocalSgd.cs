@@ -32,8 +32,9 @@ internal static class SparseLocalSgd
         data.IsSparse && model is LogisticRegression or LinearSvm && mask[^1] == 0 && 1 - spec.LearningRate * ((double)lambda + rho) > 0
         && data.Rows > 0 && (double)Math.Min(MiniBatches.IsFullBatch(spec.BatchSize, data.Rows) ? data.Rows : spec.BatchSize, data.Rows) * data.Values!.Length / data.Rows < data.Features;
 
-    /// <returns>The mean data loss over the first step's batch (the whole partition for full batches).</returns>
-    public static double Run(WorkerInput input, Jobs.AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> center, float rho, long steps, long firstStep)
+    /// <returns>The mean data loss over the first step's batch (the whole partition for full batches), the rows visited,
+    /// and whether the worker's budget ended the steps early (read between steps, after at least one).</returns>
+    public static LocalSgd.Outcome Run(WorkerInput input, Jobs.AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> center, float rho, long steps, long firstStep)
     {
         return input.Model switch
         {
@@ -43,7 +44,7 @@ internal static class SparseLocalSgd
         };
     }
 
-    private static double Run<TLoss>(WorkerInput input, Jobs.AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> center, float rho, long steps, long firstStep)
+    private static LocalSgd.Outcome Run<TLoss>(WorkerInput input, Jobs.AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> center, float rho, long steps, long firstStep)
         where TLoss : struct, IMarginLoss
     {
         var data = input.Data;
@@ -70,9 +71,17 @@ internal static class SparseLocalSgd
         long orderEpoch = -1;
         var slopes = Array.Empty<float>();
         double firstLoss = double.NaN;
+        long visited = 0;
+        var cut = false;
         for (long step = 0; step < steps; step++)
         {
+            if (step > 0 && input.Budget.IsSpent)
+            {
+                cut = true;
+                break;
+            }
             var batch = MiniBatches.Batch(data, spec.BatchSize, input.Seed, input.Partition, firstStep + step, ref order, ref orderEpoch);
+            visited += batch.Count;
             if (slopes.Length < batch.Count) slopes = new float[batch.Count];
             double loss = 0, biasSlope = 0;
             for (var i = 0; i < batch.Count; i++)
@@ -118,6 +127,6 @@ internal static class SparseLocalSgd
         }
         for (var j = 0; j < d; j++) x[j] = (float)((fixedPoint is null ? 0 : fixedPoint[j]) + s * scaled[j]);
         x[d] = (float)bias;
-        return firstLoss;
+        return new LocalSgd.Outcome(firstLoss, visited, cut);
     }
 }
