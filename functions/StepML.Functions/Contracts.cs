@@ -26,6 +26,9 @@ public sealed record RunState
     /// <summary>The model's <see cref="Core.Models.IModel.MetricName"/>.</summary>
     public string? MetricName { get; init; }
     public double? FirstLoss { get; init; }
+    /// <summary>Set by Decide for algorithms that certify their gap: the certified relative gap (P − D)/D of the model
+    /// the round started from, an upper bound on (P − P*)/P*.</summary>
+    public double? RelativeGap { get; init; }
     public int StallRounds { get; init; }
     public double CostUsd { get; init; }
     /// <summary>Set by Decide: continue, stop or continue-as-new (the Choice state reads it).</summary>
@@ -69,6 +72,9 @@ public sealed record WorkerOutput
     public double Seconds { get; init; }
     /// <summary>True when the round budget ended local work early (the round then depends on timing); absent otherwise.</summary>
     public bool? BudgetCut { get; init; }
+    /// <summary>Algorithms that certify their gap: the partition's mean conjugates (<see cref="Core.Training.DualityGap"/>).</summary>
+    public double? ConjugatePositive { get; init; }
+    public double? ConjugateNegative { get; init; }
     public string? Error { get; init; }
 }
 
@@ -79,6 +85,8 @@ public sealed record MergeOutput
     public int Shard { get; init; }
     public int Contributors { get; init; }
     public double Seconds { get; init; }
+    /// <summary>Algorithms that certify their gap: the shard's dual slope products (<see cref="Core.Training.DualityGap.Products"/>).</summary>
+    public double[]? Dual { get; init; }
 }
 
 public sealed record FinalSummary
@@ -110,6 +118,10 @@ public sealed record FinalSummary
     /// <summary>Training partitions Finalize could not evaluate and skipped, within the same tolerance; null when none.
     /// The training loss and metric are then over the other partitions.</summary>
     public int[]? UnevaluatedPartitions { get; init; }
+    /// <summary>Binary linear models: the certified gap of the final model, P − D ≥ P − P* (<see cref="Core.Training.DualityGap"/>),
+    /// and relative to the dual bound (null while D ≤ 0).</summary>
+    public double? Gap { get; init; }
+    public double? RelativeGap { get; init; }
 }
 
 /// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>
@@ -130,6 +142,9 @@ public sealed record RoundMetrics
     public double CostUsd { get; init; }
     public string Action { get; init; } = "";
     public string? Reason { get; init; }
+    /// <summary>Algorithms that certify their gap: P − D and (P − D)/D of the round's model.</summary>
+    public double? Gap { get; init; }
+    public double? RelativeGap { get; init; }
 }
 
 /// <summary>runs/&lt;runId&gt;/records/&lt;round&gt;.json: what Decide concluded from one round, and the state the

@@ -4,7 +4,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StepML.Core.Algorithms;
 using StepML.Core.Data;
+using StepML.Core.Jobs;
 using StepML.Core.Models;
 
 namespace StepML.Cli.Bench;
@@ -53,6 +55,8 @@ internal static class ModelKernelBenchmark
         document["sparseLogistic"] = Gradient(new LogisticRegression(47_236), sparse, wSparse, repetitions);
         document["sparseHinge"] = Gradient(new LinearSvm(47_236), sparse, wSparse, repetitions);
         Save(outDir, "sparse", sparse, wSparse);
+        progress.WriteLine("bench-models: MA-SGD and ADMM local epochs on the sparse rows, lazy against dense updates");
+        document["sparseLocalUpdates"] = LocalUpdates(sparse, wSparse, quick);
 
         var kmeansRows = quick ? 50_000 : 400_000;
         const int kmeansFeatures = 32, clusters = 16;
@@ -89,6 +93,43 @@ internal static class ModelKernelBenchmark
         {
             result["nonZeros"] = data.Values!.Length;
             result["nonZerosPerSecond"] = Math.Round(data.Values.Length / seconds);
+        }
+        return result;
+    }
+
+    /// <summary>One worker's round of MA-SGD and of ADMM (one local epoch, batches of 100 and of 1000) on the sparse partition,
+    /// with local steps over the batch's non-zeros (lazy) and over all d weights (dense, the update before issue 11),
+    /// in the same run on the same data.</summary>
+    private static JsonObject LocalUpdates(Partition data, float[] parameters, bool quick)
+    {
+        var repetitions = quick ? 2 : 3;
+        var model = new LogisticRegression(data.Features);
+        var spec = new AlgorithmSpec { LearningRate = 0.5, BatchSize = 1000, LocalEpochs = 1, Rho = 0.05 };
+        var n = parameters.Length;
+        var statistic = new float[n];
+        var state = new float[2 * n];
+        var result = new JsonObject { ["rows"] = data.Rows, ["features"] = data.Features, ["localEpochs"] = spec.LocalEpochs };
+        foreach (var (name, make) in new (string, Func<SparseUpdates, IAlgorithm>)[]
+        {
+            ("maSgdBatch100", u => new MaSgd(spec with { Type = AlgorithmTypes.MaSgd, BatchSize = 100 }, 1e-4, u)),
+            ("admmBatch100", u => new Admm(spec with { Type = AlgorithmTypes.Admm, BatchSize = 100 }, 1e-4, u)),
+            ("maSgdBatch1000", u => new MaSgd(spec with { Type = AlgorithmTypes.MaSgd }, 1e-4, u)),
+            ("admmBatch1000", u => new Admm(spec with { Type = AlgorithmTypes.Admm }, 1e-4, u)),
+        }.Take(quick ? 2 : 4))
+        {
+            double Seconds(SparseUpdates updates)
+            {
+                var algorithm = make(updates);
+                return BestSeconds(repetitions, () => algorithm.Work(new WorkerInput(model, data, 0, 1, 7), parameters, [], state, statistic));
+            }
+            var dense = Seconds(SparseUpdates.Dense);
+            var lazy = Seconds(SparseUpdates.Lazy);
+            result[name] = new JsonObject
+            {
+                ["denseSeconds"] = Math.Round(dense, 6),
+                ["lazySeconds"] = Math.Round(lazy, 6),
+                ["speedUp"] = Math.Round(dense / lazy, 2),
+            };
         }
         return result;
     }

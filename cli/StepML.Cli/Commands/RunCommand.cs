@@ -98,7 +98,7 @@ internal static class RunCommand
             };
             if (workers is not null) pipeline.RoundCompleted += s => workers.RoundCompleted(s.Round);
             pipeline.RoundCompleted += s => Console.WriteLine(
-                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}{Tolerated(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
+                $"round {s.Round - 1,4}  loss {F(s.PreviousLoss ?? double.NaN)}{Validation(s)}{GapText(s.RelativeGap)}{Tolerated(s)}  elapsed {clock.Elapsed.TotalSeconds,6:F1} s{(s.Action == "continue" ? "" : "  -> " + s.Action + ": " + s.Reason)}");
         }
         PipelineResult result;
         try
@@ -119,6 +119,8 @@ internal static class RunCommand
             Console.WriteLine($"  validation loss {(summary.ValidationLoss is { } vl ? F(vl) : "–")}{MetricText(summary.Metric, summary.ValidationMetric, "  ")}");
             if (summary.TestLoss is { } tl)
                 Console.WriteLine($"  test       loss {F(tl)}{MetricText(summary.Metric, summary.TestAccuracy, "  ")}");
+            if (summary.RelativeGap is { } relative)
+                Console.WriteLine($"  certified: at most {F(relative * 100, "G3")}% above the optimum (duality gap {F(summary.Gap ?? double.NaN, "G3")})");
             if (summary.FailedWorkers > 0)
                 Console.WriteLine($"  tolerated  {summary.FailedWorkers} failed worker(s) over the rounds (partitions {string.Join(", ", summary.FailedPartitions ?? [])})"
                     + (summary.UnevaluatedPartitions is { } skipped ? $"; not evaluated at the end: partitions {string.Join(", ", skipped)}" : ""));
@@ -167,6 +169,9 @@ internal static class RunCommand
     internal static string Validation(RunState s) => s.ValidationLoss is { } loss
         ? $"  val loss {F(loss)}" + (s.ValidationMetric is not { } m ? "" : s.MetricName is null or "accuracy" ? $"  acc {Percent(m)}" : $"  {s.MetricName} {F(m, "G6")}")
         : "";
+
+    /// <summary>"  gap ≤ 0.0123%" when the algorithm certified the round's relative gap.</summary>
+    internal static string GapText(double? relativeGap) => relativeGap is { } g ? $"  gap ≤ {F(g * 100, "G3")}%" : "";
 
     /// <summary>The errorMessage inside a Lambda-style Cause JSON, or the Cause itself.</summary>
     internal static string CauseMessage(string? cause)

@@ -51,6 +51,8 @@ public static class ReportPage
         }
         sb.Append("<p>Finished after ").Append(s.Rounds).Append(" rounds in ").Append(F(s.ElapsedSeconds, "F1")).Append(" s; stopped: ")
           .Append(E(s.StopReason)).Append(". Estimated cost $").Append(F(s.CostUsd, "F5")).Append(".</p>");
+        if (s.RelativeGap is { } relative)
+            sb.Append("<p>Certified: at most ").Append(F(relative * 100, "G3")).Append("% above the optimum (duality gap ").Append(F(s.Gap ?? double.NaN, "G3")).Append(").</p>");
         var format = s.Metric == "accuracy" ? "P2" : "G6";
         sb.Append("<table id=\"summary\"><tr><th></th><th>loss</th><th>").Append(E(s.Metric)).Append("</th></tr>");
         sb.Append("<tr><th class=\"l\">training</th><td>").Append(F(s.TrainLoss)).Append("</td><td>").Append(F(s.TrainMetric, format)).Append("</td></tr>");

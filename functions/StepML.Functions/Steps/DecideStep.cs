@@ -68,8 +68,10 @@ public static class DecideStep
             + Pricing.StepFunctionsTransition * StopRules.EventsPerRound(layout.Shards) / 2;
         var cost = state.CostUsd + roundCost;
 
+        var certificate = Certify(ok, state.Merged, trainLoss, job.Model.L2);
+        var relativeGap = certificate is { RelativeGap: var g } && double.IsFinite(g) ? g : (double?)null;
         var decision = StopRules.Decide(stop, round, trainLoss, state.PreviousLoss, state.FirstLoss ?? trainLoss, state.StallRounds,
-            elapsed, cost, state.RoundsThisExecution, state.RoundsPerExecution, RelativeChange(current, merged));
+            elapsed, cost, state.RoundsThisExecution, state.RoundsPerExecution, RelativeChange(current, merged), relativeGap);
         if (!WorkerStep.AllFinite(merged))
             throw new TrainingDivergedException($"round {round}: the merged model is not finite; model/{round}.tensor is kept as the last good model. Lower algorithm.learningRate");
 
@@ -96,6 +98,8 @@ public static class DecideStep
             CostUsd = cost,
             Action = decision.Action,
             Reason = decision.Reason.Length > 0 ? decision.Reason : null,
+            Gap = certificate?.Gap,
+            RelativeGap = relativeGap,
         };
         var next = state with
         {
@@ -106,6 +110,7 @@ public static class DecideStep
             ValidationMetric = eval?.Accuracy,
             MetricName = eval is null ? null : model.MetricName,
             FirstLoss = state.FirstLoss ?? trainLoss,
+            RelativeGap = relativeGap,
             StallRounds = decision.StallRounds,
             CostUsd = cost,
             Action = decision.Action,
@@ -122,6 +127,24 @@ public static class DecideStep
         await RunRecords.WriteAsync(store, runId, new RoundRecord(metrics, next)).ConfigureAwait(false);
         await AppendMetricsAsync(store, runId, metrics).ConfigureAwait(false);
         return next;
+    }
+
+    /// <summary>The round's certificate when the algorithm gives one: the workers' conjugates merged by sample weight
+    /// in partition order, the shards' slope products added in shard order (<see cref="DualityGap"/>).</summary>
+    private static DualityGap.Certificate? Certify(List<WorkerOutput> workers, MergeOutput[]? merged, double primal, double l2)
+    {
+        if (merged is null || merged.Length == 0 || merged.Any(m => m.Dual is null) || workers.Any(w => w.ConjugatePositive is null || w.ConjugateNegative is null))
+            return null;
+        double samples = 0, positive = 0, negative = 0;
+        foreach (var w in workers.OrderBy(w => w.Partition))
+        {
+            samples += w.Samples;
+            positive += w.Samples * w.ConjugatePositive!.Value;
+            negative += w.Samples * w.ConjugateNegative!.Value;
+        }
+        var products = new DualityGap.Products();
+        foreach (var m in merged.OrderBy(m => m.Shard)) products += DualityGap.Products.FromArray(m.Dual);
+        return new DualityGap.Certificate(primal, DualityGap.DualBound(positive / samples, negative / samples, products, l2));
     }
 
     private static double RelativeChange(ReadOnlySpan<float> before, ReadOnlySpan<float> after)
@@ -142,7 +165,9 @@ public static class DecideStep
     private static async Task AppendMetricsAsync(IObjectStore store, string runId, RoundMetrics metrics)
     {
         var lines = await RunRecords.TryReadMetricsAsync(store, runId).ConfigureAwait(false);
-        if (lines is null && metrics.Round > 0)
+        // Damaged, missing, or cut at a line boundary (every earlier round must be there): rebuilt from the records.
+        var complete = lines is not null && lines.Where(m => m.Round < metrics.Round).Select(m => m.Round).Distinct().Count() == metrics.Round;
+        if (!complete && metrics.Round > 0)
         {
             var damaged = new List<string>();
             lines = await RunRecords.RebuildMetricsAsync(store, runId, metrics.Round, damaged).ConfigureAwait(false);

@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json;
+using StepML.Core.Data;
 using StepML.Core.Models;
 using StepML.Core.Tensors;
+using StepML.Core.Training;
 using StepML.Storage;
 using StepML.Storage.Ledger;
 
@@ -31,18 +33,25 @@ public static class FinalizeStep
         // Finalize tolerates what the rounds tolerated: up to the same share of partitions may fail to evaluate.
         var tolerated = (int)Math.Floor(job.Dataset.Partitions * state.ToleratedFailurePercentage / 100);
         var unevaluated = new List<int>();
+        var partitions = new List<Partition>();
         for (var p = 0; p < job.Dataset.Partitions; p++)
         {
             try
             {
                 var data = await context.Cache.RunPartitionAsync(runId, p).ConfigureAwait(false);
                 train += model.Evaluate(parameters, data);
+                partitions.Add(data);
             }
             catch (Exception e) when (unevaluated.Count < tolerated && e is not (StoreTransientException or StoreFullException or OperationCanceledException))
             {
                 unevaluated.Add(p);
             }
         }
+        // Any algorithm's final linear model gets its certificate (one more pass over the partitions in memory); not
+        // when a tolerated partition could not be read (the bound needs every row).
+        var certificate = MarginStatistics.Supports(model) && job.Model.L2 > 0 && train.Rows > 0 && unevaluated.Count == 0
+            ? DualityGap.Evaluate(model, parameters, partitions, job.Model.L2)
+            : null;
         var mask = new float[n];
         model.RegularizationMask(mask);
         var validationData = await context.Cache.ValidationAsync(runId).ConfigureAwait(false);
@@ -73,6 +82,8 @@ public static class FinalizeStep
             FailedWorkers = state.TotalFailedWorkers,
             FailedPartitions = state.FailedPartitions,
             UnevaluatedPartitions = unevaluated.Count > 0 ? [.. unevaluated] : null,
+            Gap = certificate?.Gap,
+            RelativeGap = certificate is { RelativeGap: var g } && double.IsFinite(g) ? g : null,
         };
         await store.PutAsync(RunLayout.FinalModel(runId), bytes).ConfigureAwait(false);
         await store.PutAsync(RunLayout.FinalSummary(runId), JsonSerializer.SerializeToUtf8Bytes(summary, ContractJson.Default.FinalSummary)).ConfigureAwait(false);

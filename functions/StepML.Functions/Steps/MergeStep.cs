@@ -56,11 +56,12 @@ public static class MergeStep
         var optimizer = new float[len * stride];
         var updated = new float[len];
         algorithm.Update(input.Round, current, merged, mask.AsSpan((int)start, len), previousOptimizer, optimizer, updated);
+        var dual = algorithm.Certify(merged, mask.AsSpan((int)start, len));
 
         await TensorIo.WriteAsync(channel, RunLayout.Merged(input.RunId, input.Round, input.Shard), updated, input.Round, layout.BlockElements).ConfigureAwait(false);
         if (stride > 0)
             await TensorIo.WriteAsync(store, RunLayout.Optimizer(input.RunId, input.Round, input.Shard), optimizer, input.Round, layout.BlockElements * stride).ConfigureAwait(false);
-        return new MergeOutput { Shard = input.Shard, Contributors = contributors.Count, Seconds = clock.Elapsed.TotalSeconds };
+        return new MergeOutput { Shard = input.Shard, Contributors = contributors.Count, Seconds = clock.Elapsed.TotalSeconds, Dual = dual?.ToArray() };
     }
 }
 

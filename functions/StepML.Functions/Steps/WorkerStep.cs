@@ -41,6 +41,7 @@ public static class WorkerStep
         {
             Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds,
             BudgetCut = result.BudgetCut ? true : null,
+            ConjugatePositive = result.Conjugates?.Positive, ConjugateNegative = result.Conjugates?.Negative,
         };
     }
 

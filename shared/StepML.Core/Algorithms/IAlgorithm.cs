@@ -35,6 +35,11 @@ public interface IAlgorithm
     /// <paramref name="merged"/>, <paramref name="mask"/> and the optimizer spans all cover the same parameter range
     /// (merged and optimizer with their strides).</summary>
     void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel);
+
+    /// <summary>For algorithms that certify their gap (<see cref="Training.DualityGap"/>): the slope products of one shard
+    /// of the merged statistic, at the model the round started from. Null for the others. Decide adds the shards'
+    /// products and the workers' <see cref="WorkerResult.Conjugates"/> into the round's certificate.</summary>
+    Training.DualityGap.Products? Certify(ReadOnlySpan<float> merged, ReadOnlySpan<float> mask) => null;
 }
 
 public enum MergeKind
@@ -56,7 +61,11 @@ public sealed record WorkerInput(IModel Model, Partition Data, int Partition, lo
 }
 
 /// <summary>A worker's merge weight, its loss, and whether its <see cref="WorkBudget"/> ended its local work early.</summary>
-public readonly record struct WorkerResult(long Samples, double Loss, bool BudgetCut = false);
+/// <param name="Conjugates">For algorithms that certify their gap: the partition's mean conjugates of the positive and
+/// the negative slopes (see <see cref="Training.DualityGap"/>), merged by sample weight.</param>
+public readonly record struct WorkerResult(long Samples, double Loss, bool BudgetCut = false, Conjugates? Conjugates = null);
+
+public readonly record struct Conjugates(double Positive, double Negative);
 
 public static class Algorithms
 {
@@ -66,6 +75,7 @@ public static class Algorithms
         AlgorithmTypes.MaSgd => new MaSgd(job.Algorithm, job.Model.L2),
         AlgorithmTypes.Admm => new Admm(job.Algorithm, job.Model.L2),
         AlgorithmTypes.KMeansEm => new KMeansEm(),
+        AlgorithmTypes.Newton => new Newton(job),
         _ => throw new JobSpecException("algorithm.type", $"'{job.Algorithm.Type}' is not an algorithm: use one of {string.Join(", ", AlgorithmTypes.All)}"),
     };
 }

@@ -8,7 +8,9 @@ namespace StepML.Core.Algorithms;
 /// model is the sample-weighted average Σ n_i x_i / Σ n_i. With full batches and one epoch this is exactly one
 /// gradient-descent step of the global objective.
 /// </summary>
-public sealed class MaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
+/// <param name="sparseUpdates">On CSR partitions of the linear models, local steps touch only the batch's non-zeros
+/// (<see cref="SparseLocalSgd"/>); <see cref="SparseUpdates.Dense"/> keeps the O(d) step for comparison.</param>
+public sealed class MaSgd(AlgorithmSpec spec, double l2, SparseUpdates sparseUpdates = SparseUpdates.Lazy) : IAlgorithm
 {
     public string Type => AlgorithmTypes.MaSgd;
     public int WorkerStateLength(int parameters) => 0;
@@ -17,7 +19,7 @@ public sealed class MaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
     public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)
     {
         globalModel.CopyTo(statistic);
-        var run = LocalSgd.Run(input, spec, statistic, (float)l2, proximalCenter: default, rho: 0, lossAtStart: true);
+        var run = LocalSgd.Run(input, spec, statistic, (float)l2, proximalCenter: default, rho: 0, lossAtStart: true, sparseUpdates);
         // Cut short by the budget, a worker weighs what it used: the rows its steps visited (at most the partition).
         var samples = run.BudgetCut ? Math.Min(input.Data.Rows, run.SamplesVisited) : input.Data.Rows;
         return new WorkerResult(samples, run.Loss, run.BudgetCut);
@@ -36,7 +38,8 @@ internal static class LocalSgd
     /// <param name="BudgetCut">The work budget stopped the steps before all localEpochs were done.</param>
     public readonly record struct Outcome(double Loss, long SamplesVisited, bool BudgetCut);
 
-    public static Outcome Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart)
+    public static Outcome Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart,
+        SparseUpdates sparseUpdates = SparseUpdates.Lazy)
     {
         var model = input.Differentiable;
         var data = input.Data;
@@ -50,10 +53,15 @@ internal static class LocalSgd
         if (lossAtStart && !fullBatch)
             startLoss = model.Evaluate(x, data).MeanLoss;
         var steps = (long)spec.LocalEpochs * MiniBatches.BatchesPerEpoch(spec.BatchSize, data.Rows);
-        int[]? order = null;
-        long orderEpoch = -1;
         // Local steps of round r continue the schedule where round r-1 stopped, so batches cycle through the data.
         var firstStep = input.Round * steps;
+        if (sparseUpdates == SparseUpdates.Lazy && SparseLocalSgd.Applies(input.Model, data, mask, spec, lambda, rho))
+        {
+            var lazy = SparseLocalSgd.Run(input, spec, x, lambda, proximalCenter, rho, steps, firstStep);
+            return lazy with { Loss = fullBatch ? lazy.Loss : startLoss };
+        }
+        int[]? order = null;
+        long orderEpoch = -1;
         long visited = 0;
         var budget = input.Budget;
         for (long s = 0; s < steps; s++)

@@ -117,6 +117,9 @@ public sealed record StopSpec
     /// <summary>Stop when the model moves less than this: ‖w_{r+1} − w_r‖ ≤ modelTolerance·‖w_r‖ (KMeans: the centroid
     /// shift); 0 disables.</summary>
     public double ModelTolerance { get; init; }
+    /// <summary>Stop when the certified relative gap (P − D)/D, an upper bound on (P − P*)/P*, is at most this
+    /// (<see cref="Training.DualityGap"/>; algorithms that certify their gap only: newton). Null disables.</summary>
+    public double? Gap { get; init; }
     /// <summary>Fail the run (TrainingDivergedException) when the loss exceeds this multiple of the first round's.</summary>
     public double DivergenceFactor { get; init; } = 10;
     /// <summary>Rounds per Step Functions execution before continuing as a new one; 0 derives it from the 25,000-event history limit.</summary>
@@ -166,7 +169,8 @@ public static class AlgorithmTypes
     public const string MaSgd = "ma-sgd";
     public const string Admm = "admm";
     public const string KMeansEm = "kmeans-em";
-    public static readonly string[] All = [GaSgd, MaSgd, Admm, KMeansEm];
+    public const string Newton = "newton";
+    public static readonly string[] All = [GaSgd, MaSgd, Admm, KMeansEm, Newton];
 }
 
 public static class Patterns

@@ -112,7 +112,7 @@ public static class JobSpecParser
 
     private static StopSpec ParseStop(Obj o)
     {
-        o.Known("targetLoss", "maxRounds", "maxSeconds", "maxCostUsd", "tolerance", "modelTolerance", "divergenceFactor", "roundsPerExecution");
+        o.Known("targetLoss", "maxRounds", "maxSeconds", "maxCostUsd", "tolerance", "modelTolerance", "divergenceFactor", "roundsPerExecution", "gap");
         var d = new StopSpec();
         return new StopSpec
         {
@@ -122,6 +122,7 @@ public static class JobSpecParser
             MaxCostUsd = o.OptionalDouble("maxCostUsd"),
             Tolerance = o.Double("tolerance", d.Tolerance),
             ModelTolerance = o.Double("modelTolerance", d.ModelTolerance),
+            Gap = o.OptionalDouble("gap"),
             DivergenceFactor = o.Double("divergenceFactor", d.DivergenceFactor),
             RoundsPerExecution = o.Int("roundsPerExecution", d.RoundsPerExecution),
         };
@@ -199,6 +200,12 @@ public static class JobSpecParser
         if (s.Stop.MaxCostUsd is { } c) Check("stop.maxCostUsd", c > 0, $"{c} must be > 0");
         Check("stop.tolerance", s.Stop.Tolerance is >= 0 and < 1, $"{s.Stop.Tolerance} must be in [0, 1)");
         Check("stop.modelTolerance", s.Stop.ModelTolerance is >= 0 and < 1, $"{s.Stop.ModelTolerance} must be in [0, 1)");
+        if (s.Stop.Gap is { } gap)
+        {
+            Check("stop.gap", gap is >= 1e-5 and < 1, $"{gap} must be in [1e-5, 1): the certified relative gap, e.g. 1e-4 for 0.01% above the optimum (a certificate never goes below ~2e-6, its float32 rounding allowance)");
+            Check("stop.gap", s.Algorithm.Type == AlgorithmTypes.Newton, $"'{s.Algorithm.Type}' reports no certified gap per round; use algorithm.type \"newton\" or stop.tolerance");
+        }
+        if (s.Algorithm.Type == AlgorithmTypes.Newton) Algorithms.Newton.Validate(s);
         Check("stop.divergenceFactor", s.Stop.DivergenceFactor > 1, $"{s.Stop.DivergenceFactor} must be > 1");
         Check("stop.roundsPerExecution", s.Stop.RoundsPerExecution >= 0, $"{s.Stop.RoundsPerExecution} must be ≥ 0 (0 = derive from the history limit)");
         var events = (long)s.Stop.RoundsPerExecution * Training.StopRules.EventsPerRound(s.Communication.Shards) + Training.StopRules.HistoryReserve;
@@ -437,6 +444,7 @@ public static class JobSpecParser
             if (s.Stop.MaxCostUsd is { } c) w.WriteNumber("maxCostUsd", c);
             w.WriteNumber("tolerance", s.Stop.Tolerance);
             w.WriteNumber("modelTolerance", s.Stop.ModelTolerance);
+            if (s.Stop.Gap is { } gap) w.WriteNumber("gap", gap);
             w.WriteNumber("divergenceFactor", s.Stop.DivergenceFactor);
             w.WriteNumber("roundsPerExecution", s.Stop.RoundsPerExecution);
             w.WriteEndObject();

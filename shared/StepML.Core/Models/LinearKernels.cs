@@ -15,6 +15,13 @@ internal interface IMarginLoss
     static abstract float Slope(float z, float y);
 
     static abstract bool Correct(float z, float y);
+
+    /// <summary>∂²loss/∂z² (the generalised second derivative where the slope has a kink; 0 for the hinge).</summary>
+    static abstract double Curvature(float z, float y);
+
+    /// <summary>The convex conjugate loss*(u) = sup_z (u·z − loss(z)) at a slope u = ∂loss/∂z (finite there). Every
+    /// conjugate here is 0 at u = 0, which <see cref="Training.DualityGap"/> relies on.</summary>
+    static abstract double Conjugate(double u, float y);
 }
 
 /// <summary>log(1 + e^z) − y·z, computed as max(z,0) + log1p(e^−|z|) − y·z so it never overflows.</summary>
@@ -25,6 +32,20 @@ internal readonly struct LogisticLoss : IMarginLoss
     public static float Slope(float z, float y) => (z >= 0 ? 1f / (1f + MathF.Exp(-z)) : MathF.Exp(z) / (1f + MathF.Exp(z))) - y;
 
     public static bool Correct(float z, float y) => (z > 0 ? 1f : 0f) == y;
+
+    /// <summary>σ(z)(1 − σ(z)) = e^−|z| / (1 + e^−|z|)².</summary>
+    public static double Curvature(float z, float y)
+    {
+        var t = Math.Exp(-Math.Abs((double)z));
+        return t / ((1 + t) * (1 + t));
+    }
+
+    /// <summary>a·ln a + (1 − a)·ln(1 − a) with a = u + y ∈ [0, 1] (the negative binary entropy; 0·ln 0 = 0).</summary>
+    public static double Conjugate(double u, float y)
+    {
+        var a = Math.Clamp(u + y, 0, 1);
+        return (a > 0 ? a * Math.Log(a) : 0) + (a < 1 ? (1 - a) * Math.Log(1 - a) : 0);
+    }
 }
 
 /// <summary>Hinge max(0, 1 − s·z) with s = 2y − 1 ∈ {−1, +1}; the subgradient at the kink s·z = 1 is 0.</summary>
@@ -39,6 +60,11 @@ internal readonly struct HingeLoss : IMarginLoss
     }
 
     public static bool Correct(float z, float y) => (z > 0 ? 1f : 0f) == y;
+
+    public static double Curvature(float z, float y) => 0;
+
+    /// <summary>s·u for s·u ∈ [−1, 0].</summary>
+    public static double Conjugate(double u, float y) => (2 * y - 1) * u;
 }
 
 /// <summary>Squared hinge max(0, 1 − s·z)² with s = 2y − 1; slope −2s·max(0, 1 − s·z) (continuous).</summary>
@@ -57,6 +83,12 @@ internal readonly struct SquaredHingeLoss : IMarginLoss
     }
 
     public static bool Correct(float z, float y) => (z > 0 ? 1f : 0f) == y;
+
+    /// <summary>2·[s·z &lt; 1], the generalised Hessian of Keerthi and DeCoste (2005).</summary>
+    public static double Curvature(float z, float y) => (2 * y - 1) * z < 1 ? 2 : 0;
+
+    /// <summary>s·u + u²/4 for s·u ≤ 0.</summary>
+    public static double Conjugate(double u, float y) => (2 * y - 1) * u + u * u / 4;
 }
 
 /// <summary>

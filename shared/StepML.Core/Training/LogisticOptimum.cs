@@ -118,7 +118,8 @@ public static class LogisticOptimum
         return z;
     }
 
-    private static double[] CholeskySolve(double[] a, double[] b, int n)
+    /// <summary>Solves A·x = b for a symmetric positive definite A (row-major, n×n) by Cholesky, in double.</summary>
+    internal static double[] CholeskySolve(double[] a, double[] b, int n)
     {
         var l = new double[n * n];
         for (var i = 0; i < n; i++)

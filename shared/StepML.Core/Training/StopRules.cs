@@ -28,8 +28,11 @@ public static class StopRules
     /// <param name="round">The round just merged (0-based); the model it produced is round + 1.</param>
     /// <param name="loss">Training objective of the model the round started from.</param>
     /// <param name="modelChange">‖w_{r+1} − w_r‖ / ‖w_r‖ (infinite when ‖w_r‖ = 0).</param>
+    /// <param name="relativeGap">The certified relative gap of the round's model (<see cref="DualityGap"/>), or null when
+    /// the algorithm gives none.</param>
     public static Decision Decide(StopSpec stop, long round, double loss, double? previousLoss, double firstLoss,
-        int stallRounds, double elapsedSeconds, double costUsd, int roundsThisExecution, int roundsPerExecution, double modelChange = double.PositiveInfinity)
+        int stallRounds, double elapsedSeconds, double costUsd, int roundsThisExecution, int roundsPerExecution, double modelChange = double.PositiveInfinity,
+        double? relativeGap = null)
     {
         if (!double.IsFinite(loss))
             throw new TrainingDivergedException($"round {round}: the training loss is {loss}; the model of round {round} is kept. Lower algorithm.learningRate");
@@ -39,6 +42,8 @@ public static class StopRules
         var stall = previousLoss is { } p && Math.Abs(p - loss) <= stop.Tolerance * Math.Max(Math.Abs(p), 1e-12) ? stallRounds + 1 : 0;
         if (stop.TargetLoss is { } target && loss <= target)
             return new Decision(Actions.Stop, $"loss {loss:G6} reached stop.targetLoss {target}", stall);
+        if (stop.Gap is { } gapTarget && relativeGap is { } certified && certified <= gapTarget)
+            return new Decision(Actions.Stop, $"certified: at most {certified * 100:G3}% above the optimum (duality gap), within stop.gap {gapTarget}", stall);
         if (round + 1 >= stop.MaxRounds)
             return new Decision(Actions.Stop, $"stop.maxRounds {stop.MaxRounds} reached", stall);
         if (stop.ModelTolerance > 0 && modelChange <= stop.ModelTolerance)

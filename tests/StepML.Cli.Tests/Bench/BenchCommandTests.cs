@@ -58,6 +58,8 @@ public class BenchCommandTests
                 Assert.True(double.IsFinite(rate) && rate > 0, $"{name}.rowsPerSecond = {rate}");
             }
             Assert.True(kernels["sparseLogistic"]!["nonZerosPerSecond"]!.GetValue<double>() > 0);
+            foreach (var name in new[] { "maSgdBatch100", "admmBatch100" })
+                Positive(kernels["sparseLocalUpdates"]![name]!, "denseSeconds", "lazySeconds", "speedUp");
 
             var storage = document["storageRequests"]!.AsArray();
             Assert.Equal(4, storage.Count);

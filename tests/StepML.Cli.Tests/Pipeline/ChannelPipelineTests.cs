@@ -90,8 +90,10 @@ public sealed class ChannelPipelineTests(PipelineFixture data, RedisServerFixtur
         // The Workers map fails with the workers' error, after the ASL's retries: more failed attempts than workers.
         Assert.Contains("failed with StoreTransientException", result.Cause);
         Assert.Contains(endpoint, result.Cause);
-        var attempts = result.Executions.SelectMany(e => e.History)
-            .Count(h => h.Type == "LambdaFunctionFailed" && (string?)h.Details["error"] == nameof(StoreTransientException));
+        var history = await RunHistory.ReadAsync(store, "unreachable-" + channel);
+        var attempts = history!["executions"]!.AsArray().SelectMany(e => e!["events"]!.AsArray())
+            .Count(h => (string?)h!["type"] == "LambdaFunctionFailed"
+                && (string?)h["lambdaFunctionFailedEventDetails"]?["error"] == nameof(StoreTransientException));
         Assert.True(attempts > 4, $"{attempts} failed attempts: the worker was not retried");
         // The model the run started from is intact.
         Assert.True(await store.ExistsAsync(RunLayout.Model("unreachable-" + channel, 0)));

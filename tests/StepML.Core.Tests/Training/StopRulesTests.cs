@@ -184,4 +184,24 @@ public class StopRulesTests
     {
         Assert.Equal(7, StopRules.RoundsPerExecution(new StopSpec { RoundsPerExecution = 7 }, 4));
     }
+
+    [Theory]
+    [InlineData(5e-5, "stop")]
+    [InlineData(1e-4, "stop")]
+    [InlineData(2e-4, "continue")]
+    public void Decide_CertifiedGap_StopsAtOrBelowStopGap(double relativeGap, string expected)
+    {
+        var decision = StopRules.Decide(s_open with { Gap = 1e-4 }, 3, 0.5, 0.6, 0.7, 0, 1, 0.01, 0, 1000, relativeGap: relativeGap);
+
+        Assert.Equal(expected, decision.Action);
+        if (expected == Actions.Stop) Assert.Contains("stop.gap", decision.Reason);
+    }
+
+    [Fact]
+    public void Decide_NoCertificate_IgnoresStopGap()
+    {
+        var decision = StopRules.Decide(s_open with { Gap = 1e-4 }, 3, 0.5, 0.6, 0.7, 0, 1, 0.01, 0, 1000, relativeGap: null);
+
+        Assert.Equal(Actions.Continue, decision.Action);
+    }
 }
