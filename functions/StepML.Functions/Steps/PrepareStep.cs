@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StepML.Core.Communication;
 using StepML.Core.Data;
 using StepML.Core.Jobs;
 using StepML.Core.Models;
@@ -164,9 +165,17 @@ public static class PrepareStep
             MaxConcurrency = job.Workers.MaxConcurrency > 0 ? job.Workers.MaxConcurrency : context.Settings.MaxConcurrency,
             ToleratedFailurePercentage = job.Workers.ToleratedFailurePercentage ?? context.Settings.ToleratedFailurePercentage,
             StartedAtMs = now.ToUnixTimeMilliseconds(),
-            RoundsPerExecution = StopRules.RoundsPerExecution(job.Stop, shards),
+            RoundsPerExecution = StopRules.RoundsPerExecution(job),
+            Tree = TreeLevelsFor(job),
             Reason = $"job from {source}",
         };
+    }
+
+    private static TreeLevels? TreeLevelsFor(JobSpec job)
+    {
+        if (job.Communication.Pattern != Patterns.Tree) return null;
+        var levels = TreePlan.Levels(job.Dataset.Partitions, job.Communication.FanIn);
+        return new TreeLevels { Levels = levels, Last = levels.Length - 1 };
     }
 
     internal static string ResolveFormat(DatasetSpec dataset)
