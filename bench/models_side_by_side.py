@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """StepML vs PyTorch, single thread, same data: the linear (dense), sparse and KMeans kernels of issue 4.
 
-Runs `stepml bench-models --out-dir DIR` (which measures StepML and writes its exact inputs as raw little-endian
+Runs `stepml bench-models --out DIR` (which measures StepML and writes its exact inputs as raw little-endian
 arrays plus manifest.json), then runs the same computations in Debian's PyTorch (python3-torch, installed with
 apt-get if `import torch` fails) with torch.set_num_threads(1), and prints StepML/PyTorch throughput ratios
 (> 1: StepML is faster). The target is >= 1 for every kernel here.
@@ -53,7 +53,7 @@ def main():
     if not os.path.exists(args.stepml):
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "cli/StepML.Cli")], check=True)
     out = args.out_dir or tempfile.mkdtemp(prefix="stepml-models-bench-")
-    command = [args.stepml, "bench-models", "--out-dir", out] + (["--quick"] if args.quick else [])
+    command = [args.stepml, "bench-models", "--out", out] + (["--quick"] if args.quick else [])
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "manifest.json")) as f:
         stepml = json.load(f)

@@ -99,7 +99,7 @@ def stepml_figures(images_path, labels_path, rows, batch, seconds):
     dll = os.path.join(REPO, "cli/StepML.Cli/bin/Release/net10.0/stepml.dll")
     if not os.path.exists(dll):
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(REPO, "cli/StepML.Cli")], check=True, stdout=subprocess.DEVNULL)
-    out = subprocess.run(["dotnet", dll, "bench-neural", "--json", "--images", images_path, "--labels", labels_path,
+    out = subprocess.run(["dotnet", dll, "bench-neural", "--images", images_path, "--labels", labels_path,
                           "--rows", str(rows), "--batch", str(batch), "--seconds", str(seconds)],
                          check=True, capture_output=True, text=True).stdout
     return {f["name"]: f["value"] for f in (json.loads(line) for line in out.splitlines() if line.startswith("{"))}

@@ -24,7 +24,10 @@ public sealed class LocalPipeline
     {
         options ??= new LocalPipelineOptions();
         _store = store;
-        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture), store, options.TimeProvider);
+        // The deployed stack's limits, scaled like every other time limit (tests prove them in seconds).
+        var deployed = DeployedFunctions.Load();
+        var roundSeconds = options.WorkerRoundSeconds ?? deployed.WorkerRoundSeconds * options.LimitTimeScale;
+        Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, WorkerRoundSeconds: roundSeconds), store, options.TimeProvider);
         var invoker = new HandlerInvoker(Context);
         IFunctionInvoker functions = options.WrapFunctions is null ? invoker : options.WrapFunctions(invoker);
         _engine = new LocalEngine(functions, new LocalEngineOptions
@@ -32,6 +35,9 @@ public sealed class LocalPipeline
             MaxConcurrency = options.Concurrency,
             TimeProvider = options.TimeProvider ?? TimeProvider.System,
             WaitTimeScale = options.WaitTimeScale,
+            LimitTimeScale = options.LimitTimeScale,
+            Functions = deployed.Limits.ToDictionary(f => FunctionName(f.Key), f => f.Value),
+            MaxHistoryEvents = options.MaxHistoryEvents,
         });
         var substitutions = s_functions.ToDictionary(f => f + "FunctionArn", FunctionArn);
         Definition = StateMachineDefinition.Parse(File.ReadAllText(options.AslPath ?? FindAsl()), substitutions, StateMachineName);
@@ -48,7 +54,9 @@ public sealed class LocalPipeline
     /// <summary>Raised when Prepare has created the run.</summary>
     public event Action<RunState>? Prepared;
 
-    public static string FunctionArn(string function) => $"arn:aws:lambda:local:000000000000:function:stepml-{function}";
+    public static string FunctionName(string function) => "stepml-" + function;
+
+    public static string FunctionArn(string function) => $"arn:aws:lambda:local:000000000000:function:{FunctionName(function)}";
 
     private void OnStateExited(Execution execution, StateExit exit)
     {
@@ -79,7 +87,13 @@ public sealed class LocalPipeline
         }
         var executions = _engine.Executions.Where(e => e == first || seen.Contains(e)).ToList();
         var runId = RunIdOf(executions);
-        if (runId is not null) await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
+        if (runId is not null)
+        {
+            await WriteHistoryAsync(runId, executions).ConfigureAwait(false);
+            // The report Finalize or RecordFailure wrote, again with the worker timeline the history now holds.
+            if (await _store.ExistsAsync(RunLayout.Report(runId), cancellationToken).ConfigureAwait(false))
+                await Runs.RunReport.WriteAsync(new Runs.RunReader(_store), runId, ct: cancellationToken).ConfigureAwait(false);
+        }
         FinalSummary? summary = null;
         if (result.Status == "SUCCEEDED" && result.OutputJson is { } output && JsonNode.Parse(output) is JsonObject o && o.ContainsKey("modelKey"))
             summary = o.Deserialize(ContractJson.Default.FinalSummary);
@@ -143,8 +157,13 @@ public sealed class LocalPipeline
             var key = functionName.StartsWith("arn:", StringComparison.Ordinal) ? functionName : FunctionArn(functionName.Replace("stepml-", "", StringComparison.Ordinal));
             if (!_handlers.TryGetValue(key, out var handler))
                 throw new InvalidOperationException($"no local function '{functionName}'; known: {string.Join(", ", _handlers.Keys)}");
-            // Handlers are CPU-bound: run each on the thread pool so Map iterations really run in parallel.
-            return Task.Run(() => handler(payload), ct);
+            // Handlers are CPU-bound: run each on the thread pool so Map iterations really run in parallel. A call the
+            // engine gives up on (timeout, EXPRESS limit, stop) cannot be killed in-process: the handler sees it cancelled.
+            return Task.Run(() =>
+            {
+                FunctionContext.Invocation = ct;
+                return handler(payload);
+            }, ct);
         }
     }
 }
@@ -155,6 +174,14 @@ public sealed record LocalPipelineOptions
     public int Concurrency { get; init; } = Environment.ProcessorCount;
     public TimeProvider? TimeProvider { get; init; }
     public double WaitTimeScale { get; init; } = 1.0;
+    /// <summary>Scales every enforced time quota (Task and function timeouts, the EXPRESS 5 minutes) and the workers'
+    /// round budget with them; 0.01 turns the Worker's 240 s into 2.4 s.</summary>
+    public double LimitTimeScale { get; init; } = 1.0;
+    /// <summary>Overrides the workers' round budget, in seconds as given (not scaled); 0 disables it. Null: the deployed
+    /// budget × <see cref="LimitTimeScale"/>.</summary>
+    public double? WorkerRoundSeconds { get; init; }
+    /// <summary>The history quota (25,000 events); lower only in tests.</summary>
+    public int MaxHistoryEvents { get; init; } = AwsQuotas.MaxHistoryEvents;
     public string? AslPath { get; init; }
     public string Architecture { get; init; } = "x86_64";
     /// <summary>Decorates the function invoker (tests: delays that shuffle completion order, injected faults).</summary>

@@ -69,6 +69,8 @@ public sealed record WorkerOutput
     public long Samples { get; init; }
     public double Loss { get; init; }
     public double Seconds { get; init; }
+    /// <summary>True when the round budget ended local work early (the round then depends on timing); absent otherwise.</summary>
+    public bool? BudgetCut { get; init; }
     public string? Error { get; init; }
 }
 

@@ -21,6 +21,17 @@ public sealed class FunctionContext
 
     public static FunctionContext FromEnvironment() => s_fromEnvironment.Value;
 
+    private static readonly AsyncLocal<CancellationToken> s_invocation = new();
+
+    /// <summary>Locally, the engine's cancellation of the invocation in flight (its timeout passed, its EXPRESS child
+    /// ended, or the run was stopped): long work checks it and stops, as Lambda would stop the function. The local
+    /// invoker sets it per call; in Lambda it is never cancelled.</summary>
+    public static CancellationToken Invocation
+    {
+        get => s_invocation.Value;
+        set => s_invocation.Value = value;
+    }
+
     public FunctionSettings Settings { get; }
     public IObjectStore Store { get; }
     public TimeProvider Time { get; }
@@ -33,8 +44,14 @@ public sealed class FunctionContext
 /// <param name="CacheBytes">STEPML_CACHE_MB: memory for cached partitions per container.</param>
 /// <param name="Architecture">STEPML_ARCHITECTURE: x86_64 or arm64, for cost estimates.</param>
 /// <param name="ToleratedFailurePercentage">STEPML_TOLERATED_FAILURE_PERCENTAGE: the default for jobs that set none.</param>
-public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64", double ToleratedFailurePercentage = 0)
+/// <param name="WorkerRoundSeconds">STEPML_WORKER_ROUND_SECONDS: how long a worker may compute in a round before it
+/// writes its statistic (the stack sets it below the Worker's timeout; README "Limits"). 0: no budget.</param>
+public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, long CacheBytes = 1L << 30, string Architecture = "x86_64",
+    double ToleratedFailurePercentage = 0, double WorkerRoundSeconds = FunctionSettings.DefaultWorkerRoundSeconds)
 {
+    /// <summary>0.75 of the Worker's 240 s timeout (statemachines/functions.json), for a container without the variable.</summary>
+    public const double DefaultWorkerRoundSeconds = 180;
+
     public static FunctionSettings FromEnvironment()
     {
         var store = Environment.GetEnvironmentVariable("STEPML_STORE");
@@ -44,7 +61,8 @@ public sealed record FunctionSettings(string StoreUri, int MaxConcurrency = 0, l
             ReadInt("STEPML_MAX_CONCURRENCY", 0),
             ReadInt("STEPML_CACHE_MB", 1024) * (1L << 20),
             Environment.GetEnvironmentVariable("STEPML_ARCHITECTURE") ?? "x86_64",
-            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0));
+            ReadInt("STEPML_TOLERATED_FAILURE_PERCENTAGE", 0),
+            ReadInt("STEPML_WORKER_ROUND_SECONDS", (int)DefaultWorkerRoundSeconds));
     }
 
     private static int ReadInt(string name, int fallback)

@@ -76,9 +76,12 @@ internal sealed record InfraSettings(
         var timeout = new Dictionary<string, int>();
         foreach (var function in FunctionCatalog.All)
         {
-            // Lambda's own limits: 128 MB to 10,240 MB; 1 s to 900 s.
+            // Lambda's own limits: 128 MB to 10,240 MB.
             memory[function.Name] = Int(MemoryKey(function), function.DefaultMemoryMb, 128, 10240, "MB");
-            timeout[function.Name] = Int(TimeoutKey(function), function.DefaultTimeoutSeconds, 1, FunctionCatalog.MaxTimeoutSeconds, "seconds");
+            // At most the catalog's value: it is also the Task's TimeoutSeconds in train.asl.json (and, for the Worker,
+            // what fits the EXPRESS child's 5 minutes).
+            timeout[function.Name] = Int(TimeoutKey(function), function.DefaultTimeoutSeconds, 1, function.DefaultTimeoutSeconds,
+                $"seconds (the {function.Name} state's TimeoutSeconds in {RepositoryLayout.StateMachineDefinition} is the ceiling)");
         }
 
         var retentionDays = Int(LogRetentionDaysKey, DefaultLogRetentionDays, 1, 3653, "days");

@@ -19,6 +19,7 @@ internal sealed class TrainingFunctions : Construct
     public const string MaxConcurrencyVariable = "STEPML_MAX_CONCURRENCY";
     public const string ToleratedFailurePercentageVariable = "STEPML_TOLERATED_FAILURE_PERCENTAGE";
     public const string ArchitectureVariable = "STEPML_ARCHITECTURE";
+    public const string WorkerRoundSecondsVariable = "STEPML_WORKER_ROUND_SECONDS";
 
     public IReadOnlyDictionary<string, Function> ByName { get; }
 
@@ -53,6 +54,9 @@ internal sealed class TrainingFunctions : Construct
             [ToleratedFailurePercentageVariable] = settings.ToleratedFailurePercentage.ToString(CultureInfo.InvariantCulture),
             // Cost estimates price x86_64 and arm64 GB-seconds differently.
             [ArchitectureVariable] = settings.Architecture.Name,
+            // A worker ends its local work after this many seconds, so it never outlives its timeout (README "Limits").
+            [WorkerRoundSecondsVariable] = FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.Worker).Deployed
+                .RoundSeconds(settings.TimeoutSeconds[FunctionCatalog.Worker]).ToString(CultureInfo.InvariantCulture),
         };
 
         var functions = new Dictionary<string, Function>();
@@ -76,6 +80,8 @@ internal sealed class TrainingFunctions : Construct
                 Architecture = settings.Architecture,
                 MemorySize = settings.MemoryMb[spec.Name],
                 Timeout = Duration.Seconds(settings.TimeoutSeconds[spec.Name]),
+                // /tmp: Prepare writes partitions there before uploading them.
+                EphemeralStorageSize = Size.Mebibytes(spec.EphemeralStorageMb),
                 Role = role,
                 LogGroup = logGroup,
                 Environment = environment,

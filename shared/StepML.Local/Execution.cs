@@ -41,6 +41,10 @@ public sealed class Execution
     /// completes the execution as ABORTED (ExecutionAborted event). No effect once it has finished.</summary>
     public void Stop(string? error = null, string? cause = null) => Runner?.Abort(error, cause);
 
+    /// <summary>Events that count toward the 25,000-event quota: the execution's own, not those of its DISTRIBUTED Map
+    /// iterations (child executions with their own histories in AWS, recorded here too).</summary>
+    public int QuotaEvents => _history.CountedEvents;
+
     /// <summary>A snapshot of the events recorded so far.</summary>
     public IReadOnlyList<HistoryEvent> History => _history.Snapshot();
 

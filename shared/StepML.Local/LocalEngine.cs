@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StepML.Local.Internal;
@@ -24,6 +25,17 @@ public sealed class LocalEngine
             throw new ArgumentOutOfRangeException(nameof(options), $"LocalEngineOptions.MaxConcurrency is {Options.MaxConcurrency}; it must be at least 1");
         if (!(Options.WaitTimeScale >= 0) || double.IsInfinity(Options.WaitTimeScale))
             throw new ArgumentOutOfRangeException(nameof(options), $"LocalEngineOptions.WaitTimeScale is {Options.WaitTimeScale}; it must be a finite number >= 0");
+        if (!(Options.LimitTimeScale > 0) || double.IsInfinity(Options.LimitTimeScale))
+            throw new ArgumentOutOfRangeException(nameof(options), $"LocalEngineOptions.LimitTimeScale is {Options.LimitTimeScale}; it must be a finite number > 0");
+        if (Options.MaxHistoryEvents is < 2 or > AwsQuotas.MaxHistoryEvents)
+            throw new ArgumentOutOfRangeException(nameof(options), $"LocalEngineOptions.MaxHistoryEvents is {Options.MaxHistoryEvents}; it must be from 2 to {AwsQuotas.MaxHistoryEvents}");
+        foreach (var (name, limits) in Options.Functions)
+        {
+            if (limits.TimeoutSeconds is < 1 or > AwsQuotas.MaxFunctionTimeoutSeconds)
+                throw new ArgumentOutOfRangeException(nameof(options), $"LocalEngineOptions.Functions['{name}'].TimeoutSeconds is {limits.TimeoutSeconds}; Lambda allows 1 to {AwsQuotas.MaxFunctionTimeoutSeconds}");
+            if (limits.MemoryMb is < 128 or > 10240)
+                throw new ArgumentOutOfRangeException(nameof(options), $"LocalEngineOptions.Functions['{name}'].MemoryMb is {limits.MemoryMb}; Lambda allows 128 to 10240");
+        }
         Slots = new SemaphoreSlim(Options.MaxConcurrency, Options.MaxConcurrency);
     }
 
@@ -57,6 +69,8 @@ public sealed class LocalEngine
         JsonNode? input;
         try { input = JsonNode.Parse(string.IsNullOrWhiteSpace(inputJson) ? "{}" : inputJson); }
         catch (JsonException e) { throw new ArgumentException($"Execution input is not valid JSON: {e.Message}", nameof(inputJson), e); }
+        if (inputJson is not null && Encoding.UTF8.GetByteCount(inputJson) > AwsQuotas.MaxPayloadBytes)
+            throw new ArgumentException($"Execution input is {Encoding.UTF8.GetByteCount(inputJson)} bytes, above the {AwsQuotas.MaxPayloadBytes}-byte (256 KiB) Step Functions payload quota", nameof(inputJson));
         var machine = FindMachine(stateMachineName)
                       ?? throw new ArgumentException($"No state machine '{stateMachineName}' is registered (registered: {string.Join(", ", RegisteredNames())})", nameof(stateMachineName));
         return Start(machine, input, executionName, parentArn: null);
@@ -81,7 +95,7 @@ public sealed class LocalEngine
         var name = executionName ?? Guid.NewGuid().ToString();
         if (name.Length is 0 or > 80 || name.IndexOfAny([':', '/', ' ', '*', '?', '"', '<', '>', '{', '}', '[', ']']) >= 0)
             throw new ExecutionNameException($"Execution name '{name}' is invalid: use 1-80 characters without spaces or : / * ? \" < > {{ }} [ ]");
-        var history = new HistoryRecorder(Options.TimeProvider);
+        var history = new HistoryRecorder(Options.TimeProvider, Options.MaxHistoryEvents);
         var execution = new Execution(name, machine, Options.TimeProvider.GetUtcNow(), JsonNodes.ToJson(input), history) { ParentExecutionArn = parentArn };
         lock (_lock)
         {

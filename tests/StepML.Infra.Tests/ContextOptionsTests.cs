@@ -16,7 +16,7 @@ public sealed class ContextOptionsTests
         var settings = Read([]);
 
         Assert.Equal(Architecture.X86_64.Name, settings.Architecture.Name);
-        Assert.Equal(900, settings.TimeoutSeconds["Worker"]);
+        Assert.Equal(240, settings.TimeoutSeconds["Worker"]);
         Assert.Equal(2048, settings.MemoryMb["Worker"]);
         Assert.Equal(100, settings.MaxConcurrency);
         Assert.Equal(0, settings.ToleratedFailurePercentage);
@@ -58,7 +58,8 @@ public sealed class ContextOptionsTests
 
     [Theory]
     [InlineData("stepml:architecture", "x64", "x86_64 or arm64")]
-    [InlineData("stepml:workerTimeoutSeconds", "901", "from 1 to 900")]
+    [InlineData("stepml:workerTimeoutSeconds", "241", "from 1 to 240")]
+    [InlineData("stepml:prepareTimeoutSeconds", "900", "Prepare state's TimeoutSeconds")]
     [InlineData("stepml:workerMemoryMb", "64", "from 128 to 10240")]
     [InlineData("stepml:toleratedFailurePercentage", "101", "from 0 to 100")]
     [InlineData("stepml:maxConcurrency", "many", "whole number")]

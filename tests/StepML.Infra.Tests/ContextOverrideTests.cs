@@ -12,7 +12,7 @@ public sealed class ContextOverrideTests
         {
             ["stepml:architecture"] = "arm64",
             ["stepml:workerMemoryMb"] = "3008",
-            ["stepml:workerTimeoutSeconds"] = "600",
+            ["stepml:workerTimeoutSeconds"] = "200",
             ["stepml:maxConcurrency"] = "25",
             ["stepml:toleratedFailurePercentage"] = "5",
             ["stepml:logRetentionDays"] = "7",
@@ -24,7 +24,7 @@ public sealed class ContextOverrideTests
         {
             ["Handler"] = "StepML.Functions::StepML.Functions.WorkerFunction::HandleAsync",
             ["MemorySize"] = 3008,
-            ["Timeout"] = 600,
+            ["Timeout"] = 200,
             ["Environment"] = new Dictionary<string, object>
             {
                 ["Variables"] = Match.ObjectLike(new Dictionary<string, object>
@@ -32,6 +32,8 @@ public sealed class ContextOverrideTests
                     ["STEPML_MAX_CONCURRENCY"] = "25",
                     ["STEPML_TOLERATED_FAILURE_PERCENTAGE"] = "5",
                     ["STEPML_ARCHITECTURE"] = "arm64",
+                    // A lower worker timeout lowers the round budget with it (0.75 of 200 s).
+                    ["STEPML_WORKER_ROUND_SECONDS"] = "150",
                 }),
             },
         });

@@ -24,17 +24,8 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
                 ["Architectures"] = new[] { "x86_64" },
                 ["MemorySize"] = function.DefaultMemoryMb,
                 ["Timeout"] = function.DefaultTimeoutSeconds,
+                ["EphemeralStorage"] = new Dictionary<string, object> { ["Size"] = function.EphemeralStorageMb },
             });
-    }
-
-    [Fact]
-    public void Functions_Worker_GetsLambdasFifteenMinuteLimitAndOthersLess()
-    {
-        var timeouts = FunctionCatalog.All.ToDictionary(f => f.Name, f =>
-            stack.Resource(stack.FunctionId(f.Name)).GetProperty("Properties").GetProperty("Timeout").GetInt32());
-
-        Assert.Equal(900, timeouts["Worker"]);
-        Assert.All(timeouts.Where(t => t.Key != "Worker"), t => Assert.InRange(t.Value, 1, 600));
     }
 
     [Fact]

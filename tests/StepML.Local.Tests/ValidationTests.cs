@@ -13,7 +13,7 @@ public sealed class ValidationTests
     [InlineData("""{"StartAt":"A","States":{"A":{"Type":"Pass","Bogus":1,"End":true}}}""", "'A'", "Bogus")]
     [InlineData("""{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","End":true}}}""", "'A'", "Resource")]
     [InlineData("""{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}""", "'A'", "Parameters")]
-    [InlineData("""{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:r:1:function:f","HeartbeatSeconds":5,"End":true}}}""", "'A'", "HeartbeatSeconds")]
+    [InlineData("""{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:r:1:function:f","TimeoutSeconds":5,"HeartbeatSeconds":5,"End":true}}}""", "'A'", "HeartbeatSeconds")]
     [InlineData("""{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}""", "'M'", "ItemReader")]
     [InlineData("""{"StartAt":"M","States":{"M":{"Type":"Map","ResultWriter":{},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}""", "'M'", "ResultWriter")]
     [InlineData("""{"StartAt":"M","States":{"M":{"Type":"Map","ItemBatcher":{},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}""", "'M'", "ItemBatcher")]

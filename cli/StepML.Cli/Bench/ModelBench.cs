@@ -24,16 +24,18 @@ internal static class ModelBench
         var rows = new Option<int>("--rows") { Description = "Images to load", DefaultValueFactory = _ => 8192 };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size", DefaultValueFactory = _ => 64 };
         var seconds = new Option<double>("--seconds") { Description = "Time per measurement", DefaultValueFactory = _ => 5 };
-        var json = new Option<bool>("--json") { Description = "One JSON line per figure (for bench/pytorch_models.py)" };
+        // JSON lines by default, as `stepml bench` prints JSON; --json is the former switch, kept so old scripts run.
+        var json = new Option<bool>("--json") { Description = "Accepted for compatibility: the output is JSON lines anyway", Hidden = true };
+        var table = new Option<bool>("--table") { Description = "Aligned text instead of one JSON line per figure" };
         var command = new Command("bench-neural", "Training samples per CPU second of the MLP and the CNN, and SGEMM GFLOP per CPU second, on one thread")
         {
-            images, labels, rows, batch, seconds, json,
+            images, labels, rows, batch, seconds, table, json,
         };
         command.SetAction(parse =>
         {
             var data = Load(parse.GetValue(images)!, parse.GetValue(labels)!, parse.GetValue(rows));
             foreach (var (name, value, unit) in Run(data, parse.GetValue(batch), parse.GetValue(seconds)))
-                Console.WriteLine(parse.GetValue(json)
+                Console.WriteLine(!parse.GetValue(table)
                     ? string.Create(CultureInfo.InvariantCulture, $"{{\"name\":\"{name}\",\"value\":{value:G6},\"unit\":\"{unit}\"}}")
                     : string.Create(CultureInfo.InvariantCulture, $"{name,-28} {value,12:N1} {unit}"));
             return 0;

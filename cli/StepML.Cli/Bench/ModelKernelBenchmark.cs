@@ -10,9 +10,9 @@ using StepML.Core.Models;
 namespace StepML.Cli.Bench;
 
 /// <summary>
-/// <c>stepml bench-models [--out-dir DIR] [--quick]</c>: throughput of the issue-4 kernels on one core — the dense
+/// <c>stepml bench-models [--out DIR] [--quick]</c>: throughput of the issue-4 kernels on one core — the dense
 /// linear gradient (logistic and hinge, rows/s), the sparse gradient on RCV1-shaped CSR data (non-zeros/s), and the
-/// KMeans assignment (rows/s, dense and CSR). With <c>--out-dir</c> it also writes the exact inputs as raw
+/// KMeans assignment (rows/s, dense and CSR). With <c>--out</c> it also writes the exact inputs as raw
 /// little-endian arrays plus <c>manifest.json</c>, which <c>bench/models_side_by_side.py</c> feeds to PyTorch to print
 /// StepML/PyTorch ratios from the same data.
 /// </summary>
@@ -20,7 +20,7 @@ internal static class ModelKernelBenchmark
 {
     public static Command Create()
     {
-        var outDir = new Option<DirectoryInfo?>("--out-dir") { Description = "Write the inputs (raw arrays) and the results (manifest.json) here" };
+        var outDir = new Option<DirectoryInfo?>("--out", "--out-dir") { Description = "Write the inputs (raw arrays) and the results (manifest.json) to this folder (--out-dir: the former name)" };
         var quick = new Option<bool>("--quick") { Description = "Smaller inputs and fewer repetitions" };
         var command = new Command("bench-models", "Measure only the model kernels (the 'modelKernels' part of stepml bench), optionally writing their inputs for bench/models_side_by_side.py") { outDir, quick };
         command.SetAction(parse =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using StepML.Cli.Progress;
 using StepML.Core.Data;
 using static StepML.Cli.Commands.Common;
 
@@ -24,7 +25,8 @@ internal static class DataCommands
         var clusters = new Option<int>("--clusters") { Description = "blobs: number of clusters", DefaultValueFactory = _ => 8 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generator", DefaultValueFactory = _ => 42 };
         var output = new Option<FileInfo>("--out") { Description = "Output file (LIBSVM text)", Required = true };
-        var command = new Command("generate", "Write a synthetic dataset") { kind, rows, features, density, clusters, seed, output };
+        var quiet = QuietOption();
+        var command = new Command("generate", "Write a synthetic dataset") { kind, rows, features, density, clusters, seed, output, quiet };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(output)!;
@@ -38,7 +40,8 @@ internal static class DataCommands
             var k = parse.GetValue(clusters);
             if (k < 1) throw new UsageException($"--clusters {k}: give at least 1 cluster");
             var temp = file.FullName + ".tmp";
-            using (var writer = new StreamWriter(temp))
+            using (var progress = new TerminalProgress($"generating {n:N0} {shape} rows", null, parse.GetValue(quiet)))
+            using (var writer = new StreamWriter(new ProgressStream(File.Create(temp), progress)))
             {
                 var s = parse.GetValue(seed);
                 _ = shape switch
@@ -67,9 +70,10 @@ internal static class DataCommands
         var sparse = new Option<bool>("--sparse") { Description = "Write CSR partitions (row offsets, indices, values) instead of dense rows" };
         var rawLabels = new Option<bool>("--raw-labels") { Description = "Keep labels as written (KMeans, multi-class) instead of mapping 0/1 or -1/+1 to 0/1" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for <p>.part and validation.part", Required = true };
+        var quiet = QuietOption();
         var command = new Command("partition", "Split a dataset file into binary partitions plus a validation partition, streaming (bounded memory)")
         {
-            input, format, partitions, validation, features, seed, csvHeader, sparse, rawLabels, output,
+            input, format, partitions, validation, features, seed, csvHeader, sparse, rawLabels, output, quiet,
         };
         command.SetAction(parse =>
         {
@@ -80,7 +84,10 @@ internal static class DataCommands
             var dir = parse.GetValue(output)!;
             dir.Create();
             var clock = Stopwatch.StartNew();
-            var summary = Partitioner.Run(() => file.OpenRead(), file.FullName, fmt == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm,
+            // Without --features a first pass discovers the feature count: the file is read twice.
+            var passes = parse.GetValue(features) is null && fmt == "libsvm" ? 2 : 1;
+            using var progress = new TerminalProgress(passes == 2 ? "partitioning (features, then rows)" : "partitioning", passes * file.Length, parse.GetValue(quiet));
+            var summary = Partitioner.Run(() => new ProgressStream(file.OpenRead(), progress), file.FullName, fmt == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm,
                 new PartitionOptions(parse.GetValue(partitions), parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(features),
                     Sparse: parse.GetValue(sparse), Labels: parse.GetValue(rawLabels) ? LabelMapping.Raw : LabelMapping.Binary, CsvHeader: parse.GetValue(csvHeader)),
                 dir.FullName);

@@ -23,9 +23,10 @@ internal static class DemoCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data and of the run", DefaultValueFactory = _ => 42 };
         var store = StoreOption();
         var concurrency = ConcurrencyOption();
+        var quiet = QuietOption();
         var command = new Command("demo", "Generate 200,000 Higgs-shaped rows, partition them into 8, train logistic regression with ADMM through the state machine, and report the gap to the single-machine optimum")
         {
-            rows, features, partitions, algorithm, shards, rounds, seed, store, concurrency,
+            rows, features, partitions, algorithm, shards, rounds, seed, store, concurrency, quiet,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -37,11 +38,12 @@ internal static class DemoCommand
             var datasetKey = $"datasets/demo-higgs-{n}x{d}-seed{s}.libsvm";
             if (!await objectStore.ExistsAsync(datasetKey, ct).ConfigureAwait(false))
             {
-                Console.WriteLine($"generating {n:N0} Higgs-shaped rows with {d} features -> {datasetKey}");
+                if (!parse.GetValue(quiet)) Console.WriteLine($"generating {n:N0} Higgs-shaped rows with {d} features -> {datasetKey}");
                 var temp = Path.GetTempFileName();
                 try
                 {
-                    await using (var writer = new StreamWriter(temp))
+                    using (var progress = new Progress.TerminalProgress("generating", null, parse.GetValue(quiet)))
+                    await using (var writer = new StreamWriter(new Progress.ProgressStream(File.Create(temp), progress)))
                         SyntheticData.WriteHiggsLike(writer, n, d, s);
                     await using var file = File.OpenRead(temp);
                     await objectStore.PutAsync(datasetKey, file, cancellationToken: ct).ConfigureAwait(false);
@@ -62,7 +64,7 @@ internal static class DemoCommand
                 ["stop"] = new JsonObject { ["maxRounds"] = parse.GetValue(rounds), ["tolerance"] = 1e-6 },
                 ["seed"] = s,
             };
-            var result = await RunCommand.Execute(objectStore, job.ToJsonString(), parse.GetValue(concurrency), quiet: false, ct).ConfigureAwait(false);
+            var result = await RunCommand.Execute(objectStore, job.ToJsonString(), parse.GetValue(concurrency), parse.GetValue(quiet), ct).ConfigureAwait(false);
             if (!result.Succeeded || result.Summary is null) return 1;
 
             // The reference: Newton's method on all training partitions at once, same objective and λ.
@@ -72,7 +74,8 @@ internal static class DemoCommand
             var optimum = LogisticOptimum.Solve(parts, 1e-4);
             var gap = (result.Summary.TrainLoss - optimum.Objective) / optimum.Objective;
             Console.WriteLine($"  single-machine optimum (Newton, {optimum.Iterations} iterations): loss {F(optimum.Objective)}; gap {F(gap * 100, "F3")}%");
-            Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1} s. See the run: stepml history {result.RunId}");
+            await Runs.RunReport.WriteAsync(new Runs.RunReader(objectStore), result.RunId!, optimum.Objective, $"Newton's method on all training partitions, {optimum.Iterations} iterations", ct).ConfigureAwait(false);
+            Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1} s. See the run: stepml history {result.RunId}{StoreHint(objectStore)}; its report: {Location(objectStore, RunLayout.Report(result.RunId!))}");
             return 0;
         });
         return command;

@@ -1,82 +1,82 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using StepML.Cli.Runs;
 using StepML.Storage;
 
 namespace StepML.Cli.Commands;
 
-/// <summary><c>stepml history RUN</c>: the run's executions as the console's table of state, type, start, duration.</summary>
+/// <summary><c>stepml history RUN</c>: the run's state visits grouped by round, with Map iteration indexes and statuses.</summary>
 internal static class HistoryCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("RUN") { Description = "The run id (printed by stepml run / demo)" };
+        var run = new Argument<string>("RUN") { Description = "The run id (printed by stepml run / demo; `stepml runs` lists them)" };
         var store = Common.StoreOption();
         var events = new Option<bool>("--events") { Description = "List every raw history event instead of one row per state" };
-        var command = new Command("history", "Show a run's Step Functions event history: one row per state with its type, start and duration") { run, store, events };
+        var round = new Option<long?>("--round") { Description = "Only the states of this round" };
+        var json = new Option<bool>("--json") { Description = "One JSON object per state visit (round, state, type, iteration, start, duration, attempts, status, error)" };
+        var command = new Command("history", "Show a run's Step Functions history: one row per state visit with its round, Map iteration (partition or shard), start, duration, attempts and status (ok, retried, caught, failed, running)")
+        {
+            run, store, round, json, events,
+        };
         command.SetAction(async (parse, ct) =>
         {
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
             var objectStore = ObjectStores.Open(parse.GetValue(store)!);
-            byte[] bytes;
-            try
+            var doc = await new RunReader(objectStore).HistoryAsync(runId, ct).ConfigureAwait(false)
+                ?? throw new UsageException($"run '{runId}' has no history in {objectStore.Uri}: check the run id and --store (`stepml runs{Common.StoreHint(parse.GetValue(store)!)}` lists the runs); a cloud run's state history is in the Step Functions console, its rounds in `stepml watch {runId}{Common.StoreHint(parse.GetValue(store)!)}`");
+            if (parse.GetValue(events))
             {
-                bytes = await objectStore.GetAsync(RunLayout.History(runId), ct).ConfigureAwait(false);
+                foreach (var execution in doc["executions"]!.AsArray())
+                {
+                    Console.WriteLine($"execution {execution!["name"]}  {execution["status"]}  ({execution["executionArn"]})");
+                    Console.Write(FormatEvents(execution["events"]!.AsArray().Select(e => e!.AsObject()).ToList()));
+                    Console.WriteLine();
+                }
+                return 0;
             }
-            catch (ObjectNotFoundException)
+            var visits = HistoryRows.Parse(doc);
+            if (parse.GetValue(round) is { } only) visits = visits.Where(v => v.Round == only).ToList();
+            if (parse.GetValue(json))
             {
-                throw new UsageException($"run '{runId}' has no history in {objectStore.Uri}: check the run id and --store");
+                foreach (var v in visits) Console.WriteLine(JsonSerializer.Serialize(v, s_json));
+                return 0;
             }
-            var doc = JsonNode.Parse(bytes)!;
-            foreach (var execution in doc["executions"]!.AsArray())
-            {
-                Console.WriteLine($"execution {execution!["name"]}  {execution["status"]}  ({execution["executionArn"]})");
-                var list = execution["events"]!.AsArray().Select(e => e!.AsObject()).ToList();
-                Console.Write(parse.GetValue(events) ? FormatEvents(list) : FormatStates(list));
-                Console.WriteLine();
-            }
+            Console.Write(FormatVisits(visits));
             return 0;
         });
         return command;
     }
 
-    private static DateTimeOffset Time(JsonObject e) => DateTimeOffset.Parse(e["timestamp"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
-    /// <summary>One row per state visit: entered/exited events paired by state name in order (inline Map iterations
-    /// of the same state are paired first-in, first-out).</summary>
-    internal static string FormatStates(IReadOnlyList<JsonObject> events)
+    /// <summary>The table: a blank line between rounds, and a new execution (continue-as-new) named where it starts.</summary>
+    internal static string FormatVisits(IReadOnlyList<StateVisit> visits)
     {
-        if (events.Count == 0) return "(no events)\n";
-        var start = Time(events[0]);
-        var open = new Dictionary<string, Queue<(JsonObject Event, int Row)>>();
+        if (visits.Count == 0) return "(no states)\n";
         var rows = new List<string[]>();
-        foreach (var e in events)
+        string? execution = null;
+        long? round = null;
+        foreach (var v in visits)
         {
-            var type = e["type"]!.GetValue<string>();
-            if (type.EndsWith("StateEntered", StringComparison.Ordinal))
-            {
-                var name = e["stateEnteredEventDetails"]?["name"]?.GetValue<string>() ?? "?";
-                rows.Add([name, type[..^"StateEntered".Length], $"+{(Time(e) - start).TotalSeconds:F3} s", "(running)", ""]);
-                if (!open.TryGetValue(name, out var q)) open[name] = q = new();
-                q.Enqueue((e, rows.Count - 1));
-            }
-            else if (type.EndsWith("StateExited", StringComparison.Ordinal))
-            {
-                var name = e["stateExitedEventDetails"]?["name"]?.GetValue<string>() ?? "?";
-                if (open.TryGetValue(name, out var q) && q.Count > 0)
-                {
-                    var (entered, row) = q.Dequeue();
-                    rows[row][3] = $"{(Time(e) - Time(entered)).TotalMilliseconds:F1} ms";
-                    rows[row][4] = "ok";
-                }
-            }
-            else if (type is "TaskFailed" or "ExecutionFailed" or "MapRunFailed" or "MapIterationFailed")
-            {
-                var details = e.FirstOrDefault(p => p.Key.EndsWith("EventDetails", StringComparison.Ordinal)).Value;
-                rows.Add(["", type, $"+{(Time(e) - start).TotalSeconds:F3} s", "", details?["error"]?.GetValue<string>() ?? ""]);
-            }
+            if (v.Execution != execution && execution is not null) rows.Add([$"-- execution {v.Execution}", "", "", "", "", "", "", ""]);
+            else if (rows.Count > 0 && v.Round != round && v.Iteration is null) rows.Add(["", "", "", "", "", "", "", ""]);
+            execution = v.Execution;
+            if (v.Iteration is null) round = v.Round;
+            rows.Add([
+                v.Round?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                v.Iteration is null ? v.State : "  " + v.State,
+                v.Type,
+                v.Iteration?.ToString(CultureInfo.InvariantCulture) ?? "",
+                $"+{v.StartSeconds:F3} s",
+                v.DurationSeconds is { } d ? $"{d * 1000:F1} ms" : "",
+                v.Attempts > 1 ? v.Attempts.ToString(CultureInfo.InvariantCulture) : "",
+                v.Error is null ? v.Status : $"{v.Status}: {v.Error}",
+            ]);
         }
-        return Table(["state", "type", "start", "duration", "status"], rows);
+        return Table(["round", "state", "type", "iteration", "start", "duration", "attempts", "status"], rows);
     }
 
     private static string FormatEvents(IReadOnlyList<JsonObject> events)

@@ -17,21 +17,26 @@ internal static class RunCommand
         var job = new Argument<FileInfo>("JOB.json") { Description = "The job spec (see README, 'The job spec')" };
         var store = StoreOption();
         var concurrency = ConcurrencyOption();
-        var quiet = new Option<bool>("--quiet") { Description = "Print only the final summary" };
+        var quiet = QuietOption();
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override a job field, FIELD=VALUE with a dotted path (repeatable): --set algorithm.rho=0.05 --set stop.maxRounds=20",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("run", "Train a model: run a job spec through the state machine on the local engine. A dataset.path that names a local file is first copied into the store under datasets/.")
         {
-            job, store, concurrency, quiet,
+            job, store, concurrency, quiet, set,
         };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(job)!;
-            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(concurrency), parse.GetValue(quiet), ct).ConfigureAwait(false);
+            var result = await RunAsync(file, parse.GetValue(store)!, parse.GetValue(concurrency), parse.GetValue(quiet), parse.GetValue(set) ?? [], ct).ConfigureAwait(false);
             return result.Succeeded ? 0 : 1;
         });
         return command;
     }
 
-    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, int concurrency, bool quiet, CancellationToken ct)
+    private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, int concurrency, bool quiet, string[] overrides, CancellationToken ct)
     {
         if (!file.Exists) throw new FileNotFoundException($"job spec '{file.FullName}' does not exist");
         var text = await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false);
@@ -46,6 +51,11 @@ internal static class RunCommand
         }
         var store = ObjectStores.Open(storeUri);
         var node = JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        if (overrides.Length > 0)
+        {
+            JobOverrides.Apply(node, overrides);
+            spec = JobOverrides.Parse(node, file.Name, overrides);
+        }
         // Every file the dataset names (IDX images and labels, the test split) is imported the same way.
         foreach (var (field, path) in new[] { ("path", spec.Dataset.Path), ("labels", spec.Dataset.Labels), ("testPath", spec.Dataset.TestPath), ("testLabels", spec.Dataset.TestLabels) })
         {
@@ -87,7 +97,7 @@ internal static class RunCommand
         {
             Console.Error.WriteLine($"run {result.RunId ?? "(not created)"} {result.Status}: {result.Error}");
             Console.Error.WriteLine($"  {CauseMessage(result.Cause)}");
-            if (result.RunId is not null) Console.Error.WriteLine($"  details: stepml history {result.RunId}");
+            if (result.RunId is not null) Console.Error.WriteLine($"  details: stepml history {result.RunId}{StoreHint(store)}");
         }
         return result;
     }

@@ -16,7 +16,7 @@ internal static class ServeLambdaCommand
     {
         var port = new Option<int>("--port")
         {
-            Description = $"TCP port to listen on; 0 picks a free port and prints it (default {DefaultPort})",
+            Description = "TCP port to listen on; 0 picks a free port and prints it",
             DefaultValueFactory = _ => DefaultPort,
         };
         var host = new Option<string>("--host")

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using StepML.Core.Algorithms;
@@ -63,45 +61,8 @@ public static class FinalizeStep
         await store.PutAsync(RunLayout.FinalModel(runId), bytes).ConfigureAwait(false);
         await store.PutAsync(RunLayout.FinalSummary(runId), JsonSerializer.SerializeToUtf8Bytes(summary, ContractJson.Default.FinalSummary)).ConfigureAwait(false);
         var metrics = await DecideStep.ReadMetricsAsync(store, runId).ConfigureAwait(false);
-        await store.PutAsync(RunLayout.Report(runId), Encoding.UTF8.GetBytes(Report.Html(job.Name, summary, metrics))).ConfigureAwait(false);
+        var report = new Reports.ReportData(runId, job, metrics) { Summary = summary, Parameters = ParameterLayout.Of(model) };
+        await store.PutAsync(RunLayout.Report(runId), Encoding.UTF8.GetBytes(Reports.ReportPage.Html(report))).ConfigureAwait(false);
         return summary;
-    }
-}
-
-/// <summary>A self-contained HTML page (no scripts, no external assets): the summary, a loss curve as inline SVG,
-/// and the per-round table.</summary>
-internal static class Report
-{
-    public static string Html(string name, FinalSummary summary, IReadOnlyList<RoundMetrics> rounds)
-    {
-        static string F(double? v, string format = "G6") => v is { } d ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
-        var sb = new StringBuilder();
-        sb.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>StepML run ").Append(WebUtility.HtmlEncode(summary.RunId))
-          .Append("</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>");
-        sb.Append("<h1>").Append(WebUtility.HtmlEncode(name)).Append(" — ").Append(WebUtility.HtmlEncode(summary.RunId)).Append("</h1>");
-        sb.Append("<p>").Append(summary.Rounds).Append(" rounds; stopped: ").Append(WebUtility.HtmlEncode(summary.StopReason)).Append("</p>");
-        var metricFormat = summary.Metric == "accuracy" ? "P2" : "G6";
-        sb.Append("<table><tr><th></th><th>loss</th><th>").Append(WebUtility.HtmlEncode(summary.Metric)).Append("</th></tr>");
-        sb.Append("<tr><th>training</th><td>").Append(F(summary.TrainLoss)).Append("</td><td>").Append(F(summary.TrainMetric, metricFormat)).Append("</td></tr>");
-        sb.Append("<tr><th>validation</th><td>").Append(F(summary.ValidationLoss)).Append("</td><td>").Append(F(summary.ValidationMetric, metricFormat)).Append("</td></tr>");
-        if (summary.TestLoss is not null)
-            sb.Append("<tr><th>test</th><td>").Append(F(summary.TestLoss)).Append("</td><td>").Append(F(summary.TestAccuracy, metricFormat)).Append("</td></tr>");
-        sb.Append("</table>");
-        if (rounds.Count > 1)
-        {
-            double min = rounds.Min(r => r.TrainLoss), max = rounds.Max(r => r.TrainLoss);
-            var span = Math.Max(max - min, 1e-12);
-            var points = string.Join(' ', rounds.Select((r, i) => string.Create(CultureInfo.InvariantCulture,
-                $"{10 + 580.0 * i / (rounds.Count - 1):F1},{10 + 180 * (max - r.TrainLoss) / span:F1}")));
-            sb.Append("<h2>Training loss</h2><svg width=\"600\" height=\"200\" style=\"border:1px solid #ccc\"><polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"")
-              .Append(points).Append("\"/></svg>");
-        }
-        sb.Append("<h2>Rounds</h2><table><tr><th>round</th><th>train loss</th><th>val loss</th><th>val ").Append(WebUtility.HtmlEncode(summary.Metric)).Append("</th><th>workers</th><th>failed</th><th>elapsed s</th><th>cost $</th></tr>");
-        foreach (var r in rounds)
-            sb.Append("<tr><td>").Append(r.Round).Append("</td><td>").Append(F(r.TrainLoss)).Append("</td><td>").Append(F(r.ValidationLoss))
-              .Append("</td><td>").Append(F(r.ValidationMetric ?? r.ValidationAccuracy, metricFormat)).Append("</td><td>").Append(r.Workers).Append("</td><td>").Append(r.FailedWorkers)
-              .Append("</td><td>").Append(F(r.ElapsedSeconds, "F2")).Append("</td><td>").Append(F(r.CostUsd, "F5")).Append("</td></tr>");
-        sb.Append("</table></body></html>");
-        return sb.ToString();
     }
 }

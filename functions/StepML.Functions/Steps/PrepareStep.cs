@@ -227,7 +227,7 @@ public static class PrepareStep
 
     /// <summary>Binary models (logistic, SVM) read labels as {0, 1} (from 0/1 or −1/+1); softmax, MLP and CNN read
     /// class ids 0..K−1; KMeans ignores labels, so any value is kept (e.g. the true cluster id of synthetic data).</summary>
-    internal static LabelMapping LabelMappingFor(ModelSpec model) =>
+    public static LabelMapping LabelMappingFor(ModelSpec model) =>
         model.Type == ModelTypes.KMeans || ModelTypes.IsClassifier(model.Type) ? LabelMapping.Raw : LabelMapping.Binary;
 
     /// <summary>The test split goes through the same partitioner as one partition without validation rows.</summary>

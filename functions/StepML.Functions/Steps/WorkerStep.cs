@@ -14,6 +14,7 @@ public static class WorkerStep
     public static async Task<WorkerOutput> RunAsync(FunctionContext context, WorkerInput input)
     {
         var clock = Stopwatch.StartNew();
+        var started = context.Time.GetTimestamp();
         var store = context.Store;
         var (job, model, algorithm, layout) = await RunSetup.LoadAsync(context, input.RunId).ConfigureAwait(false);
         if (input.Partition < 0 || input.Partition >= job.Dataset.Partitions)
@@ -28,15 +29,26 @@ public static class WorkerStep
             : [];
         var state = new float[stateLength];
         var statistic = new float[(long)n * algorithm.StatisticStride];
-        var result = algorithm.Work(new Core.Algorithms.WorkerInput(model, data, input.Partition, input.Round, job.Seed), global, previous, state, statistic);
+        var work = new Core.Algorithms.WorkerInput(model, data, input.Partition, input.Round, job.Seed) { Budget = Budget(context, started) };
+        var result = algorithm.Work(work, global, previous, state, statistic);
         if (!double.IsFinite(result.Loss) || !AllFinite(statistic))
             throw new TrainingDivergedException($"round {input.Round}, partition {input.Partition}: the statistic is not finite (loss {result.Loss}); lower algorithm.learningRate");
 
         await TensorIo.WriteAsync(store, RunLayout.Statistic(input.RunId, input.Round, input.Partition), statistic, input.Round, layout.BlockElements * algorithm.StatisticStride, PutOptions.Statistic).ConfigureAwait(false);
         if (stateLength > 0)
             await TensorIo.WriteAsync(store, RunLayout.WorkerState(input.RunId, input.Partition, input.Round), state, input.Round, TensorCodec.MaxBlockElements, PutOptions.Statistic).ConfigureAwait(false);
-        return new WorkerOutput { Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds };
+        return new WorkerOutput
+        {
+            Partition = input.Partition, Samples = result.Samples, Loss = result.Loss, Seconds = clock.Elapsed.TotalSeconds,
+            BudgetCut = result.BudgetCut ? true : null,
+        };
     }
+
+    /// <summary>Local work stops <see cref="FunctionSettings.WorkerRoundSeconds"/> after the handler started, leaving the rest
+    /// of the function's timeout to write the statistic.</summary>
+    private static WorkBudget Budget(FunctionContext context, long started) =>
+        new(context.Time, context.Settings.WorkerRoundSeconds > 0 ? TimeSpan.FromSeconds(context.Settings.WorkerRoundSeconds) : TimeSpan.MaxValue,
+            started, FunctionContext.Invocation);
 
     /// <summary>The worker's state from the previous round. A worker whose previous round failed (a tolerated failure)
     /// has none: it starts over from the global model, as in round 0 (for ADMM: x_i = z, u_i = 0).</summary>

@@ -47,9 +47,12 @@ public sealed class Admm(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgori
         for (var i = 0; i < n; i++) center[i] = globalModel[i] - u[i];
         // The loss users read is that of the global model z, not of the local x_i.
         var loss = input.Model.Evaluate(globalModel, input.Data).MeanLoss;
-        LocalSgd.Run(input, spec, x, lambda: 0, l1: 0, center, _rho, lossAtStart: false);
+        var run = LocalSgd.Run(input, spec, x, lambda: 0, l1: 0, center, _rho, lossAtStart: false);
         for (var i = 0; i < n; i++) statistic[i] = x[i] + u[i];
-        return new WorkerResult(input.Data.Rows, loss);
+        // The weight stays n_i even when the budget cut the x-update short: it is the consensus weight α_i of the
+        // objective, not an amount of work; a partial x-update is an inexact ADMM step, which still converges
+        // under conditions (Boyd et al. 2011 discuss "inexact minimization"; not proven here for a time-cut SGD).
+        return new WorkerResult(input.Data.Rows, loss, run.BudgetCut);
     }
 
     public void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel)

@@ -47,12 +47,16 @@ public enum MergeKind
 
 public sealed record WorkerInput(IModel Model, Partition Data, int Partition, long Round, ulong Seed)
 {
+    /// <summary>When local work must stop (MA-SGD and ADMM local epochs); unlimited by default.</summary>
+    public WorkBudget Budget { get; init; } = WorkBudget.Unlimited;
+
     /// <summary>The model as a differentiable one, for the gradient-based algorithms.</summary>
     public IDifferentiableModel Differentiable => Model as IDifferentiableModel
         ?? throw new JobSpecException("algorithm.type", $"model '{Model.Type}' has no gradient; train it with its own algorithm (kmeans: \"kmeans-em\")");
 }
 
-public readonly record struct WorkerResult(long Samples, double Loss);
+/// <summary>A worker's merge weight, its loss, and whether its <see cref="WorkBudget"/> ended its local work early.</summary>
+public readonly record struct WorkerResult(long Samples, double Loss, bool BudgetCut = false);
 
 public static class Algorithms
 {

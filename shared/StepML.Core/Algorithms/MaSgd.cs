@@ -22,8 +22,10 @@ public sealed class MaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgor
     public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)
     {
         globalModel.CopyTo(statistic);
-        var loss = LocalSgd.Run(input, spec, statistic, (float)l2, (float)l1, proximalCenter: default, rho: 0, lossAtStart: true);
-        return new WorkerResult(input.Data.Rows, loss);
+        var run = LocalSgd.Run(input, spec, statistic, (float)l2, (float)l1, proximalCenter: default, rho: 0, lossAtStart: true);
+        // Cut short by the budget, a worker weighs what it used: the rows its steps visited (at most the partition).
+        var samples = run.BudgetCut ? Math.Min(input.Data.Rows, run.SamplesVisited) : input.Data.Rows;
+        return new WorkerResult(samples, run.Loss, run.BudgetCut);
     }
 
     public void Update(long round, ReadOnlySpan<float> model, ReadOnlySpan<float> merged, ReadOnlySpan<float> mask, ReadOnlySpan<float> previousOptimizer, Span<float> newOptimizer, Span<float> newModel) =>
@@ -35,8 +37,12 @@ public sealed class MaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgor
 /// soft-thresholding of <see cref="Proximal"/> (λ₁ = 0 leaves the step unchanged).</summary>
 internal static class LocalSgd
 {
-    /// <returns>The mean data loss at the starting point of x (one extra forward pass when batches are partial).</returns>
-    public static double Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, float l1, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart)
+    /// <param name="Loss">The mean data loss at the starting point of x (one extra forward pass when batches are partial).</param>
+    /// <param name="SamplesVisited">Rows over all steps taken (a row counts once per visit).</param>
+    /// <param name="BudgetCut">The work budget stopped the steps before all localEpochs were done.</param>
+    public readonly record struct Outcome(double Loss, long SamplesVisited, bool BudgetCut);
+
+    public static Outcome Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, float l1, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart)
     {
         var model = input.Differentiable;
         var data = input.Data;
@@ -54,9 +60,14 @@ internal static class LocalSgd
         long orderEpoch = -1;
         // Local steps of round r continue the schedule where round r-1 stopped, so batches cycle through the data.
         var firstStep = input.Round * steps;
+        long visited = 0;
+        var budget = input.Budget;
         for (long s = 0; s < steps; s++)
         {
+            // At least one step, so every worker contributes; the budget is read between steps only.
+            if (s > 0 && budget.IsSpent) return new Outcome(startLoss, visited, BudgetCut: true);
             var batch = MiniBatches.Batch(data, spec.BatchSize, input.Seed, input.Partition, firstStep + s, ref order, ref orderEpoch);
+            visited += batch.Count;
             var loss = model.LossAndGradient(x, data, batch, gradient);
             if (s == 0 && fullBatch) startLoss = loss;
             for (var i = 0; i < n; i++)
@@ -66,6 +77,6 @@ internal static class LocalSgd
                 x[i] = Proximal.SoftThreshold(x[i] - eta * g, eta * l1 * mask[i]);
             }
         }
-        return startLoss;
+        return new Outcome(startLoss, visited, BudgetCut: false);
     }
 }

@@ -10,7 +10,7 @@ internal static class AslParser
 {
     private static readonly string[] s_unsupported =
     [
-        "ItemReader", "ResultWriter", "ItemBatcher", "Label", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials",
+        "ItemReader", "ResultWriter", "ItemBatcher", "Label", "Credentials",
         "Arguments", "Output", "Assign", "QueryLanguage",
     ];
 
@@ -176,12 +176,17 @@ internal static class AslParser
         int? timeout = r.OptInt("TimeoutSeconds", min: 1);
         var timeoutPath = r.OptPlainPath("TimeoutSecondsPath");
         if (timeout is not null && timeoutPath is not null) throw r.Error("TimeoutSecondsPath", "use either TimeoutSeconds or TimeoutSecondsPath, not both");
+        int? heartbeat = r.OptInt("HeartbeatSeconds", min: 1);
+        var heartbeatPath = r.OptPlainPath("HeartbeatSecondsPath");
+        if (heartbeat is not null && heartbeatPath is not null) throw r.Error("HeartbeatSecondsPath", "use either HeartbeatSeconds or HeartbeatSecondsPath, not both");
+        if (heartbeat is { } hb && timeout is { } to && hb >= to) throw r.Error("HeartbeatSeconds", $"{hb} must be smaller than TimeoutSeconds {to}");
         return new TaskState
         {
             Name = r.State, Type = "Task", Next = next, End = end, Resource = resource, Kind = kind, FunctionName = function,
             InputPath = r.OptPath("InputPath"), OutputPath = r.OptPath("OutputPath"), ResultPath = r.OptReferencePath("ResultPath"),
             Parameters = r.Template("Parameters"), ResultSelector = r.Template("ResultSelector"),
             Retry = ParseRetry(r), Catch = ParseCatch(r), TimeoutSeconds = timeout, TimeoutSecondsPath = timeoutPath,
+            HeartbeatSeconds = heartbeat, HeartbeatSecondsPath = heartbeatPath,
         };
     }
 
@@ -203,7 +208,7 @@ internal static class AslParser
             throw r.Error(hasProcessor ? "Iterator" : "ItemProcessor", "a Map state needs exactly one of 'ItemProcessor' or the legacy 'Iterator'");
         var processorField = hasProcessor ? "ItemProcessor" : "Iterator";
         if (r.Optional(processorField) is not JsonObject processorObj) throw r.Error(processorField, "must be an object");
-        bool distributed = false;
+        bool distributed = false, express = false;
         var inner = new JsonObject();
         foreach (var (key, value) in processorObj)
         {
@@ -222,6 +227,7 @@ internal static class AslParser
                     {
                         if (!JsonNodes.TryGetString(cv, out var et) || et is not ("EXPRESS" or "STANDARD"))
                             throw r.Error("ItemProcessor.ProcessorConfig.ExecutionType", $"{JsonPath.Describe(cv)} must be EXPRESS or STANDARD");
+                        express = et == "EXPRESS";
                     }
                     else throw r.Error($"ItemProcessor.ProcessorConfig.{ck}", "is not a ProcessorConfig field (Mode, ExecutionType)");
                 }
@@ -251,7 +257,7 @@ internal static class AslParser
         catch (AslValidationException e) { throw new AslValidationException($"{e.Message} (inside Map state '{r.State}')"); }
         return new MapState
         {
-            Name = r.State, Type = "Map", Next = next, End = end, Processor = processor, Distributed = distributed,
+            Name = r.State, Type = "Map", Next = next, End = end, Processor = processor, Distributed = distributed, ExpressChildren = distributed && express,
             InputPath = r.OptPath("InputPath"), OutputPath = r.OptPath("OutputPath"), ResultPath = r.OptReferencePath("ResultPath"),
             ItemsPath = r.OptPlainPath("ItemsPath", reference: true), ItemSelector = selector, ResultSelector = r.Template("ResultSelector"),
             MaxConcurrency = maxConcurrency, MaxConcurrencyPath = maxConcurrencyPath,

@@ -8,7 +8,7 @@ namespace StepML.Local.Internal;
 // InputPath → Parameters/ItemSelector → task → ResultSelector → ResultPath → OutputPath.
 // Ownership rule: a state owns its raw input (ResultPath updates it in place); nodes taken from elsewhere are
 // cloned only when they are inserted into another tree.
-internal sealed class ExecutionRunner
+internal sealed partial class ExecutionRunner
 {
     private const string Region = "local";
 
@@ -20,6 +20,7 @@ internal sealed class ExecutionRunner
     private readonly ExecutionInfo _info;
     private readonly TimeProvider _time;
     private readonly double _scale;
+    private readonly double _limitScale;
     private readonly CancellationTokenSource _abort = new();
 
     public ExecutionRunner(LocalEngine engine, StateMachineDefinition machine, Execution execution, HistoryRecorder history, JsonNode? input)
@@ -31,11 +32,13 @@ internal sealed class ExecutionRunner
         _input = input;
         _time = engine.Options.TimeProvider;
         _scale = engine.Options.WaitTimeScale;
+        _limitScale = engine.Options.LimitTimeScale;
         _info = new ExecutionInfo(execution.ExecutionArn, execution.Name, JsonNodes.FormatTimestamp(execution.StartTime), input,
             machine.StateMachineArn, machine.Name);
     }
 
-    private readonly record struct Frame(int Depth, bool HoldsSlot);
+    // Cancel: the abort token, or inside an EXPRESS child its time limit as well.
+    private readonly record struct Frame(int Depth, bool HoldsSlot, CancellationToken Cancel);
 
     private readonly record struct Step(JsonNode? Output, string? Next);
 
@@ -67,7 +70,7 @@ internal sealed class ExecutionRunner
         var chain = new Chain(1);
         try
         {
-            var output = await RunBodyAsync(_machine.Body, _input?.DeepClone(), chain, new Frame(0, false)).ConfigureAwait(false);
+            var output = await RunBodyAsync(_machine.Body, _input?.DeepClone(), chain, new Frame(0, false, _abort.Token)).ConfigureAwait(false);
             var json = JsonNodes.ToJson(output);
             _history.Add("ExecutionSucceeded", chain.Last, new JsonObject { ["output"] = json, ["outputDetails"] = NotTruncated() });
             return new ExecutionResult("SUCCEEDED", json, null, null);
@@ -103,9 +106,9 @@ internal sealed class ExecutionRunner
 
     private async ValueTask<Step> RunStateAsync(StateBase state, JsonNode? input, Chain chain, Frame frame)
     {
-        _abort.Token.ThrowIfCancellationRequested();
+        frame.Cancel.ThrowIfCancellationRequested();
         var entered = _time.GetUtcNow();
-        chain.Last = _history.Add(state.Type + "StateEntered", chain.Last, new JsonObject
+        _history.Append(chain, state.Type + "StateEntered", new JsonObject
         {
             ["name"] = state.Name,
             ["input"] = JsonNodes.ToJson(input),
@@ -126,7 +129,7 @@ internal sealed class ExecutionRunner
                 step = RunChoice(choice, input, scope);
                 break;
             case WaitState wait:
-                step = await RunWaitAsync(wait, input).ConfigureAwait(false);
+                step = await RunWaitAsync(wait, input, frame.Cancel).ConfigureAwait(false);
                 break;
             case SucceedState:
                 step = new Step(ApplyOutputPath(state, ApplyInputPath(state, input)), null);
@@ -141,7 +144,7 @@ internal sealed class ExecutionRunner
         }
         var outputJson = JsonNodes.ToJson(step.Output);
         CheckPayloadSize(outputJson, $"The state/task '{state.Name}' returned a result with a size exceeding the maximum number of bytes service limit");
-        chain.Last = _history.Add(state.Type + "StateExited", chain.Last, new JsonObject
+        _history.Append(chain, state.Type + "StateExited", new JsonObject
         {
             ["name"] = state.Name,
             ["output"] = outputJson,
@@ -160,7 +163,7 @@ internal sealed class ExecutionRunner
                 var effective = ApplyInputPath(rs, input);
                 JsonNode? result = rs switch
                 {
-                    TaskState t => await RunTaskAsync(t, effective, scope, chain).ConfigureAwait(false),
+                    TaskState t => await RunTaskAsync(t, effective, scope, chain, frame.Cancel).ConfigureAwait(false),
                     MapState m => await RunMapAsync(m, effective, scope, chain, frame).ConfigureAwait(false),
                     ParallelState p => await RunParallelAsync(p, effective, scope, chain, frame).ConfigureAwait(false),
                     _ => throw new InvalidOperationException($"State '{rs.Name}' of type {rs.Type} cannot run as a task"),
@@ -179,7 +182,7 @@ internal sealed class ExecutionRunner
                     if (retrier.FullJitter) seconds *= _info.NextDouble();
                     attempts[r]++;
                     scope.RetryCount++;
-                    await DelayAsync(seconds).ConfigureAwait(false);
+                    await DelayAsync(seconds, frame.Cancel).ConfigureAwait(false);
                     continue;
                 }
                 foreach (var c in rs.Catch)
@@ -194,11 +197,16 @@ internal sealed class ExecutionRunner
 
     // ---- Task ------------------------------------------------------------------------------------------
 
-    private async Task<JsonNode?> RunTaskAsync(TaskState t, JsonNode? effective, StateScope scope, Chain chain)
+    private async Task<JsonNode?> RunTaskAsync(TaskState t, JsonNode? effective, StateScope scope, Chain chain, CancellationToken ct)
     {
         var parameters = t.Parameters is { } p ? p.Build(effective, scope) : effective;
+        CheckPayloadSize(JsonNodes.ToJson(parameters), $"The input of state '{t.Name}' after Parameters processing has a size exceeding the maximum number of bytes service limit");
         int? timeout = t.TimeoutSeconds;
         if (t.TimeoutSecondsPath is { } tp) timeout = ReadInteger(t, "TimeoutSecondsPath", tp, effective, scope, min: 1);
+        int? heartbeat = t.HeartbeatSeconds;
+        if (t.HeartbeatSecondsPath is { } hp) heartbeat = ReadInteger(t, "HeartbeatSecondsPath", hp, effective, scope, min: 1);
+        if (heartbeat is { } hb && timeout is { } to && hb >= to)
+            throw StatesError.Runtime($"State '{t.Name}': HeartbeatSeconds {hb} must be smaller than TimeoutSeconds {to}");
         switch (t.Kind)
         {
             case TaskKind.LambdaFunction:
@@ -211,27 +219,28 @@ internal sealed class ExecutionRunner
                     ["inputDetails"] = NotTruncated(),
                 };
                 if (timeout is { } ts) scheduled["timeoutInSeconds"] = ts;
-                chain.Last = _history.Add("LambdaFunctionScheduled", chain.Last, scheduled);
-                chain.Last = _history.Add("LambdaFunctionStarted", chain.Last);
+                if (heartbeat is { } hs) scheduled["heartbeatInSeconds"] = hs;
+                _history.Append(chain, "LambdaFunctionScheduled", scheduled);
+                _history.Append(chain, "LambdaFunctionStarted");
                 (JsonNode? Node, string Json) output;
-                try { output = await InvokeAsync(t.FunctionName!, payload, timeout).ConfigureAwait(false); }
+                try { output = await InvokeAsync(t.FunctionName!, payload, Limits(t.FunctionName!, timeout, heartbeat), ct).ConfigureAwait(false); }
                 catch (StatesError e)
                 {
-                    chain.Last = _history.Add(e.Error == ErrorNames.Timeout ? "LambdaFunctionTimedOut" : "LambdaFunctionFailed", chain.Last, ErrorDetails(e));
+                    _history.Append(chain, ErrorNames.IsTimeout(e.Error) ? "LambdaFunctionTimedOut" : "LambdaFunctionFailed", ErrorDetails(e));
                     throw;
                 }
-                chain.Last = _history.Add("LambdaFunctionSucceeded", chain.Last, new JsonObject { ["output"] = output.Json, ["outputDetails"] = NotTruncated() });
+                _history.Append(chain, "LambdaFunctionSucceeded", new JsonObject { ["output"] = output.Json, ["outputDetails"] = NotTruncated() });
                 return output.Node;
             }
             case TaskKind.LambdaInvoke:
-                return await RunIntegrationAsync(t, "lambda", "invoke", parameters, timeout, chain, async () =>
+                return await RunIntegrationAsync(t, "lambda", "invoke", parameters, timeout, heartbeat, chain, async () =>
                 {
                     var request = parameters as JsonObject;
                     if (!JsonNodes.TryGetString(request?["FunctionName"], out var fn))
                         throw StatesError.Runtime($"State '{t.Name}': Parameters.FunctionName must be a string, got {JsonPath.Describe(request?["FunctionName"])}");
                     if (AslParser.TryParseLambdaArn(fn, out var fromArn)) fn = fromArn;
                     var payload = request!.TryGetPropertyValue("Payload", out var body) ? JsonNodes.ToUtf8(body) : "{}"u8.ToArray();
-                    var (node, _) = await InvokeAsync(fn, payload, timeout).ConfigureAwait(false);
+                    var (node, _) = await InvokeAsync(fn, payload, Limits(fn, timeout, heartbeat), ct).ConfigureAwait(false);
                     return new JsonObject
                     {
                         ["ExecutedVersion"] = "$LATEST",
@@ -242,13 +251,13 @@ internal sealed class ExecutionRunner
                     };
                 }).ConfigureAwait(false);
             default:
-                return await RunIntegrationAsync(t, "states", "startExecution", parameters, timeout, chain,
+                return await RunIntegrationAsync(t, "states", "startExecution", parameters, timeout, heartbeat, chain,
                     () => Task.FromResult<JsonNode?>(StartChild(t, parameters))).ConfigureAwait(false);
         }
     }
 
     private async Task<JsonNode?> RunIntegrationAsync(TaskState t, string resourceType, string resource, JsonNode? parameters, int? timeout,
-        Chain chain, Func<Task<JsonNode?>> call)
+        int? heartbeat, Chain chain, Func<Task<JsonNode?>> call)
     {
         var scheduled = new JsonObject
         {
@@ -258,8 +267,9 @@ internal sealed class ExecutionRunner
             ["parameters"] = JsonNodes.ToJson(parameters),
         };
         if (timeout is { } ts) scheduled["timeoutInSeconds"] = ts;
-        chain.Last = _history.Add("TaskScheduled", chain.Last, scheduled);
-        chain.Last = _history.Add("TaskStarted", chain.Last, new JsonObject { ["resourceType"] = resourceType, ["resource"] = resource });
+        if (heartbeat is { } hs) scheduled["heartbeatInSeconds"] = hs;
+        _history.Append(chain, "TaskScheduled", scheduled);
+        _history.Append(chain, "TaskStarted", new JsonObject { ["resourceType"] = resourceType, ["resource"] = resource });
         JsonNode? result;
         try { result = await call().ConfigureAwait(false); }
         catch (StatesError e)
@@ -267,10 +277,10 @@ internal sealed class ExecutionRunner
             var details = ErrorDetails(e);
             details.Insert(0, "resource", resource);
             details.Insert(0, "resourceType", resourceType);
-            chain.Last = _history.Add(e.Error == ErrorNames.Timeout ? "TaskTimedOut" : "TaskFailed", chain.Last, details);
+            _history.Append(chain, ErrorNames.IsTimeout(e.Error) ? "TaskTimedOut" : "TaskFailed", details);
             throw;
         }
-        chain.Last = _history.Add("TaskSucceeded", chain.Last, new JsonObject
+        _history.Append(chain, "TaskSucceeded", new JsonObject
         {
             ["resourceType"] = resourceType,
             ["resource"] = resource,
@@ -311,187 +321,6 @@ internal sealed class ExecutionRunner
         return new JsonObject { ["ExecutionArn"] = child.ExecutionArn, ["StartDate"] = JsonNodes.FormatTimestamp(child.StartTime) };
     }
 
-    // Calls the function; an exception becomes Error = type short name, Cause = {"errorType","errorMessage"}.
-    private async Task<(JsonNode? Node, string Json)> InvokeAsync(string function, byte[] payload, int? timeoutSeconds)
-    {
-        Stream response;
-        try
-        {
-            if (timeoutSeconds is not { } seconds)
-            {
-                response = await _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), _abort.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-                var call = Task.Run(() => _engine.Functions.InvokeAsync(function, new MemoryStream(payload, writable: false), cts.Token));
-                var timer = Task.Delay(TimeSpan.FromSeconds(seconds), _time, cts.Token);
-                if (await Task.WhenAny(call, timer).ConfigureAwait(false) != call)
-                {
-                    _abort.Token.ThrowIfCancellationRequested();
-                    cts.Cancel();
-                    _ = call.ContinueWith(static c => c.Exception, TaskScheduler.Default);
-                    throw new StatesError(ErrorNames.Timeout, $"Task timed out after {seconds} seconds (function '{function}')");
-                }
-                cts.Cancel();
-                response = await call.ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is not StatesError && !(e is OperationCanceledException && _abort.IsCancellationRequested))
-        {
-            // A host that calls handlers through reflection or .Result wraps the handler's exception; the Error is the handler's.
-            while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
-            if (e is AggregateException { InnerExceptions.Count: 1 } aggregate) e = aggregate.InnerExceptions[0];
-            if (e is StatesError states) throw states;
-            var type = e.GetType().Name;
-            throw new StatesError(type, new JsonObject { ["errorType"] = type, ["errorMessage"] = e.Message }.ToJsonString());
-        }
-        byte[] bytes;
-        await using (response.ConfigureAwait(false))
-        {
-            if (response is MemoryStream ms && ms.TryGetBuffer(out var segment) && ms.Position == 0) bytes = segment.ToArray();
-            else
-            {
-                using var copy = new MemoryStream();
-                await response.CopyToAsync(copy).ConfigureAwait(false);
-                bytes = copy.ToArray();
-            }
-        }
-        if (bytes.Length == 0) return (null, "null");
-        if (bytes.Length > MaxPayloadBytes)
-            throw new StatesError(ErrorNames.DataLimitExceeded,
-                $"Function '{function}' returned {bytes.Length} bytes, above the {MaxPayloadBytes}-byte (256 KiB) Step Functions payload quota; return S3 keys instead of data");
-        try { return (JsonNode.Parse(bytes), Encoding.UTF8.GetString(bytes)); }
-        catch (JsonException e)
-        {
-            throw new StatesError(ErrorNames.Runtime, $"Function '{function}' returned a response that is not JSON: {e.Message}");
-        }
-    }
-
-    // ---- Map ---------------------------------------------------------------------------------------------
-
-    private sealed class MapRun
-    {
-        public int Next = -1;
-        public int Failures;
-        public volatile bool Stop;
-        public StatesError? Error;
-        public long LastEventId;
-    }
-
-    private async Task<JsonNode?> RunMapAsync(MapState m, JsonNode? effective, StateScope scope, Chain chain, Frame frame)
-    {
-        JsonNode? itemsNode = effective;
-        if (m.ItemsPath is { } ip)
-        {
-            bool found = ip.IsContext ? scope.TryResolve(ip, out itemsNode) : ip.TryEvaluate(effective, out itemsNode);
-            if (!found) throw StatesError.Runtime($"State '{m.Name}': ItemsPath '{ip.Text}' matched nothing in the input {JsonPath.Describe(effective)}");
-        }
-        if (itemsNode is not JsonArray items)
-            throw StatesError.Runtime($"State '{m.Name}': ItemsPath '{m.ItemsPath?.Text ?? "$"}' selected a {JsonNodes.Kind(itemsNode)}, but a Map needs an array");
-        int n = items.Count;
-        int limit = m.MaxConcurrencyPath is { } mp ? ReadInteger(m, "MaxConcurrencyPath", mp, effective, scope, min: 0) : m.MaxConcurrency;
-        if (limit == 0 || limit > n) limit = n;
-        double? tolPct = m.ToleratedFailurePercentagePath is { } pp ? ReadNumber(m, "ToleratedFailurePercentagePath", pp, effective, scope, 0, 100) : m.ToleratedFailurePercentage;
-        long? tolCount = m.ToleratedFailureCountPath is { } cp ? ReadInteger(m, "ToleratedFailureCountPath", cp, effective, scope, min: 0) : m.ToleratedFailureCount;
-
-        // Item inputs are built here, on one thread: JsonNode reads are not thread-safe until materialised.
-        var inputs = new JsonNode?[n];
-        for (int i = 0; i < n; i++)
-        {
-            if (m.ItemSelector is null) { inputs[i] = items[i]?.DeepClone(); continue; }
-            var itemScope = new StateScope { Execution = _info, StateName = m.Name, Entered = scope.Entered, MapIndex = i, MapValue = items[i] };
-            inputs[i] = m.ItemSelector.Build(effective, itemScope);
-        }
-
-        chain.Last = _history.Add("MapStateStarted", chain.Last, new JsonObject { ["length"] = n });
-        string? mapRunArn = null;
-        if (m.Distributed)
-        {
-            mapRunArn = $"arn:aws:states:local:000000000000:mapRun:{_machine.Name}/{m.Name}:{Guid.NewGuid():N}";
-            chain.Last = _history.Add("MapRunStarted", chain.Last, new JsonObject { ["mapRunArn"] = mapRunArn });
-        }
-        long startId = chain.Last;
-        var run = new MapRun { LastEventId = startId };
-        var results = new JsonNode?[n];
-        bool needSlot = !frame.HoldsSlot;
-        var childFrame = new Frame(frame.Depth + 1, HoldsSlot: true);
-
-        async Task WorkerAsync()
-        {
-            while (!run.Stop)
-            {
-                int i = Interlocked.Increment(ref run.Next);
-                if (i >= n) return;
-                if (needSlot) await _engine.Slots.WaitAsync(_abort.Token).ConfigureAwait(false);
-                try
-                {
-                    if (run.Stop) return;
-                    var iteration = new Chain(startId);
-                    var details = new JsonObject { ["name"] = m.Name, ["index"] = i };
-                    iteration.Last = _history.Add("MapIterationStarted", iteration.Last, details);
-                    try
-                    {
-                        var output = await RunBodyAsync(m.Processor, inputs[i], iteration, childFrame).ConfigureAwait(false);
-                        inputs[i] = null;
-                        results[i] = output?.Parent is null ? output : output.DeepClone();
-                        iteration.Last = _history.Add("MapIterationSucceeded", iteration.Last, new JsonObject { ["name"] = m.Name, ["index"] = i });
-                    }
-                    catch (StatesError e)
-                    {
-                        iteration.Last = _history.Add("MapIterationFailed", iteration.Last, new JsonObject { ["name"] = m.Name, ["index"] = i });
-                        if (!m.Distributed)
-                        {
-                            Interlocked.CompareExchange(ref run.Error, e, null);
-                            run.Stop = true;
-                        }
-                        else
-                        {
-                            results[i] = e.ToErrorOutput();
-                            int failures = Interlocked.Increment(ref run.Failures);
-                            bool exceeded = tolPct is null && tolCount is null
-                                ? failures > 0
-                                : (tolCount is { } c && failures > c) || (tolPct is { } pct && failures * 100.0 / n > pct);
-                            if (exceeded)
-                            {
-                                Interlocked.CompareExchange(ref run.Error, new StatesError(ErrorNames.ExceedToleratedFailureThreshold,
-                                    $"The specified tolerated failure threshold was exceeded: {failures} of {n} items failed " +
-                                    $"(ToleratedFailureCount {tolCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unset"}, " +
-                                    $"ToleratedFailurePercentage {tolPct?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unset"}); " +
-                                    $"item {i} failed with {e.Error}: {e.Cause}"), null);
-                                run.Stop = true;
-                            }
-                        }
-                    }
-                    long last = iteration.Last, seen;
-                    while ((seen = Interlocked.Read(ref run.LastEventId)) < last && Interlocked.CompareExchange(ref run.LastEventId, last, seen) != seen) { }
-                }
-                finally
-                {
-                    if (needSlot) _engine.Slots.Release();
-                }
-            }
-        }
-
-        int workers = Math.Min(limit, needSlot ? Math.Min(n, _engine.Options.MaxConcurrency) : n);
-        if (workers > 0)
-        {
-            var tasks = new Task[workers];
-            for (int w = 0; w < workers; w++) tasks[w] = Task.Run(WorkerAsync);
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        chain.Last = run.LastEventId;
-        if (run.Error is { } error)
-        {
-            if (mapRunArn is not null) chain.Last = _history.Add("MapRunFailed", chain.Last, ErrorDetails(error));
-            chain.Last = _history.Add("MapStateFailed", chain.Last);
-            throw error;
-        }
-        if (mapRunArn is not null) chain.Last = _history.Add("MapRunSucceeded", chain.Last);
-        chain.Last = _history.Add("MapStateSucceeded", chain.Last);
-        return new JsonArray(results);
-    }
-
     // ---- Parallel ----------------------------------------------------------------------------------------
 
     private async Task<JsonNode?> RunParallelAsync(ParallelState p, JsonNode? effective, StateScope scope, Chain chain, Frame frame)
@@ -499,15 +328,15 @@ internal sealed class ExecutionRunner
         var branchInput = p.Parameters is { } parameters ? parameters.Build(effective, scope) : effective;
         var inputs = new JsonNode?[p.Branches.Length];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = branchInput?.DeepClone();
-        chain.Last = _history.Add("ParallelStateStarted", chain.Last);
+        _history.Append(chain, "ParallelStateStarted");
         long startId = chain.Last;
-        var childFrame = new Frame(frame.Depth + 1, frame.HoldsSlot);
+        var childFrame = new Frame(frame.Depth + 1, frame.HoldsSlot, frame.Cancel);
         var chains = new Chain[inputs.Length];
         var tasks = new Task<JsonNode?>[inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
         {
             int b = i;
-            chains[b] = new Chain(startId);
+            chains[b] = new Chain(startId, chain.InChildExecution);
             tasks[b] = Task.Run(() => RunBodyAsync(p.Branches[b], inputs[b], chains[b], childFrame));
         }
         try { await Task.WhenAll(tasks).ConfigureAwait(false); }
@@ -517,7 +346,7 @@ internal sealed class ExecutionRunner
         {
             if (task.Exception?.InnerException is StatesError e)
             {
-                chain.Last = _history.Add("ParallelStateFailed", chain.Last, ErrorDetails(e));
+                _history.Append(chain, "ParallelStateFailed", ErrorDetails(e));
                 throw e;
             }
             if (task.IsFaulted) await task.ConfigureAwait(false);
@@ -528,7 +357,7 @@ internal sealed class ExecutionRunner
             var r = task.Result;
             results.Add(r?.Parent is null ? r : r.DeepClone());
         }
-        chain.Last = _history.Add("ParallelStateSucceeded", chain.Last);
+        _history.Append(chain, "ParallelStateSucceeded");
         return results;
     }
 
@@ -543,7 +372,7 @@ internal sealed class ExecutionRunner
         throw new StatesError(ErrorNames.NoChoiceMatched, $"No Choice Rules matched and no Default was specified in state '{choice.Name}' for input {JsonPath.Describe(effective)}");
     }
 
-    private async Task<Step> RunWaitAsync(WaitState wait, JsonNode? input)
+    private async Task<Step> RunWaitAsync(WaitState wait, JsonNode? input, CancellationToken ct)
     {
         var effective = ApplyInputPath(wait, input);
         double seconds;
@@ -561,7 +390,7 @@ internal sealed class ExecutionRunner
                 throw StatesError.Runtime($"State '{wait.Name}': TimestampPath '{tp.Text}' must select an RFC 3339 timestamp in {JsonPath.Describe(effective)}");
             seconds = (ts - _time.GetUtcNow()).TotalSeconds;
         }
-        await DelayAsync(seconds).ConfigureAwait(false);
+        await DelayAsync(seconds, ct).ConfigureAwait(false);
         return new Step(ApplyOutputPath(wait, effective), wait.Next);
     }
 
@@ -618,14 +447,14 @@ internal sealed class ExecutionRunner
         return d;
     }
 
-    private Task DelayAsync(double seconds)
+    private Task DelayAsync(double seconds, CancellationToken ct)
     {
         double scaled = seconds * _scale;
-        return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time, _abort.Token) : Task.CompletedTask;
+        return scaled > 0 ? Task.Delay(TimeSpan.FromSeconds(scaled), _time, ct) : Task.CompletedTask;
     }
 
     // The Step Functions payload quota for inputs, outputs and task results: 256 KiB of UTF-8.
-    internal const int MaxPayloadBytes = 262144;
+    internal const int MaxPayloadBytes = AwsQuotas.MaxPayloadBytes;
 
     private static void CheckPayloadSize(string json, string message)
     {

@@ -55,12 +55,16 @@ internal sealed class TaskState : ResultState
     public string? FunctionName { get; init; }
     public int? TimeoutSeconds { get; init; }
     public JsonPath? TimeoutSecondsPath { get; init; }
+    public int? HeartbeatSeconds { get; init; }
+    public JsonPath? HeartbeatSecondsPath { get; init; }
 }
 
 internal sealed class MapState : ResultState
 {
     public required StateMachineBody Processor { get; init; }
     public bool Distributed { get; init; }
+    // DISTRIBUTED with ProcessorConfig.ExecutionType EXPRESS: each item is a child execution limited to 5 minutes.
+    public bool ExpressChildren { get; init; }
     public JsonPath? ItemsPath { get; init; }
     public PayloadTemplate? ItemSelector { get; init; }
     public int MaxConcurrency { get; init; }

@@ -25,21 +25,29 @@ internal static class ErrorNames
     public const string Runtime = "States.Runtime";
     public const string TaskFailed = "States.TaskFailed";
     public const string Timeout = "States.Timeout";
+    public const string HeartbeatTimeout = "States.HeartbeatTimeout";
+    // What Lambda reports when a function runs past its configured timeout: a function error, not a States.* one.
+    public const string FunctionTimedOut = "Sandbox.Timedout";
     public const string NoChoiceMatched = "States.NoChoiceMatched";
     public const string ResultPathMatchFailure = "States.ResultPathMatchFailure";
     public const string IntrinsicFailure = "States.IntrinsicFailure";
     public const string DataLimitExceeded = "States.DataLimitExceeded";
     public const string ExceedToleratedFailureThreshold = "States.ExceedToleratedFailureThreshold";
 
+    public static bool IsTimeout(string error) => error is Timeout or HeartbeatTimeout;
+
     // ErrorEquals matching as documented: States.ALL matches everything except the terminal
-    // States.DataLimitExceeded and States.Runtime; States.TaskFailed matches any error except States.Timeout.
+    // States.DataLimitExceeded and States.Runtime; States.TaskFailed matches any error except the timeouts;
+    // States.Timeout covers a missed heartbeat as well ("ran longer than TimeoutSeconds, or failed to send a
+    // heartbeat for longer than HeartbeatSeconds").
     public static bool Matches(string[] errorEquals, string error)
     {
         foreach (var name in errorEquals)
         {
             if (name == error) return true;
             if (name == All && error != DataLimitExceeded && error != Runtime) return true;
-            if (name == TaskFailed && error != Timeout && error != DataLimitExceeded && error != Runtime) return true;
+            if (name == TaskFailed && !IsTimeout(error) && error != DataLimitExceeded && error != Runtime) return true;
+            if (name == Timeout && error == HeartbeatTimeout) return true;
         }
         return false;
     }

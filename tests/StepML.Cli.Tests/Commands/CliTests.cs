@@ -12,24 +12,7 @@ public sealed class CliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("stepml-cli-").FullName;
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var code = await CliApp.RunAsync(args);
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
     [Theory]
     [InlineData("demo")]
@@ -37,6 +20,12 @@ public sealed class CliTests : IDisposable
     [InlineData("data", "generate")]
     [InlineData("data", "partition")]
     [InlineData("history")]
+    [InlineData("runs")]
+    [InlineData("watch")]
+    [InlineData("report")]
+    [InlineData("predict")]
+    [InlineData("evaluate")]
+    [InlineData("export")]
     public async Task Help_EveryCommand_DescribesItsOptions(params string[] command)
     {
         var (code, output, _) = await RunAsync([.. command, "--help"]);

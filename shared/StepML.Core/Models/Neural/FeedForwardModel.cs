@@ -95,8 +95,17 @@ public sealed class FeedForwardModel : IDifferentiableModel
     /// <summary>Class with the largest logit for each row of <paramref name="data"/>.</summary>
     public int[] Predict(ReadOnlySpan<float> parameters, Partition data)
     {
-        CheckShapes(parameters, data);
+        var probabilities = Probabilities(parameters, data);
         var predictions = new int[data.Rows];
+        for (var r = 0; r < data.Rows; r++) predictions[r] = TensorPrimitives.IndexOfMax(probabilities.AsSpan(r * Classes, Classes));
+        return predictions;
+    }
+
+    /// <summary>softmax(z) of each row, row-major <c>rows × classes</c>.</summary>
+    public float[] Probabilities(ReadOnlySpan<float> parameters, Partition data)
+    {
+        CheckShapes(parameters, data);
+        var probabilities = new float[(long)data.Rows * Classes];
         var all = RowSelection.All(data);
         using var buffers = new Buffers(_layers, Math.Max(1, Math.Min(ChunkRows, data.Rows)));
         for (var start = 0; start < data.Rows; start += ChunkRows)
@@ -104,9 +113,17 @@ public sealed class FeedForwardModel : IDifferentiableModel
             var n = Math.Min(ChunkRows, data.Rows - start);
             Gather(data, all, start, n, buffers);
             Forward(parameters, buffers, n);
-            for (var r = 0; r < n; r++) predictions[start + r] = TensorPrimitives.IndexOfMax(buffers.Activations[^1].AsSpan(r * Classes, Classes));
+            for (var r = 0; r < n; r++)
+            {
+                // exp(z − max z) / Σ: the shift keeps exp finite for large logits.
+                var z = buffers.Activations[^1].AsSpan(r * Classes, Classes);
+                var p = probabilities.AsSpan((start + r) * Classes, Classes);
+                TensorPrimitives.Subtract(z, TensorPrimitives.Max(z), p);
+                TensorPrimitives.Exp(p, p);
+                TensorPrimitives.Divide(p, TensorPrimitives.Sum(p), p);
+            }
         }
-        return predictions;
+        return probabilities;
     }
 
     private void Forward(ReadOnlySpan<float> parameters, Buffers buffers, int n)

@@ -149,6 +149,11 @@ public sealed class Conv2dLayer : ILayer
         (_height, _width, _channels, _filters, _kernel, _pad) = (height, width, channels, filters, kernel, kernel / 2);
     }
 
+    public int Height => _height;
+    public int Width => _width;
+    public int Channels => _channels;
+    public int Filters => _filters;
+    public int Kernel => _kernel;
     public int InputSize => _height * _width * _channels;
     public int OutputSize => _height * _width * _filters;
     private int PatchLength => _kernel * _kernel * _channels;
