@@ -56,8 +56,28 @@ public sealed record RunState
     public int TotalFailedWorkers { get; init; }
     /// <summary>Outputs of the Workers Map (ResultPath $.workers); a failed, tolerated iteration leaves an error object.</summary>
     public WorkerOutput[]? Workers { get; init; }
-    /// <summary>Outputs of the Merge Map (ResultPath $.merged).</summary>
+    /// <summary>Outputs of the Merge Map (ResultPath $.merged); with the tree pattern, those of the last level run.</summary>
     public MergeOutput[]? Merged { get; init; }
+    /// <summary>Set by Prepare for communication.pattern "tree": the groups of every level, which the ASL's level
+    /// loop maps over one level at a time.</summary>
+    public TreeLevels? Tree { get; init; }
+    /// <summary>The tree level the loop is at (the ASL writes it; Decide clears it).</summary>
+    public TreeCursor? TreeLevel { get; init; }
+}
+
+/// <summary>Tree aggregation's levels: <see cref="Levels"/>[l] lists the groups (merger indices) of level l, and
+/// <see cref="Last"/> is the index of the root level.</summary>
+public sealed record TreeLevels
+{
+    public int[][] Levels { get; init; } = [];
+    public int Last { get; init; }
+}
+
+/// <summary>The level loop's position: the level index and the groups its Map iterates over.</summary>
+public sealed record TreeCursor
+{
+    public int Index { get; init; }
+    public int[]? Groups { get; init; }
 }
 
 public sealed record WorkerInput(string RunId, long Round, int Partition);
@@ -78,12 +98,20 @@ public sealed record WorkerOutput
     public string? Error { get; init; }
 }
 
-public sealed record MergeInput(string RunId, long Round, int Shard, WorkerOutput[] Workers);
+/// <summary>A merger's input: a shard (all-reduce, scatter-reduce), or with <see cref="Level"/> set, group
+/// <see cref="Group"/> of that tree level (communication.pattern "tree"; <see cref="Shard"/> is then 0).</summary>
+public sealed record MergeInput(string RunId, long Round, int Shard, WorkerOutput[] Workers, int? Level = null, int? Group = null);
 
 public sealed record MergeOutput
 {
+    /// <summary>The shard, or the group of a tree level.</summary>
     public int Shard { get; init; }
+    /// <summary>The tree level; null for all-reduce and scatter-reduce mergers.</summary>
+    public int? Level { get; init; }
+    /// <summary>Statistics merged (those that arrived).</summary>
     public int Contributors { get; init; }
+    /// <summary>Statistics lost to the simulated unreliable network (communication.dropRate).</summary>
+    public int Dropped { get; init; }
     public double Seconds { get; init; }
     /// <summary>Algorithms that certify their gap: the shard's dual slope products (<see cref="Core.Training.DualityGap.Products"/>).</summary>
     public double[]? Dual { get; init; }
@@ -122,6 +150,10 @@ public sealed record FinalSummary
     /// and relative to the dual bound (null while D ≤ 0).</summary>
     public double? Gap { get; init; }
     public double? RelativeGap { get; init; }
+    /// <summary>Sparsity of the final model: regularised parameters (biases excluded) that are exactly zero, of
+    /// <see cref="RegularizedWeights"/>. An L1 penalty (model.l1) is what makes it non-zero.</summary>
+    public long ZeroWeights { get; init; }
+    public long RegularizedWeights { get; init; }
 }
 
 /// <summary>One line of runs/&lt;runId&gt;/metrics.jsonl.</summary>
@@ -137,6 +169,10 @@ public sealed record RoundMetrics
     public long Samples { get; init; }
     public int Workers { get; init; }
     public int FailedWorkers { get; init; }
+    /// <summary>Worker → merger statistics merged this round, summed over mergers, and those dropped
+    /// (communication.dropRate).</summary>
+    public int MergedStatistics { get; init; }
+    public int DroppedStatistics { get; init; }
     public double WorkerSeconds { get; init; }
     public double ElapsedSeconds { get; init; }
     public double CostUsd { get; init; }

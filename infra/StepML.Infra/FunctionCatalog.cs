@@ -68,8 +68,9 @@ internal static class FunctionCatalog
             Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"], TaggedWrites: ["runs/*/rounds/*/stats/*", "runs/*/workers/*"]),
         // 1769 MB (functions.json) is where Lambda gives one full vCPU: merging is a byte-range read and a sum.
         new("Merge", "Sums one shard of every worker's statistic and updates that shard of the model",
-            // Merged shards are tagged (scratch once Decide has assembled the model); optimizer state is not.
-            Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*"]),
+            // Merged shards and tree mergers' partial results are tagged (scratch once the round is over); optimizer
+            // state is not.
+            Reads: ["runs/*"], Writes: ["runs/*/rounds/*"], TaggedWrites: ["runs/*/rounds/*/merged/*", "runs/*/rounds/*/tree/*"]),
         new("Decide", "Folds the round's metrics and applies the stop rules",
             // records/<round>.json is the round's commit point (what a resume continues from).
             Reads: ["runs/*", "partitions/*"], Writes: ["runs/*/model/*", "runs/*/records/*", "runs/*/metrics.jsonl"], TaggedWrites: []),

@@ -14,6 +14,8 @@ public static class RunLayout
     public static string FinalSummary(string runId) => $"{Root(runId)}/model/final.json";
     public static string Statistic(string runId, long round, int partition) => $"{Root(runId)}/rounds/{round}/stats/{partition}.tensor";
     public static string Merged(string runId, long round, int shard) => $"{Root(runId)}/rounds/{round}/merged/{shard}.tensor";
+    /// <summary>Tree aggregation: the partial result of merger <paramref name="group"/> of <paramref name="level"/>.</summary>
+    public static string TreePartial(string runId, long round, int level, int group) => $"{Root(runId)}/rounds/{round}/tree/{level}/{group}.tensor";
     public static string Optimizer(string runId, long round, int shard) => $"{Root(runId)}/rounds/{round}/optimizer/{shard}.tensor";
     /// <summary>Worker-local state written in <paramref name="round"/>. Keyed by round (not overwritten) so that a
     /// retried worker reads the same input state as its first attempt.</summary>

@@ -39,15 +39,16 @@ internal sealed class TestRun : IDisposable
     public ManualTime Time { get; }
     public FunctionContext Context { get; }
 
-    /// <summary>A job spec for the test dataset; <paramref name="extra"/> is spliced into the top-level object.</summary>
+    /// <summary>A job spec for the test dataset; <paramref name="extra"/> is spliced into the top-level object and
+    /// <paramref name="communication"/> into the communication object.</summary>
     public static string Job(string runId = "run-1", string algorithm = "ga-sgd", int partitions = 3, string pattern = "all-reduce",
-        int shards = 1, string extra = "") =>
+        int shards = 1, string extra = "", string communication = "") =>
         $$"""
         {
           "name": "unit", "runId": "{{runId}}", "seed": 5,
           "dataset": { "path": "{{DatasetKey}}", "partitions": {{partitions}}, "validationFraction": 0.2 },
           "algorithm": { "type": "{{algorithm}}", "learningRate": 0.5, "batchSize": 0, "rho": 0.5 },
-          "communication": { "pattern": "{{pattern}}", "shards": {{shards}} },
+          "communication": { "pattern": "{{pattern}}", "shards": {{shards}}{{communication}} },
           "stop": { "maxRounds": 50, "tolerance": 0 }{{extra}}
         }
         """;
@@ -78,6 +79,16 @@ internal sealed class TestRun : IDisposable
         foreach (var shard in state.Shards)
             merged.Add(await MergeStep.RunAsync(Context, new MergeInput(state.RunId, state.Round, shard, workers)));
         return [.. merged];
+    }
+
+    /// <summary>Tree aggregation as the ASL's level loop runs it: each level's groups in turn (Prepare's state.Tree).</summary>
+    public async Task<MergeOutput[]> TreeMergeAsync(RunState state, WorkerOutput[] workers)
+    {
+        var tree = state.Tree ?? throw new InvalidOperationException("the run does not use the tree pattern");
+        MergeOutput[] last = [];
+        for (var level = 0; level <= tree.Last; level++)
+            last = await Task.WhenAll(tree.Levels[level].Select(g => MergeStep.RunAsync(Context, new MergeInput(state.RunId, state.Round, 0, workers, level, g))));
+        return last;
     }
 
     /// <summary>Workers, Merge and Decide for one round, as the state machine sequences them.</summary>

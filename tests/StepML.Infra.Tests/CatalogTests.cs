@@ -49,6 +49,8 @@ public sealed class CatalogTests
         { "Merge", "read", RunLayout.Model(Run, 4) },
         { "Merge", "read", RunLayout.Optimizer(Run, 3, 1) },
         { "Merge", "tagged", RunLayout.Merged(Run, 4, 1) },
+        { "Merge", "read", RunLayout.TreePartial(Run, 4, 0, 2) },
+        { "Merge", "tagged", RunLayout.TreePartial(Run, 4, 1, 0) },
         { "Merge", "write", RunLayout.Optimizer(Run, 4, 1) },
         { "Decide", "read", RunLayout.Merged(Run, 4, 1) },
         { "Decide", "read", RunLayout.SetValidation(Set) },

@@ -40,6 +40,7 @@ public sealed class LimitsTests(SynthesizedStack stack) : IClassFixture<Synthesi
             checkedFunctions.Add(function.Name);
         }
         // Partition runs in three states (a range, Summarize, an output) and Prepare in two (Prepare, Commit).
+        // Merge is called by two tasks (MergeShard, and MergeGroup of the tree pattern's level loop); both are checked.
         Assert.Equal(FunctionCatalog.All.Select(f => f.Name).Order(), checkedFunctions.Distinct().Order());
     }
 

@@ -111,10 +111,10 @@ internal static class ModelKernelBenchmark
         var result = new JsonObject { ["rows"] = data.Rows, ["features"] = data.Features, ["localEpochs"] = spec.LocalEpochs };
         foreach (var (name, make) in new (string, Func<SparseUpdates, IAlgorithm>)[]
         {
-            ("maSgdBatch100", u => new MaSgd(spec with { Type = AlgorithmTypes.MaSgd, BatchSize = 100 }, 1e-4, u)),
-            ("admmBatch100", u => new Admm(spec with { Type = AlgorithmTypes.Admm, BatchSize = 100 }, 1e-4, u)),
-            ("maSgdBatch1000", u => new MaSgd(spec with { Type = AlgorithmTypes.MaSgd }, 1e-4, u)),
-            ("admmBatch1000", u => new Admm(spec with { Type = AlgorithmTypes.Admm }, 1e-4, u)),
+            ("maSgdBatch100", u => new MaSgd(spec with { Type = AlgorithmTypes.MaSgd, BatchSize = 100 }, 1e-4, sparseUpdates: u)),
+            ("admmBatch100", u => new Admm(spec with { Type = AlgorithmTypes.Admm, BatchSize = 100 }, 1e-4, sparseUpdates: u)),
+            ("maSgdBatch1000", u => new MaSgd(spec with { Type = AlgorithmTypes.MaSgd }, 1e-4, sparseUpdates: u)),
+            ("admmBatch1000", u => new Admm(spec with { Type = AlgorithmTypes.Admm }, 1e-4, sparseUpdates: u)),
         }.Take(quick ? 2 : 4))
         {
             double Seconds(SparseUpdates updates)

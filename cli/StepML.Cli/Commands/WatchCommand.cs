@@ -30,6 +30,9 @@ internal static class WatchCommand
     }
 
     /// <summary>Prints each new round, then the outcome; returns the exit code (0 finished, 1 failed).</summary>
+    /// <summary>Consecutive polls that may fail (a read racing a write) before the watch gives up with the error.</summary>
+    private const int MaxFailedPolls = 5;
+
     internal static async Task<int> WatchAsync(IObjectStore store, string runId, TimeSpan interval, TextWriter output, CancellationToken ct)
     {
         var reader = new RunReader(store);
@@ -38,9 +41,22 @@ internal static class WatchCommand
         var job = await reader.JobAsync(runId, ct).ConfigureAwait(false);
         await output.WriteLineAsync($"watching {runId} in {store.Uri}: {job.Model.Type}, {job.Algorithm.Type}, {job.Dataset.Partitions} partitions").ConfigureAwait(false);
         var printed = 0;
+        var failedPolls = 0;
         while (true)
         {
-            var overview = await reader.OverviewAsync(runId, ct).ConfigureAwait(false);
+            RunOverview overview;
+            try
+            {
+                overview = await reader.OverviewAsync(runId, ct).ConfigureAwait(false);
+                failedPolls = 0;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && ++failedPolls < MaxFailedPolls)
+            {
+                // The steps rewrite metrics.jsonl while the run goes on; a read that meets a write in progress (or a
+                // store that hiccups) is retried at the next poll. Only MaxFailedPolls in a row end the watch.
+                await Task.Delay(interval, ct).ConfigureAwait(false);
+                continue;
+            }
             for (; printed < overview.RoundMetrics.Count; printed++)
                 await output.WriteLineAsync(RoundLine(overview.RoundMetrics[printed])).ConfigureAwait(false);
             switch (overview.Status)

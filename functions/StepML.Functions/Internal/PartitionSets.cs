@@ -75,16 +75,15 @@ internal static class PartitionSets
         }
     }
 
-    /// <summary>Ranges cannot be cut in a compressed stream: refuse gzip with the fix.</summary>
-    public static async Task RefuseCompressedAsync(IObjectStore store, IEnumerable<ObjectVersion> files, string field)
+    /// <summary>Looks at the first bytes of every text file before any range is planned: a compressed, binary,
+    /// UTF-16, empty or wrongly named file fails here with <see cref="TextSniffer"/>'s message (a compressed stream has
+    /// no byte ranges to split, so gzip is refused with the fix: decompress it).</summary>
+    public static async Task SniffAsync(IObjectStore store, IEnumerable<ObjectVersion> files, DatasetFormat format)
     {
         foreach (var file in files)
         {
-            if (file.Size < 2) continue;
-            var magic = await store.GetRangeAsync(file.Key, 0, 2).ConfigureAwait(false);
-            if (magic[0] == 0x1f && magic[1] == 0x8b)
-                throw new JobSpecException(field,
-                    $"'{file.Key}' is gzip-compressed: text datasets are partitioned by byte ranges, which a compressed stream does not allow; decompress it (gunzip) and upload the text file");
+            var head = file.Size == 0 ? [] : await store.GetRangeAsync(file.Key, 0, (int)Math.Min(file.Size, TextSniffer.HeadBytes)).ConfigureAwait(false);
+            TextSniffer.Check(head, file.Key, format, complete: file.Size <= TextSniffer.HeadBytes);
         }
     }
 

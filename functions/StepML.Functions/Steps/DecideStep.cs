@@ -44,7 +44,7 @@ public static class DecideStep
         var current = LastWritten(context, currentKey, n) ?? await TensorIo.ReadAsync(store, currentKey, n).ConfigureAwait(false);
         var mask = new float[n];
         model.RegularizationMask(mask);
-        var trainLoss = dataLoss + Models.Regularization(current, mask, job.Model.L2);
+        var trainLoss = dataLoss + Models.Regularization(current, mask, job.Model.L2, job.Model.L1);
 
         var validation = await context.Cache.ValidationAsync(runId).ConfigureAwait(false);
         Evaluation? eval = validation.Rows > 0 ? model.Evaluate(current, validation) : null;
@@ -65,7 +65,7 @@ public static class DecideStep
         var roundCost = Pricing.Lambda(workerSeconds, job.Workers.MemoryMb, workers.Length, arm)
             + Pricing.Lambda(mergeSeconds, 1024, layout.Shards + 1, arm)
             + Pricing.RoundRequests(workers.Length, layout.Shards, algorithm.WorkerStateLength(n) > 0)
-            + Pricing.StepFunctionsTransition * StopRules.EventsPerRound(layout.Shards) / 2;
+            + Pricing.StepFunctionsTransition * StopRules.EventsPerRound(job) / 2;
         var cost = state.CostUsd + roundCost;
 
         var certificate = Certify(ok, state.Merged, trainLoss, job.Model.L2);
@@ -93,6 +93,8 @@ public static class DecideStep
             Samples = samples,
             Workers = ok.Count,
             FailedWorkers = workers.Length - ok.Count,
+            MergedStatistics = state.Merged?.Sum(m => m.Contributors) ?? 0,
+            DroppedStatistics = state.Merged?.Sum(m => m.Dropped) ?? 0,
             WorkerSeconds = workerSeconds,
             ElapsedSeconds = elapsed,
             CostUsd = cost,
@@ -122,6 +124,7 @@ public static class DecideStep
                 ? [.. (state.FailedPartitions ?? []).Union(failedPartitions).Order()]
                 : null,
             TotalFailedWorkers = state.TotalFailedWorkers + failedPartitions.Length,
+            TreeLevel = null,
         };
         // The record is the round's commit point (written after the model it points to); metrics.jsonl follows it.
         await RunRecords.WriteAsync(store, runId, new RoundRecord(metrics, next)).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using StepML.Core.Data;
+using StepML.Core.Algorithms;
 using StepML.Core.Models;
 using StepML.Core.Tensors;
 using StepML.Core.Training;
@@ -66,7 +67,9 @@ public static class FinalizeStep
             RunId = runId,
             Rounds = state.Round,
             ModelKey = RunLayout.FinalModel(runId),
-            TrainLoss = train.MeanLoss + Models.Regularization(parameters, mask, job.Model.L2),
+            TrainLoss = train.MeanLoss + Models.Regularization(parameters, mask, job.Model.L2, job.Model.L1),
+            ZeroWeights = Proximal.ZeroCount(parameters, mask),
+            RegularizedWeights = (long)mask.Sum(),
             TrainAccuracy = model.MetricName == "accuracy" ? train.Accuracy : double.NaN,
             ValidationLoss = validation?.MeanLoss,
             ValidationAccuracy = model.MetricName == "accuracy" ? validation?.Accuracy : null,

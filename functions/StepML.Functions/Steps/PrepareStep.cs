@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StepML.Core.Communication;
 using StepML.Core.Data;
 using StepML.Core.Jobs;
 using StepML.Core.Models;
@@ -133,7 +134,7 @@ public static class PrepareStep
             return await CommitStep.RunAsync(context, state with { PartitionSetReused = false }, pending).ConfigureAwait(false);
         }
 
-        await PartitionSets.RefuseCompressedAsync(store, files, "dataset.path").ConfigureAwait(false);
+        await PartitionSets.SniffAsync(store, files, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm).ConfigureAwait(false);
         var rangeBytes = context.Settings.PartitionRangeBytes;
         var plan = new PartitionPlan
         {
@@ -186,9 +187,17 @@ public static class PrepareStep
         MaxConcurrency = job.Workers.MaxConcurrency > 0 ? job.Workers.MaxConcurrency : context.Settings.MaxConcurrency,
         ToleratedFailurePercentage = job.Workers.ToleratedFailurePercentage ?? context.Settings.ToleratedFailurePercentage,
         StartedAtMs = startedAtMs,
-        RoundsPerExecution = StopRules.RoundsPerExecution(job.Stop, job.Communication.Shards),
+        RoundsPerExecution = StopRules.RoundsPerExecution(job),
+        Tree = TreeLevelsFor(job),
         Reason = reason,
     };
+
+    private static TreeLevels? TreeLevelsFor(JobSpec job)
+    {
+        if (job.Communication.Pattern != Patterns.Tree) return null;
+        var levels = TreePlan.Levels(job.Dataset.Partitions, job.Communication.FanIn);
+        return new TreeLevels { Levels = levels, Last = levels.Length - 1 };
+    }
 
     internal static string ResolveFormat(DatasetSpec dataset)
     {

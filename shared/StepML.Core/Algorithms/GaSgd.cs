@@ -9,12 +9,16 @@ namespace StepML.Core.Algorithms;
 /// "Adam: a method for stochastic optimization", ICLR 2015, Algorithm 1) the state is (m, v) interleaved per
 /// parameter and g = ḡ + λ·m∘w: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − η·m̂/(√v̂ + ε) with
 /// m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) and t = round + 1, so the bias correction needs no extra state.
+/// With λ₁ > 0 every step is a proximal one (ISTA; Parikh and Boyd 2014, §4.2): w ← S_{ηλ₁m}(w − η·v), and for Adam
+/// the per-coordinate step a_j = η̂/(√v_j + ε) gives w_j ← S_{a_jλ₁m_j}(w_j − a_j·m_j) (a proximal step in Adam's
+/// diagonal metric), so the L1 term never enters the averaged gradient and exact zeros appear.
 /// </summary>
-public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
+public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgorithm
 {
     private readonly float _eta = (float)spec.LearningRate;
     private readonly float _mu = (float)spec.Momentum;
     private readonly float _lambda = (float)l2;
+    private readonly float _l1 = (float)l1;
 
     public string Type => AlgorithmTypes.GaSgd;
     public int WorkerStateLength(int parameters) => 0;
@@ -48,7 +52,7 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
                 newOptimizer[i] = v;
                 g = v;
             }
-            newModel[i] = model[i] - _eta * g;
+            newModel[i] = Proximal.SoftThreshold(model[i] - _eta * g, _eta * _l1 * mask[i]);
         }
     }
 
@@ -69,7 +73,8 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2) : IAlgorithm
             var v = b2 * (previous.IsEmpty ? 0f : previous[2 * i + 1]) + (1 - b2) * g * g;
             state[2 * i] = m;
             state[2 * i + 1] = v;
-            newModel[i] = model[i] - step * m / (MathF.Sqrt(v) + epsilon);
+            var a = step / (MathF.Sqrt(v) + epsilon);
+            newModel[i] = Proximal.SoftThreshold(model[i] - a * m, a * _l1 * mask[i]);
         }
     }
 }

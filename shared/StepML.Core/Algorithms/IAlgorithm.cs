@@ -71,9 +71,9 @@ public static class Algorithms
 {
     public static IAlgorithm Create(JobSpec job) => job.Algorithm.Type switch
     {
-        AlgorithmTypes.GaSgd => new GaSgd(job.Algorithm, job.Model.L2),
-        AlgorithmTypes.MaSgd => new MaSgd(job.Algorithm, job.Model.L2),
-        AlgorithmTypes.Admm => new Admm(job.Algorithm, job.Model.L2),
+        AlgorithmTypes.GaSgd => new GaSgd(job.Algorithm, job.Model.L2, job.Model.L1),
+        AlgorithmTypes.MaSgd => new MaSgd(job.Algorithm, job.Model.L2, job.Model.L1),
+        AlgorithmTypes.Admm => new Admm(job.Algorithm, job.Model.L2, job.Model.L1),
         AlgorithmTypes.KMeansEm => new KMeansEm(),
         AlgorithmTypes.Newton => new Newton(job),
         _ => throw new JobSpecException("algorithm.type", $"'{job.Algorithm.Type}' is not an algorithm: use one of {string.Join(", ", AlgorithmTypes.All)}"),

@@ -49,6 +49,9 @@ public sealed record ModelSpec
     public string Type { get; init; } = ModelTypes.Logistic;
     /// <summary>L2 regularisation strength λ in λ/2·‖w‖² (the bias is not regularised).</summary>
     public double L2 { get; init; } = 1e-4;
+    /// <summary>L1 regularisation strength λ₁ in λ₁·‖w‖₁ (logistic and SVM; the bias is not regularised). With
+    /// <see cref="L2"/> > 0 as well this is the elastic net.</summary>
+    public double L1 { get; init; }
     /// <summary>SVM loss: <c>hinge</c> max(0, 1 − s·z) or <c>squared-hinge</c> max(0, 1 − s·z)², s = ±1. Other models ignore it.</summary>
     public string Loss { get; init; } = SvmLosses.Hinge;
     /// <summary>KMeans: number of clusters k.</summary>
@@ -65,11 +68,11 @@ public sealed record ModelSpec
     public int[] InputShape { get; init; } = [];
 
     // Arrays compare by content, so a re-submitted job equals the stored one.
-    public bool Equals(ModelSpec? other) => other is not null && Type == other.Type && L2.Equals(other.L2) && Loss == other.Loss && Clusters == other.Clusters && Classes == other.Classes
+    public bool Equals(ModelSpec? other) => other is not null && Type == other.Type && L2.Equals(other.L2) && L1.Equals(other.L1) && Loss == other.Loss && Clusters == other.Clusters && Classes == other.Classes
         && Hidden.AsSpan().SequenceEqual(other.Hidden) && Channels.AsSpan().SequenceEqual(other.Channels)
         && KernelSize == other.KernelSize && InputShape.AsSpan().SequenceEqual(other.InputShape);
 
-    public override int GetHashCode() => HashCode.Combine(Type, L2, Loss, Clusters, Classes, KernelSize, HashCode.Combine(Hidden.Length, Channels.Length, InputShape.Length));
+    public override int GetHashCode() => HashCode.Combine(Type, HashCode.Combine(L2, L1), Loss, Clusters, Classes, KernelSize, HashCode.Combine(Hidden.Length, Channels.Length, InputShape.Length));
 }
 
 public sealed record AlgorithmSpec
@@ -104,6 +107,11 @@ public sealed record CommunicationSpec
     public string Pattern { get; init; } = Patterns.AllReduce;
     /// <summary>ScatterReduce shards (mergers per round); AllReduce is one shard.</summary>
     public int Shards { get; init; } = 1;
+    /// <summary>Tree pattern: children per merger at each level (Feng et al. 2018); 0 for the other patterns.</summary>
+    public int FanIn { get; init; }
+    /// <summary>Probability p ∈ [0, 1) that a worker → merger statistic is lost (seed 003's unreliable network),
+    /// drawn from the job's seed per (round, partition, shard).</summary>
+    public double DropRate { get; init; }
 }
 
 public sealed record StopSpec
@@ -177,7 +185,8 @@ public static class Patterns
 {
     public const string AllReduce = "all-reduce";
     public const string ScatterReduce = "scatter-reduce";
-    public static readonly string[] All = [AllReduce, ScatterReduce];
+    public const string Tree = "tree";
+    public static readonly string[] All = [AllReduce, ScatterReduce, Tree];
 }
 
 /// <summary>A job spec field is missing, unknown or out of range. <see cref="Field"/> is the JSON path.</summary>

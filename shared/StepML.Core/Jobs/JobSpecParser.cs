@@ -68,12 +68,13 @@ public static class JobSpecParser
 
     private static ModelSpec ParseModel(Obj o)
     {
-        o.Known("type", "l2", "loss", "clusters", "classes", "hidden", "channels", "kernelSize", "inputShape");
+        o.Known("type", "l2", "l1", "loss", "clusters", "classes", "hidden", "channels", "kernelSize", "inputShape");
         var d = new ModelSpec();
         return new ModelSpec
         {
             Type = o.String("type", d.Type),
             L2 = o.Double("l2", d.L2),
+            L1 = o.Double("l1", d.L1),
             Loss = o.String("loss", d.Loss),
             Clusters = o.Int("clusters", d.Clusters),
             Classes = o.Int("classes", d.Classes),
@@ -105,9 +106,17 @@ public static class JobSpecParser
 
     private static CommunicationSpec ParseCommunication(Obj o)
     {
-        o.Known("channel", "endpoint", "pattern", "shards");
+        o.Known("channel", "endpoint", "pattern", "shards", "fanIn", "dropRate");
         var d = new CommunicationSpec();
-        return new CommunicationSpec { Channel = o.String("channel", d.Channel), Endpoint = o.String("endpoint", d.Endpoint), Pattern = o.String("pattern", d.Pattern), Shards = o.Int("shards", d.Shards) };
+        return new CommunicationSpec
+        {
+            Channel = o.String("channel", d.Channel),
+            Endpoint = o.String("endpoint", d.Endpoint),
+            Pattern = o.String("pattern", d.Pattern),
+            Shards = o.Int("shards", d.Shards),
+            FanIn = o.Int("fanIn", d.FanIn),
+            DropRate = o.Double("dropRate", d.DropRate),
+        };
     }
 
     private static StopSpec ParseStop(Obj o)
@@ -164,6 +173,9 @@ public static class JobSpecParser
         }
         OneOf("model.type", s.Model.Type, ModelTypes.All);
         Check("model.l2", s.Model.L2 >= 0 && double.IsFinite(s.Model.L2), $"{s.Model.L2} must be a finite number ≥ 0");
+        Check("model.l1", s.Model.L1 >= 0 && double.IsFinite(s.Model.L1), $"{s.Model.L1} must be a finite number ≥ 0");
+        Check("model.l1", s.Model.L1 == 0 || s.Model.Type is ModelTypes.Logistic or ModelTypes.Svm,
+            $"{s.Model.L1}: L1 regularisation applies to the linear models (\"logistic\", \"svm\"); leave it out for '{s.Model.Type}'");
         OneOf("model.loss", s.Model.Loss, SvmLosses.All);
         Check("model.clusters", s.Model.Clusters is >= 1 and <= 100_000, $"{s.Model.Clusters} must be between 1 and 100000");
         Check("model.classes", s.Model.Classes == 0 || s.Model.Classes is >= 2 and <= 100_000, $"{s.Model.Classes} must be between 2 and 100000 (0 = max label + 1)");
@@ -194,6 +206,13 @@ public static class JobSpecParser
         Check("communication.shards", s.Communication.Shards is >= 1 and <= 1000, $"{s.Communication.Shards} must be between 1 and 1000");
         Check("communication.shards", s.Communication.Pattern != Patterns.AllReduce || s.Communication.Shards == 1,
             $"all-reduce merges in one shard; for {s.Communication.Shards} shards set communication.pattern to \"scatter-reduce\"");
+        Check("communication.fanIn", s.Communication.Pattern == Patterns.Tree ? s.Communication.FanIn is >= 2 and <= 1000 : s.Communication.FanIn == 0,
+            s.Communication.Pattern == Patterns.Tree
+                ? $"{s.Communication.FanIn} must be between 2 and 1000: the children each tree merger combines"
+                : $"{s.Communication.FanIn}: fanIn belongs to the tree pattern; set communication.pattern to \"tree\" or leave fanIn out");
+        Check("communication.shards", s.Communication.Pattern != Patterns.Tree || s.Communication.Shards == 1,
+            $"the tree pattern aggregates the whole model at every level; leave shards at 1 (got {s.Communication.Shards})");
+        Check("communication.dropRate", s.Communication.DropRate is >= 0 and < 1, $"{s.Communication.DropRate} must be in [0, 1)");
         if (s.Stop.TargetLoss is { } t) Check("stop.targetLoss", double.IsFinite(t), "must be a finite number");
         Check("stop.maxRounds", s.Stop.MaxRounds is >= 1 and <= 1_000_000, $"{s.Stop.MaxRounds} must be between 1 and 1000000");
         Check("stop.maxSeconds", s.Stop.MaxSeconds > 0, $"{s.Stop.MaxSeconds} must be > 0");
@@ -411,6 +430,7 @@ public static class JobSpecParser
             w.WriteStartObject("model");
             w.WriteString("type", s.Model.Type);
             w.WriteNumber("l2", s.Model.L2);
+            w.WriteNumber("l1", s.Model.L1);
             w.WriteString("loss", s.Model.Loss);
             w.WriteNumber("clusters", s.Model.Clusters);
             w.WriteNumber("classes", s.Model.Classes);
@@ -436,6 +456,8 @@ public static class JobSpecParser
             if (s.Communication.Endpoint.Length > 0) w.WriteString("endpoint", s.Communication.Endpoint);
             w.WriteString("pattern", s.Communication.Pattern);
             w.WriteNumber("shards", s.Communication.Shards);
+            w.WriteNumber("fanIn", s.Communication.FanIn);
+            w.WriteNumber("dropRate", s.Communication.DropRate);
             w.WriteEndObject();
             w.WriteStartObject("stop");
             if (s.Stop.TargetLoss is { } t) w.WriteNumber("targetLoss", t);

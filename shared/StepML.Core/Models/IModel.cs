@@ -65,11 +65,15 @@ public static class Models
         _ => throw new Jobs.JobSpecException("model.type", $"'{spec.Type}' is not a model: use one of {string.Join(", ", Jobs.ModelTypes.All)}"),
     };
 
-    /// <summary>(λ/2)·‖m ∘ w‖².</summary>
-    public static double Regularization(ReadOnlySpan<float> parameters, ReadOnlySpan<float> mask, double l2)
+    /// <summary>(λ/2)·‖m ∘ w‖² + λ₁·‖m ∘ w‖₁.</summary>
+    public static double Regularization(ReadOnlySpan<float> parameters, ReadOnlySpan<float> mask, double l2, double l1 = 0)
     {
-        double sum = 0;
-        for (var i = 0; i < parameters.Length; i++) sum += (double)mask[i] * parameters[i] * parameters[i];
-        return 0.5 * l2 * sum;
+        double sum = 0, abs = 0;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            sum += (double)mask[i] * parameters[i] * parameters[i];
+            abs += mask[i] * Math.Abs((double)parameters[i]);
+        }
+        return 0.5 * l2 * sum + (l1 > 0 ? l1 * abs : 0);
     }
 }

@@ -205,7 +205,7 @@ public static class LinearOptimum
     }
 
     /// <summary>F at <paramref name="w"/>; fills <paramref name="gradient"/> (∇F) when not null.</summary>
-    private static double Evaluate(IReadOnlyList<Partition> partitions, LinearLoss loss, double l2, double[] w, double[]? gradient)
+    internal static double Evaluate(IReadOnlyList<Partition> partitions, LinearLoss loss, double l2, double[] w, double[]? gradient)
     {
         var d = w.Length - 1;
         if (gradient is not null) Array.Clear(gradient);

@@ -60,10 +60,22 @@ public static class StopRules
     }
 
     /// <summary>History events one round adds to the parent execution: the Distributed Map records about 7 events
-    /// whatever the partition count (its iterations are child executions), the inline merge Map about 5 + 7 per
-    /// shard, Decide 5 and the Choice 2.</summary>
-    public static int EventsPerRound(int shards) => 7 + 5 + 7 * shards + 5 + 2;
+    /// whatever the partition count (its iterations are child executions), the aggregation Choice 2, the inline merge
+    /// Map about 5 + 7 per shard, Decide 5 and the Choice 2.</summary>
+    public static int EventsPerRound(int shards) => 7 + 2 + 5 + 7 * shards + 5 + 2;
 
-    public static int RoundsPerExecution(StopSpec stop, int shards) =>
-        stop.RoundsPerExecution > 0 ? stop.RoundsPerExecution : Math.Max(1, (HistoryEventLimit - HistoryReserve) / EventsPerRound(shards));
+    /// <summary>The same for tree aggregation: the aggregation Choice and the level loop's first Pass (2 each), then per
+    /// level a Pass selecting its groups (2), its Map (5 + 7 per merger), the level Choice (2) and the counter Pass (2).</summary>
+    public static int EventsPerTreeRound(IReadOnlyList<int> levelSizes) => 7 + 2 + 2 + levelSizes.Sum(size => 2 + 5 + 7 * size + 2 + 2) + 5 + 2;
+
+    public static int EventsPerRound(JobSpec job) => job.Communication.Pattern == Patterns.Tree
+        ? EventsPerTreeRound(Communication.TreePlan.LevelSizes(job.Dataset.Partitions, job.Communication.FanIn))
+        : EventsPerRound(job.Communication.Shards);
+
+    public static int RoundsPerExecution(StopSpec stop, int shards) => Derive(stop, EventsPerRound(shards));
+
+    public static int RoundsPerExecution(JobSpec job) => Derive(job.Stop, EventsPerRound(job));
+
+    private static int Derive(StopSpec stop, int eventsPerRound) =>
+        stop.RoundsPerExecution > 0 ? stop.RoundsPerExecution : Math.Max(1, (HistoryEventLimit - HistoryReserve) / eventsPerRound);
 }

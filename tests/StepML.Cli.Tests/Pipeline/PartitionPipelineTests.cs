@@ -156,7 +156,7 @@ public sealed class PartitionPipelineTests(PipelineFixture fixture) : IClassFixt
 
         var result = await RunAsync(store, Job("zipped", path: "datasets/zipped.libsvm"), 1L << 20, 2);
 
-        Assert.Equal("JobSpecException", result.Error);
+        Assert.Equal("DatasetFormatException", result.Error);
         Assert.Contains("gzip", result.Cause);
         Assert.Contains("decompress", result.Cause);
     }

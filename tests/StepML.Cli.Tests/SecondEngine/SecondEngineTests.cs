@@ -34,6 +34,17 @@ public sealed class SecondEngineTests
         await AssertEnginesAgreeAsync(job, expectedRounds: 5, expectedExecutions: 3);
     }
 
+    /// <summary>Tree aggregation runs a loop of Map states over levels (Pass, Map, Choice with NumericEqualsPath,
+    /// States.ArrayGetItem and States.MathAdd): 9 partitions with fan-in 2 make levels of 5, 3, 2 and 1 mergers; drops
+    /// make some groups empty.</summary>
+    [Fact]
+    public async Task RunMjs_TreeJobWithDrops_ModelsBitIdenticalToLocalPipeline()
+    {
+        var job = JsonNode.Parse(Jobs.HiggsJob(RunId, "ga-sgd", partitions: 9, shards: 1, maxRounds: 3))!;
+        job["communication"] = new JsonObject { ["pattern"] = "tree", ["fanIn"] = 2, ["dropRate"] = 0.3 };
+        await AssertEnginesAgreeAsync(job.ToJsonString(), expectedRounds: 3, expectedExecutions: 1, workersPerRound: 9, mergersPerRound: 5 + 3 + 2 + 1);
+    }
+
     [Fact]
     public async Task RunMjs_MalformedLibSvmLine_FailsInPartitioningWithSameErrorAsLocalPipeline()
     {
@@ -87,7 +98,7 @@ public sealed class SecondEngineTests
         return message;
     }
 
-    private static async Task AssertEnginesAgreeAsync(string job, int expectedRounds, int expectedExecutions)
+    private static async Task AssertEnginesAgreeAsync(string job, int expectedRounds, int expectedExecutions, int workersPerRound = 4, int mergersPerRound = 2)
     {
         using var second = await TempStore.CreateAsync(rows: 4_000, features: 28, seed: 3);
         using var local = await second.CloneDatasetAsync();
@@ -112,10 +123,10 @@ public sealed class SecondEngineTests
         // The second engine's Lambda tasks went over HTTP: serve-lambda answered every one of them.
         // Prepare starts every execution; the first one's Commit (after the Partition and Assemble Maps) calls it again.
         Assert.Equal(expectedExecutions + 1, CountInvocations(log, "stepml-Prepare"));
-        // One byte range (the file is under 64 MiB), Summarize, and Assemble for 4 partitions and validation.
-        Assert.Equal(1 + 1 + 5, CountInvocations(log, "stepml-Partition"));
-        Assert.Equal(4 * expectedRounds, CountInvocations(log, "stepml-Worker"));
-        Assert.Equal(2 * expectedRounds, CountInvocations(log, "stepml-Merge"));
+        // One byte range (the file is under 64 MiB), Summarize, and Assemble for the partitions and validation.
+        Assert.Equal(1 + 1 + workersPerRound + 1, CountInvocations(log, "stepml-Partition"));
+        Assert.Equal(workersPerRound * expectedRounds, CountInvocations(log, "stepml-Worker"));
+        Assert.Equal(mergersPerRound * expectedRounds, CountInvocations(log, "stepml-Merge"));
         Assert.Equal(expectedRounds, CountInvocations(log, "stepml-Decide"));
         Assert.Equal(1, CountInvocations(log, "stepml-Finalize"));
     }

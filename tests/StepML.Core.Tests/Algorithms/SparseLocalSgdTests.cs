@@ -43,7 +43,7 @@ public class SparseLocalSgdTests
         IModel model = loss == "logistic" ? new LogisticRegression(Features) : new LinearSvm(Features, loss);
         var spec = new AlgorithmSpec { Type = algorithm, LearningRate = 0.3, BatchSize = batch, LocalEpochs = 2, Rho = 0.5 };
         var global = ModelTestData.RandomParameters(Features + 1, 6, 0.2);
-        IAlgorithm Create(SparseUpdates updates) => algorithm == "admm" ? new Admm(spec, 1e-2, updates) : new MaSgd(spec, 0.05, updates);
+        IAlgorithm Create(SparseUpdates updates) => algorithm == "admm" ? new Admm(spec, 1e-2, sparseUpdates: updates) : new MaSgd(spec, 0.05, sparseUpdates: updates);
         var previous = algorithm == "admm" ? ModelTestData.RandomParameters(2 * (Features + 1), 7, 0.1) : [];
         var mask = new float[Features + 1];
         model.RegularizationMask(mask);

@@ -70,3 +70,48 @@ public sealed class JobSpecModelFieldsTests
         Assert.Equal(field, error.Field);
     }
 }
+
+public sealed class JobSpecDesignSpaceFieldsTests
+{
+    [Theory]
+    [InlineData("""{ "type": "logistic", "l1": -1 }""", "{}", "model.l1")]
+    [InlineData("""{ "type": "kmeans", "l1": 0.1 }""", """{ "type": "kmeans-em" }""", "model.l1")]
+    public void Parse_BadL1_NamesTheField(string model, string algorithm, string field)
+    {
+        var error = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(
+            $$"""{ "dataset": { "path": "d.libsvm" }, "model": {{model}}, "algorithm": {{algorithm}} }"""));
+
+        Assert.Equal(field, error.Field);
+    }
+
+    [Theory]
+    [InlineData("""{ "dropRate": 1 }""", "communication.dropRate")]
+    [InlineData("""{ "dropRate": -0.1 }""", "communication.dropRate")]
+    [InlineData("""{ "fanIn": 2 }""", "communication.fanIn")]
+    [InlineData("""{ "pattern": "tree" }""", "communication.fanIn")]
+    [InlineData("""{ "pattern": "tree", "fanIn": 2, "shards": 2 }""", "communication.shards")]
+    public void Parse_BadCommunication_NamesTheField(string communication, string field)
+    {
+        var error = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(
+            $$"""{ "dataset": { "path": "d.libsvm" }, "communication": {{communication}} }"""));
+
+        Assert.Equal(field, error.Field);
+    }
+
+    [Fact]
+    public void ToJson_DesignSpaceFields_RoundTrip()
+    {
+        var spec = JobSpecParser.Parse("""
+            { "dataset": { "path": "d.libsvm" }, "model": { "type": "svm", "l1": 0.01 },
+              "communication": { "pattern": "tree", "fanIn": 3, "dropRate": 0.3 } }
+            """);
+
+        var again = JobSpecParser.Parse(JobSpecParser.ToJson(spec));
+
+        Assert.Equal(0.01, again.Model.L1);
+        Assert.Equal("tree", again.Communication.Pattern);
+        Assert.Equal(3, again.Communication.FanIn);
+        Assert.Equal(0.3, again.Communication.DropRate);
+        Assert.Equal(spec, again);
+    }
+}
