@@ -57,10 +57,13 @@ for concurrency in 1 2; do
   "$STEPML" history partition-bench --store "$store" > "$WORK/history-$concurrency.txt"
   echo "  per state (from stepml history):"
   grep -E "^\s*(Prepare|Partition|Summarize|Assemble|Commit)\b" "$WORK/history-$concurrency.txt" | sed 's/^/    /' || true
-  python3 - "$store/runs/partition-bench/history.json" <<'PY'
-import json, sys
+  python3 - "$store/runs/partition-bench/history" <<'PY'
+import glob, json, os, sys
 from datetime import datetime
-events = json.load(open(sys.argv[1]))["executions"][0]["events"]
+# The run's history: segments runs/<id>/history/<start>-<execution>/<n>.json, the first execution's in order.
+first = sorted(glob.glob(os.path.join(sys.argv[1], "*")))[0]
+segments = sorted(glob.glob(os.path.join(first, "*.json")), key=lambda f: int(os.path.basename(f)[:-5]))
+events = [e for f in segments for e in json.load(open(f))["events"]]
 t = lambda e: datetime.fromisoformat(e["timestamp"])
 after = {}  # an event's id -> the event that names it as previous
 for e in events:

@@ -9,12 +9,14 @@ namespace StepML.Infra.Tests;
 // The DynamoDB channel table, always in the stack.
 public sealed class ChannelTableTemplateTests(SynthesizedStack stack) : IClassFixture<SynthesizedStack>
 {
-    private string TableId => stack.Resources("AWS::DynamoDB::Table").Single().LogicalId;
+    private string TableId => stack.Resources("AWS::DynamoDB::Table").Single(r => r.LogicalId.StartsWith("Channel", StringComparison.Ordinal)).LogicalId;
 
     private IEnumerable<string> DynamoDbActionsOf(string function)
     {
         var roleId = Policy.Render(stack.Resource(stack.FunctionId(function)).GetProperty("Properties").GetProperty("Role"))["arn(".Length..^1];
-        return stack.StatementsOfRole(roleId).SelectMany(Policy.Actions).Where(a => a.StartsWith("dynamodb:", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        // The channel table's statements (the run ledger's table has its own, tested in LedgerTableTests).
+        return stack.StatementsOfRole(roleId).Where(s => Policy.Resources(s).Any(r => r.Contains(TableId, StringComparison.Ordinal)))
+            .SelectMany(Policy.Actions).Where(a => a.StartsWith("dynamodb:", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
     }
 
     [Fact]
@@ -50,14 +52,16 @@ public sealed class ChannelTableTemplateTests(SynthesizedStack stack) : IClassFi
     [Fact]
     public void FunctionRoles_TableStatements_NameOnlyTheTable()
     {
-        var resources = stack.Resources("AWS::IAM::Policy")
+        var statements = stack.Resources("AWS::IAM::Policy")
             .SelectMany(p => p.Resource.GetProperty("Properties").GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
             .Where(s => Policy.Actions(s).Any(a => a.StartsWith("dynamodb:", StringComparison.Ordinal)))
-            .SelectMany(Policy.Resources)
-            .Where(r => r != "ref(AWS::NoValue)")
-            .Distinct();
+            .Select(s => Policy.Resources(s).Where(r => r != "ref(AWS::NoValue)").Distinct().ToList())
+            .ToList();
+        var ledger = $"arn({stack.Resources("AWS::DynamoDB::Table").Single(r => r.LogicalId.StartsWith("Ledger", StringComparison.Ordinal)).LogicalId})";
 
-        Assert.Equal([$"arn({TableId})"], resources);
+        // Every DynamoDB statement names exactly one table: the channel table, or the run ledger's.
+        Assert.All(statements, resources => Assert.Single(resources));
+        Assert.Equal(new[] { ledger, $"arn({TableId})" }.Order(StringComparer.Ordinal), statements.SelectMany(r => r).Distinct().Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -82,7 +82,8 @@ internal static class PartitionSets
     {
         foreach (var file in files)
         {
-            var head = file.Size == 0 ? [] : await store.GetRangeAsync(file.Key, 0, (int)Math.Min(file.Size, TextSniffer.HeadBytes)).ConfigureAwait(false);
+            if (file.Size == 0) throw Partitioner.NoRows(file.Key, 0);
+            var head = await store.GetRangeAsync(file.Key, 0, (int)Math.Min(file.Size, TextSniffer.HeadBytes)).ConfigureAwait(false);
             TextSniffer.Check(head, file.Key, format, complete: file.Size <= TextSniffer.HeadBytes);
         }
     }

@@ -232,7 +232,8 @@ public static class Partitioner
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown dataset format."),
     };
 
-    private static DatasetFormatException NoRows(string sourceName, long lines) => new(
+    /// <summary>A dataset without rows: empty (0 lines), or only blank and comment lines.</summary>
+    public static DatasetFormatException NoRows(string sourceName, long lines) => new(
         sourceName, lines, lines == 0 ? "the file is empty (0 bytes): upload the data again (an interrupted copy leaves an empty file)." : "the dataset has no rows, only blank or comment lines.");
 
     private static int DiscoverFeatures(Func<Stream> openInput, string sourceName, BufferBudget budget)

@@ -227,9 +227,10 @@ public static class JobSpecParser
         if (s.Algorithm.Type == AlgorithmTypes.Newton) Algorithms.Newton.Validate(s);
         Check("stop.divergenceFactor", s.Stop.DivergenceFactor > 1, $"{s.Stop.DivergenceFactor} must be > 1");
         Check("stop.roundsPerExecution", s.Stop.RoundsPerExecution >= 0, $"{s.Stop.RoundsPerExecution} must be ≥ 0 (0 = derive from the history limit)");
-        var events = (long)s.Stop.RoundsPerExecution * Training.StopRules.EventsPerRound(s.Communication.Shards) + Training.StopRules.HistoryReserve;
+        var perRound = Training.StopRules.EventsPerRound(s);
+        var events = (long)s.Stop.RoundsPerExecution * perRound + Training.StopRules.HistoryReserve;
         Check("stop.roundsPerExecution", events <= Training.StopRules.HistoryEventLimit,
-            $"{s.Stop.RoundsPerExecution} rounds × {Training.StopRules.EventsPerRound(s.Communication.Shards)} history events per round ({s.Communication.Shards} shard(s)) + {Training.StopRules.HistoryReserve} = {events:N0} events, over Step Functions' {Training.StopRules.HistoryEventLimit:N0}-event history limit: use at most {Training.StopRules.RoundsPerExecution(s.Stop with { RoundsPerExecution = 0 }, s.Communication.Shards)}, or 0 to derive it");
+            $"{s.Stop.RoundsPerExecution} rounds × {perRound} history events per round ({(s.Communication.Pattern == Patterns.Tree ? "the tree's levels" : $"{s.Communication.Shards} shard(s)")}) + {Training.StopRules.HistoryReserve} = {events:N0} events, over Step Functions' {Training.StopRules.HistoryEventLimit:N0}-event history limit: use at most {Training.StopRules.RoundsPerExecution(s with { Stop = s.Stop with { RoundsPerExecution = 0 } })}, or 0 to derive it");
         Check("workers.memoryMb", s.Workers.MemoryMb is >= 128 and <= 10240, $"{s.Workers.MemoryMb} must be between 128 and 10240 (the Lambda limits)");
         if (s.Workers.ToleratedFailurePercentage is { } tolerated)
             Check("workers.toleratedFailurePercentage", tolerated is >= 0 and <= 100, $"{tolerated} must be between 0 and 100");

@@ -213,10 +213,10 @@ public class JobSpecParserTests
     {
         var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(WithField("stop.roundsPerExecution", "1000")));
 
-        // One shard: 26 events a round; 1000 × 26 + 1000 reserved = 27,000 > 25,000; at most (25,000 − 1,000) / 26 = 923.
-        Assert.Contains("27,000 events", e.Message);
-        Assert.Contains("at most 923", e.Message);
-        Assert.Equal(923, JobSpecParser.Parse(WithField("stop.roundsPerExecution", "923")).Stop.RoundsPerExecution);
+        // One shard: 28 events a round; 1000 × 28 + 1000 reserved = 29,000 > 25,000; at most (25,000 − 1,000) / 28 = 857.
+        Assert.Contains("29,000 events", e.Message);
+        Assert.Contains("at most 857", e.Message);
+        Assert.Equal(857, JobSpecParser.Parse(WithField("stop.roundsPerExecution", "857")).Stop.RoundsPerExecution);
     }
 
     [Theory]
