@@ -25,8 +25,22 @@ internal static class HistoryCommand
         {
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
             var objectStore = ObjectStores.Open(parse.GetValue(store)!);
-            var doc = await new RunReader(objectStore).HistoryAsync(runId, ct).ConfigureAwait(false)
-                ?? throw new UsageException($"run '{runId}' has no history in {objectStore.Uri}: check the run id and --store (`stepml runs{Common.StoreHint(parse.GetValue(store)!)}` lists the runs); a cloud run's state history is in the Step Functions console, its rounds in `stepml watch {runId}{Common.StoreHint(parse.GetValue(store)!)}`");
+            var reader = new RunReader(objectStore);
+            var doc = await reader.HistoryAsync(runId, ct).ConfigureAwait(false);
+            if (doc is null && await reader.RoundsAsync(runId, ct).ConfigureAwait(false) is { Count: > 0 } rounds)
+            {
+                // A cloud run: its state-level history is in the Step Functions console; the store has its rounds.
+                var shown = parse.GetValue(round) is { } r ? rounds.Where(m => m.Round == r).ToList() : rounds;
+                if (parse.GetValue(json))
+                {
+                    foreach (var m in shown) Console.WriteLine(JsonSerializer.Serialize(m, StepML.Functions.ContractJson.Default.RoundMetrics));
+                    return 0;
+                }
+                Console.WriteLine($"run {runId}: no state history in {objectStore.Uri} (a cloud run's states are in the Step Functions console); its rounds, from the per-round records:");
+                Console.Write(FormatRounds(shown));
+                return 0;
+            }
+            if (doc is null) throw new UsageException($"run '{runId}' has no history in {objectStore.Uri}: check the run id and --store (`stepml runs{Common.StoreHint(parse.GetValue(store)!)}` lists the runs); a cloud run's state history is in the Step Functions console, its rounds in `stepml watch {runId}{Common.StoreHint(parse.GetValue(store)!)}`");
             if (parse.GetValue(events))
             {
                 foreach (var execution in doc["executions"]!.AsArray())
@@ -88,6 +102,23 @@ internal static class HistoryCommand
             return new[] { e["id"]!.ToString(), e["previousEventId"]!.ToString(), e["timestamp"]!.GetValue<string>(), e["type"]!.GetValue<string>(), name };
         }).ToList();
         return Table(["id", "prev", "timestamp", "type", "name"], rows);
+    }
+
+    /// <summary>One row per round, from metrics.jsonl (derived from the records Decide writes in the cloud too).</summary>
+    internal static string FormatRounds(IReadOnlyList<StepML.Functions.RoundMetrics> rounds)
+    {
+        var rows = rounds.Select(m => new[]
+        {
+            m.Round.ToString(CultureInfo.InvariantCulture),
+            m.TrainLoss.ToString("F6", CultureInfo.InvariantCulture),
+            m.ValidationLoss is { } v ? v.ToString("F6", CultureInfo.InvariantCulture) : "",
+            m.Workers.ToString(CultureInfo.InvariantCulture),
+            m.FailedWorkers > 0 ? m.FailedWorkers.ToString(CultureInfo.InvariantCulture) : "",
+            m.ElapsedSeconds.ToString("F1", CultureInfo.InvariantCulture),
+            m.CostUsd.ToString("F5", CultureInfo.InvariantCulture),
+            m.Reason is null ? m.Action : $"{m.Action}: {m.Reason}",
+        }).ToList();
+        return Table(["round", "loss", "val loss", "workers", "failed", "elapsed s", "cost $", "decision"], rows);
     }
 
     private static string Table(string[] header, List<string[]> rows)

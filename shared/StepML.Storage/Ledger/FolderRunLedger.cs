@@ -82,8 +82,8 @@ public sealed class FolderRunLedger : IRunLedger
 
     private static byte[] Serialize(RunOwner record) => JsonSerializer.SerializeToUtf8Bytes(record, LedgerJson.Default.RunOwner);
 
-    /// <summary>Writes the bytes to a temporary file, then moves it to <paramref name="path"/> without replacing
-    /// (on Unix a hard link, which fails atomically when the name exists). False when the file already existed.</summary>
+    /// <summary>Writes the bytes to a temporary file, then links it to <paramref name="path"/> without replacing
+    /// (<see cref="AtomicFiles.LinkNew"/>: fails atomically when the name exists). False when the file already existed.</summary>
     private static async Task<bool> TryCreateAsync(string path, byte[] bytes, CancellationToken cancellationToken)
     {
         if (File.Exists(path)) return false;
@@ -96,8 +96,7 @@ public sealed class FolderRunLedger : IRunLedger
                 await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
                 await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            File.Move(temp, path, overwrite: false);
-            return true;
+            return AtomicFiles.LinkNew(temp, path);
         }
         catch (IOException) when (File.Exists(path))
         {
@@ -107,6 +106,30 @@ public sealed class FolderRunLedger : IRunLedger
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+}
+
+/// <summary>Puts a written file under a new name, failing when the name exists: POSIX link(2) is atomic for that, while
+/// .NET's File.Move(overwrite: false) on Unix checks, then renames (two concurrent movers can both win: the contract
+/// test of concurrent replaces caught it). Windows' MoveFileEx without REPLACE_EXISTING is atomic already.</summary>
+internal static partial class AtomicFiles
+{
+    private const int EEXIST = 17;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int Link(string existing, string created);
+
+    public static bool LinkNew(string temp, string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.Move(temp, path, overwrite: false);
+            return true;
+        }
+        if (Link(temp, path) == 0) return true;
+        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (errno == EEXIST) return false;
+        throw new IOException($"cannot create {path}: link(2) failed with errno {errno}");
     }
 }
 

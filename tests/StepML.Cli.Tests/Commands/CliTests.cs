@@ -55,6 +55,14 @@ public sealed class CliTests : IDisposable
         Assert.Contains("Prepare", history);
         Assert.Contains("Workers", history);
         Assert.Contains("Map", history);
+
+        // A cloud run leaves no state history in the store (that is in the console): history shows its rounds.
+        Directory.Delete(Path.Combine(store, "runs", "cli-run", "history"), recursive: true);
+        var (roundsCode, rounds, roundsError) = await RunAsync("history", "cli-run", "--store", store);
+        Assert.True(roundsCode == 0, roundsError);
+        Assert.Contains("Step Functions console", rounds);
+        Assert.Contains("decision", rounds);
+        Assert.Equal(3, rounds.Split('\n').Count(l => l.Contains("continue") || l.Contains("stop")));
     }
 
     [Fact]

@@ -60,7 +60,8 @@ public sealed class KillResumeTests(PipelineFixture data) : IClassFixture<Pipeli
             RunToEndAsync(["run", jobFile, "--store", store.Root, "--quiet"]),
             RunToEndAsync(["run", jobFile, "--store", store.Root, "--quiet"]));
 
-        Assert.Single(both, r => r.Code == 0);
+        // On failure, show both processes' whole error output (the collection's rendering cuts it).
+        Assert.True(both.Count(r => r.Code == 0) == 1, string.Join("\n---\n", both.Select(r => $"exit {r.Code}: {r.Err}")));
         var refused = Assert.Single(both, r => r.Code == 1);
         Assert.Contains("RunOwnedException", refused.Err);
         Assert.Contains("is owned by arn:aws:states:local", refused.Err);
