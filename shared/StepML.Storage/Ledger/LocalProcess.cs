@@ -25,7 +25,9 @@ public static class LocalProcess
         try
         {
             using var p = Process.GetProcessById(pid);
-            return !p.HasExited && p.StartTime.ToUniversalTime().Ticks == ticks;
+            // Linux derives a start time from the boot time and clock ticks since boot; two readings of the same
+            // process can differ by milliseconds, so a pid counts as reused only when its start is a second off.
+            return !p.HasExited && Math.Abs(p.StartTime.ToUniversalTime().Ticks - ticks) <= TimeSpan.TicksPerSecond;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -75,20 +75,25 @@ public sealed class KillResumeTests(PipelineFixture data) : IClassFixture<Pipeli
     private static async Task<bool> RunAndKillAsync(string[] args, string marker)
     {
         using var process = Start(args);
-        var deadline = Stopwatch.StartNew();
-        while (!process.HasExited && deadline.Elapsed < TimeSpan.FromMinutes(2))
+        // The watch runs on a thread of its own: on the thread pool, other test classes' CPU-bound work could delay a
+        // 2 ms poll by seconds, long enough for the whole run to finish before the kill lands.
+        var killed = await Task.Factory.StartNew(() =>
         {
-            if (File.Exists(marker))
+            var deadline = Stopwatch.StartNew();
+            while (!process.HasExited && deadline.Elapsed < TimeSpan.FromMinutes(2))
             {
-                process.Kill(); // SIGKILL on Unix: no handler, no flush, like kill -9
-                await process.WaitForExitAsync();
-                return true;
+                if (File.Exists(marker))
+                {
+                    process.Kill(); // SIGKILL on Unix: no handler, no flush, like kill -9
+                    return true;
+                }
+                Thread.Sleep(1);
             }
-            await Task.Delay(2);
-        }
-        if (!process.HasExited) process.Kill();
+            return false;
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!killed && !process.HasExited) process.Kill();
         await process.WaitForExitAsync();
-        return false;
+        return killed;
     }
 
     private static async Task<(int Code, string Out, string Err)> RunToEndAsync(string[] args)
