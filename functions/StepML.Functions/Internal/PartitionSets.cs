@@ -98,9 +98,17 @@ internal static class PartitionSets
         store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value, type));
 
     /// <summary>Removes the intermediate pieces and range records of a complete set (best effort: <c>stepml gc</c>
-    /// removes what is left).</summary>
-    public static async Task DeleteScratchAsync(IObjectStore store, string digest)
+    /// removes what is left), unless another run planned on the same set while it was being made and has not
+    /// committed yet: its Assemble tasks may still read the pieces (two runs of one dataset started together make the
+    /// same set; the pieces are identical). Those pieces are left to <c>stepml gc</c> and the bucket's lifecycle rule.</summary>
+    public static async Task DeleteScratchAsync(IObjectStore store, string digest, string? committingRun)
     {
+        var pendingPrefix = RunLayout.PartitionSet(digest) + "/pending/";
+        foreach (var info in await store.ListAsync(pendingPrefix).ConfigureAwait(false))
+        {
+            var other = info.Key[pendingPrefix.Length..^".json".Length];
+            if (other != committingRun && !await store.ExistsAsync(RunLayout.DatasetRecord(other)).ConfigureAwait(false)) return;
+        }
         foreach (var prefix in new[] { RunLayout.SetPieces(digest), RunLayout.SetRanges(digest) })
             foreach (var info in await store.ListAsync(prefix).ConfigureAwait(false))
                 await store.DeleteAsync(info.Key).ConfigureAwait(false);

@@ -91,7 +91,7 @@ public static class CommitStep
 
         var manifest = summary with { Digest = digest, HasTest = d.TestPath.Length > 0, TestMaxLabel = testMaxLabel };
         await PartitionSets.WriteAsync(store, RunLayout.SetManifest(digest), manifest, ContractJson.Default.PartitionSetManifest).ConfigureAwait(false);
-        await PartitionSets.DeleteScratchAsync(store, digest).ConfigureAwait(false);
+        await PartitionSets.DeleteScratchAsync(store, digest, job.RunId).ConfigureAwait(false);
         return manifest;
     }
 }
