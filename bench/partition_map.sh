@@ -8,7 +8,12 @@
 #   1. `stepml data partition` (one process, streaming, spill files);
 #   2. `stepml run` of a one-round job at --concurrency 1: the engine runs one task at a time, so the process's
 #      peak resident set bounds every single task's (Partition range, Assemble, Worker with STEPML_CACHE_MB=0);
-#   3. the same at --concurrency 2 (this machine's cores) on a fresh store, for the wall time.
+#   3. the same at --concurrency 2 (this machine's cores) on a fresh store, for the wall time;
+#   4. every task of the partitioning on its own, each in a fresh process (`stepml invoke`, one event per process as
+#      Lambda runs one per sandbox): Prepare, each Partition range, Summarize, each Assemble output, Commit. Peak
+#      resident memory per task kind (max over its tasks) and /tmp per task (a range task's pieces; an Assemble
+#      task's partition file: exactly what each writes through /tmp), and a byte comparison of the partitions with
+#      the state machine's.
 # Per-state durations come from the run's history (stepml history). Everything is deleted at the end.
 set -euo pipefail
 ROWS=${1:-13000000}
@@ -88,5 +93,60 @@ exited = {e["stateExitedEventDetails"]["name"]: t(e) for e in events if "stateEx
 if "Prepare" in entered and "Commit" in exited:
     print(f"    partitioning (Prepare entered -> Commit exited): {(exited['Commit'] - entered['Prepare']).total_seconds():.1f} s")
 PY
+  if [ "$concurrency" = 1 ]; then mv "$store/partitions" "$WORK/reference-partitions"; fi
   rm -rf "$store"
 done
+
+echo "per task, one process each (stepml invoke; STEPML_CACHE_MB=0):"
+store="$WORK/store-tasks"
+mkdir -p "$store/datasets"
+ln "$WORK/higgs.libsvm" "$store/datasets/higgs.libsvm"
+python3 -c "import json,sys; print(json.dumps({'input': json.load(open(sys.argv[1])), 'executionId': 'arn:aws:states:local:0:execution:train:partition-bench'}))" \
+  "$WORK/job.json" > "$WORK/prepare.json"
+invoke() { # kind, payload file: runs one task, appends "kind wall_s rss_kb" to tasks.txt, prints its output
+  local kind=$1 payload=$2
+  STEPML_PARTITION_RANGE_MB=$RANGE_MB STEPML_CACHE_MB=0 /usr/bin/time -f "$kind %e %M" -a -o "$WORK/tasks.txt" \
+    "$STEPML" invoke "$kind" --payload "$payload" --store "$store"
+}
+started=$(date +%s.%N)
+invoke Prepare "$WORK/prepare.json" > "$WORK/state.json"
+SET=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['partitioning']['set'])" "$WORK/state.json")
+RANGES=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['partitioning']['ranges']))" "$WORK/state.json")
+for ((r = 0; r < RANGES; r++)); do
+  echo "{\"set\": \"$SET\", \"range\": $r}" > "$WORK/task.json"
+  invoke Partition "$WORK/task.json" > /dev/null
+  sed -i '$ s/^Partition/Range/' "$WORK/tasks.txt"
+  du -cb "$store/partitions/$SET/pieces/$r" | tail -1 | awk '{print "Range-tmp", $1}' >> "$WORK/tmp.txt"
+done
+echo "{\"set\": \"$SET\", \"summarize\": true}" > "$WORK/task.json"
+invoke Partition "$WORK/task.json" > /dev/null; sed -i '$ s/^Partition/Summarize/' "$WORK/tasks.txt"
+for ((o = 0; o <= PARTITIONS; o++)); do
+  echo "{\"set\": \"$SET\", \"output\": $o}" > "$WORK/task.json"
+  invoke Partition "$WORK/task.json" > /dev/null; sed -i '$ s/^Partition/Assemble/' "$WORK/tasks.txt"
+done
+python3 -c "import json,sys; print(json.dumps({'commit': json.load(open(sys.argv[1]))}))" "$WORK/state.json" > "$WORK/commit.json"
+invoke Prepare "$WORK/commit.json" > /dev/null; sed -i '$ s/^Prepare/Commit/' "$WORK/tasks.txt"
+finished=$(date +%s.%N)
+find "$store/partitions/$SET" -name '*.part' -printf 'Assemble-tmp %s\n' >> "$WORK/tmp.txt"
+python3 - "$WORK/tasks.txt" "$WORK/tmp.txt" "$started" "$finished" <<'PY'
+import sys, collections
+tasks = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    kind, wall, rss = line.split()
+    tasks[kind].append((float(wall), int(rss)))
+tmp = collections.defaultdict(list)
+for line in open(sys.argv[2]):
+    kind, size = line.split()
+    tmp[kind[:-4]].append(int(size))
+for kind in ["Prepare", "Range", "Summarize", "Assemble", "Commit"]:
+    runs = tasks[kind]
+    extra = f"   /tmp max {max(tmp[kind]) / 2**20:7.1f} MiB" if kind in tmp else ""
+    print(f"    {kind:9} tasks {len(runs):4}  wall mean {sum(w for w, _ in runs) / len(runs):6.2f} s  max {max(w for w, _ in runs):6.2f} s"
+          f"   peak RSS max {max(r for _, r in runs) // 1024:5d} MB{extra}")
+print(f"    all tasks one after another: {float(sys.argv[4]) - float(sys.argv[3]):.1f} s wall")
+PY
+if diff -r -q "$WORK/reference-partitions/$SET" "$store/partitions/$SET" -x pending -x 'dataset*' > "$WORK/diff.txt"; then
+  echo "    partitions byte-identical to the state machine's (concurrency 1)"
+else
+  echo "    partitions DIFFER from the state machine's:"; sed 's/^/      /' "$WORK/diff.txt"
+fi

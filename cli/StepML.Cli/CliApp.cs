@@ -20,6 +20,7 @@ public static class CliApp
         PredictCommands.Evaluate(),
         ExportCommand.Create(),
         ServeLambda.ServeLambdaCommand.Create(),
+        ServeLambda.InvokeCommand.Create(),
         Bench.BenchCommand.Create(),
         Bench.ModelKernelBenchmark.Create(),
         Bench.ModelBench.Create(),

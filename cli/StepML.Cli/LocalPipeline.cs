@@ -63,6 +63,10 @@ public sealed class LocalPipeline
     /// Partition and Assemble Maps and committed), job.json and model/0 are written.</summary>
     public event Action<RunState>? Prepared;
 
+    /// <summary>Raised when Prepare has planned a new partition set: the Partition and Assemble Maps come next
+    /// (<see cref="RunState.Partitioning"/> has the ranges and outputs); <see cref="Prepared"/> follows at Commit.</summary>
+    public event Action<RunState>? Partitioning;
+
     public static string FunctionName(string function) => "stepml-" + function;
 
     public static string FunctionArn(string function) => $"arn:aws:lambda:local:000000000000:function:{FunctionName(function)}";
@@ -75,7 +79,11 @@ public sealed class LocalPipeline
         if (state is null || state.Skip == true || state.Partitions.Length == 0) return;
         _runIds[execution.ExecutionArn] = state.RunId;
         // The run has started once its partition set is complete: at Prepare when it reused one, else at Commit.
-        if (state.Partitioning is not null) return;
+        if (state.Partitioning is not null)
+        {
+            if (exit.StateName == "Prepare" && execution.ParentExecutionArn is null) Partitioning?.Invoke(state);
+            return;
+        }
         if (exit.StateName == "Decide") RoundCompleted?.Invoke(state);
         else if (execution.ParentExecutionArn is null) Prepared?.Invoke(state);
     }

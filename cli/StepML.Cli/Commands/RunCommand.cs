@@ -84,14 +84,25 @@ internal static class RunCommand
     {
         // Workers finishing within a round are shown only on a terminal; redirected output keeps one line per round.
         var workers = quiet || Console.IsOutputRedirected ? null : new Progress.WorkerProgress();
-        var pipeline = new LocalPipeline(store, new LocalPipelineOptions { Concurrency = concurrency, Ledger = ledger, WrapFunctions = workers is null ? null : workers.Wrap });
+        var partitioning = workers is null ? null : new Progress.PartitionProgress();
+        var pipeline = new LocalPipeline(store, new LocalPipelineOptions
+        {
+            Concurrency = concurrency, Ledger = ledger,
+            WrapFunctions = workers is null ? null : invoker => partitioning!.Wrap(workers.Wrap(invoker)),
+        });
         var clock = Stopwatch.StartNew();
         string? runId = null;
         pipeline.Prepared += s => runId = s.RunId;
         if (!quiet)
         {
+            pipeline.Partitioning += s =>
+            {
+                Console.WriteLine($"run {s.RunId}: partitioning {s.Partitioning!.Ranges.Length} byte range(s) into {s.Partitions.Length} partitions and validation (set {s.PartitionSet})   [{clock.Elapsed.TotalSeconds:F1} s]");
+                partitioning?.Planned(s.Partitioning);
+            };
             pipeline.Prepared += s =>
             {
+                partitioning?.Finished();
                 workers?.Prepared(s.Partitions.Length);
                 Console.WriteLine($"run {s.RunId}: {s.Partitions.Length} partitions ({(s.PartitionSetReused == true ? "reused" : "written")}: {s.PartitionSet}), {s.Shards.Length} shard(s), store {store.Uri}   [{clock.Elapsed.TotalSeconds:F1} s]"
                     + (s.Reason?.StartsWith("resumed", StringComparison.Ordinal) == true ? $"{Environment.NewLine}  {s.Reason}" : ""));
@@ -109,6 +120,10 @@ internal static class RunCommand
         {
             // A fault outside the state machine's handlers (the store failing while the run's history is written, say).
             throw new RunFaultException(runId, store.Uri, e);
+        }
+        finally
+        {
+            partitioning?.Finished();
         }
         if (result.HistoryError is { } historyError)
             Console.Error.WriteLine($"stepml: warning: the history of run {result.RunId} was not written: {historyError.GetType().Name}: {CliErrors.Clip(historyError.Message)}");
