@@ -17,7 +17,8 @@ internal sealed record FunctionSpec(
     IReadOnlyList<string> TaggedWrites,
     IReadOnlyList<string>? Deletes = null)
 {
-    // Deletes: Key patterns the function deletes (s3:DeleteObject): only the scratch of a completed partition set.
+    // Deletes: Key patterns the function deletes (s3:DeleteObject): the scratch of a completed partition set, and
+    // a resumed run's failure.json once copied to failures/.
     public IReadOnlyList<string> DeleteKeys => Deletes ?? [];
 
     // Sizes live in statemachines/functions.json, shared with the local engine.
@@ -56,7 +57,8 @@ internal static class FunctionCatalog
             // runs/*: a re-delivered upload or a resume finds the run's existing job.json. partitions/*: it looks for a
             // complete set to reuse, writes the plan, and (as Commit) the test split and the manifest, then drops the pieces.
             Reads: ["datasets/*", "jobs/*", "runs/*", "partitions/*"], Writes: ["runs/*", "partitions/*"], TaggedWrites: [],
-            Deletes: ["partitions/*/pieces/*", "partitions/*/ranges/*"]),
+            // A resume moves failure.json to failures/ (the run is running again): its one delete under runs/.
+            Deletes: ["partitions/*/pieces/*", "partitions/*/ranges/*", "runs/*/failure.json"]),
         // One byte range (a 64 MiB ranged read and its pieces in /tmp) inside an EXPRESS child, the summary, or one
         // output's assembly (the .part file in /tmp: up to 2 GiB, hence its ephemeral storage in functions.json).
         new(Partition, "Partitions one byte range of a dataset, sums the ranges, or assembles one partition from its pieces",

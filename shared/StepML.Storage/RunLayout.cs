@@ -31,6 +31,8 @@ public static class RunLayout
     public static string HistoryFolder(string runId) => $"{Root(runId)}/history/";
     public static string Report(string runId) => $"{Root(runId)}/report.html";
     public static string Failure(string runId) => $"{Root(runId)}/failure.json";
+    /// <summary>Where a resume moves failure.json (so the run reads as running again and the error stays readable).</summary>
+    public static string PastFailure(string runId, DateTimeOffset failed) => $"{Root(runId)}/failures/{failed.UtcDateTime:yyyyMMdd'T'HHmmssfff}.json";
     public const string RunsPrefix = "runs/";
 
     // Partition sets (DESIGN.md, "Runs and data"): immutable, content-addressed by PartitionSetDigest, shared by runs.

@@ -99,10 +99,14 @@ public sealed class CatalogTests
     }
 
     [Fact]
-    public void Catalog_Deletes_OnlyPartitionSetScratch()
+    public void Catalog_Deletes_OnlyPartitionSetScratchAndAResumedRunsFailureRecord()
     {
-        Assert.All(FunctionCatalog.All.SelectMany(f => f.DeleteKeys), p => Assert.Matches("^partitions/\\*/(pieces|ranges)/\\*$", p));
-        Assert.DoesNotContain(FunctionCatalog.All.Single(f => f.Name == "Prepare").DeleteKeys, p => Matches(p, RunLayout.SetPartition(Set, 0)));
+        Assert.All(FunctionCatalog.All.SelectMany(f => f.DeleteKeys), p => Assert.Matches("^(partitions/\\*/(pieces|ranges)/\\*|runs/\\*/failure\\.json)$", p));
+        var prepare = FunctionCatalog.All.Single(f => f.Name == "Prepare").DeleteKeys;
+        Assert.Contains(prepare, p => Matches(p, RunLayout.Failure("r")));
+        foreach (var kept in new[] { RunLayout.SetPartition(Set, 0), RunLayout.SetManifest(Set), RunLayout.Model("r", 3), RunLayout.FinalModel("r"),
+                     RunLayout.Record("r", 3), RunLayout.Job("r"), RunLayout.PastFailure("r", DateTimeOffset.UnixEpoch), RunLayout.Metrics("r") })
+            Assert.DoesNotContain(prepare, p => Matches(p, kept));
     }
 
     [Fact]

@@ -123,12 +123,17 @@ public sealed class OwnershipTests(PipelineFixture data, S3rverFixture s3, Dynal
         var failing = new LocalPipelineOptions { WrapFunctions = inner => new FailingDecide(inner, failAtRound: 5) };
 
         var failed = await PipelineFixture.RunAsync(store, PipelineFixture.Job("admm", maxRounds: 8), failing);
+        var failure = await store.GetAsync(RunLayout.Failure("test-run"));
         var resumed = await PipelineFixture.RunAsync(store, Resume("test-run"));
         await PipelineFixture.RunAsync(reference, PipelineFixture.Job("admm", maxRounds: 8));
 
         Assert.False(failed.Succeeded);
         Assert.True(resumed.Succeeded, $"{resumed.Error}: {resumed.Cause}");
-        Assert.True(await store.ExistsAsync(RunLayout.Failure("test-run"))); // the first attempt's failure stays on record
+        // The run is no longer failed, and the first attempt's failure stays on record, byte for byte, under failures/.
+        Assert.False(await store.ExistsAsync(RunLayout.Failure("test-run")));
+        var past = Assert.Single(await store.ListAsync("runs/test-run/failures/"));
+        Assert.Equal(failure, await store.GetAsync(past.Key));
+        Assert.Equal(StepML.Cli.Runs.RunStatus.Finished, (await new StepML.Cli.Runs.RunReader(store).OverviewAsync("test-run")).Status);
         Assert.Equal(await reference.GetAsync(RunLayout.FinalModel("test-run")), await store.GetAsync(RunLayout.FinalModel("test-run")));
     }
 
