@@ -33,8 +33,11 @@ public sealed class LocalPipeline
         // The deployed stack's limits, scaled like every other time limit (tests prove them in seconds).
         var deployed = DeployedFunctions.Load();
         var roundSeconds = options.WorkerRoundSeconds ?? deployed.WorkerRoundSeconds * options.LimitTimeScale;
+        // The variables a deployed function reads that also make sense on one machine: the partition cache and the range size.
+        var environment = FunctionSettings.FromEnvironment();
         Context = new FunctionContext(new FunctionSettings(store.Uri, Architecture: options.Architecture, WorkerRoundSeconds: roundSeconds,
-            PartitionRangeBytes: options.PartitionRangeBytes ?? FunctionSettings.FromEnvironment().PartitionRangeBytes, Process: LocalProcess.Current()), store,
+            CacheBytes: environment.CacheBytes,
+            PartitionRangeBytes: options.PartitionRangeBytes ?? environment.PartitionRangeBytes, Process: LocalProcess.Current()), store,
             options.TimeProvider, options.Ledger ?? RunLedgers.Open(null, store, time: options.TimeProvider));
         var invoker = new HandlerInvoker(Context);
         IFunctionInvoker functions = options.WrapFunctions is null ? invoker : options.WrapFunctions(invoker);

@@ -51,12 +51,14 @@ public static class CommitStep
         await store.PutAsync(RunLayout.Job(runId), Encoding.UTF8.GetBytes(JobSpecParser.ToJson(job))).ConfigureAwait(false);
         await PartitionSets.WriteAsync(store, RunLayout.DatasetRecord(runId), record, ContractJson.Default.DatasetRecord).ConfigureAwait(false);
 
-        // Data-dependent initialisation (k-means++) samples partition 0.
-        var firstKey = RunLayout.SetPartition(digest, 0);
-        var first = Partition.Decode(await store.GetAsync(firstKey).ConfigureAwait(false), firstKey);
+        // Data-dependent initialisation (k-means++) samples partition 0; other models never load a partition here, so
+        // Commit's memory is the model's, not a partition's (up to 2 GiB).
         var created = Models.Create(job.Model, summary.Features);
         var initial = new float[created.ParameterCount];
-        created.Initialize(initial, job.Seed, first);
+        var firstKey = RunLayout.SetPartition(digest, 0);
+        var sample = created.InitializesFromData ? Partition.Decode(await store.GetAsync(firstKey).ConfigureAwait(false), firstKey) : null;
+        if (sample is null) created.Initialize(initial, job.Seed);
+        else created.Initialize(initial, job.Seed, sample);
         await TensorIo.WriteAsync(store, RunLayout.Model(runId, 0), initial, 0, ShardLayout.For(created.ParameterCount, shards).BlockElements).ConfigureAwait(false);
 
         var how = state.PartitionSetReused == true ? "reused" : "written";

@@ -18,6 +18,10 @@ public interface IModel
     /// <summary>Initial parameters, deterministic in the seed.</summary>
     void Initialize(Span<float> parameters, ulong seed);
 
+    /// <summary>Whether <see cref="Initialize(Span{float}, ulong, Partition)"/> reads the data; when false, Prepare
+    /// never loads a partition to start a run.</summary>
+    bool InitializesFromData => false;
+
     /// <summary>Initial parameters that depend on the data (k-means++ seeding); Prepare passes the first partition.</summary>
     void Initialize(Span<float> parameters, ulong seed, Partition sample) => Initialize(parameters, seed);
 

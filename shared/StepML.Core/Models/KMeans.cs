@@ -34,6 +34,7 @@ public sealed class KMeans : IModel
     public int Clusters { get; }
     public int ParameterCount => checked(Features * Clusters);
     public string MetricName => "inertia";
+    public bool InitializesFromData => true;
 
     public void Initialize(Span<float> parameters, ulong seed) =>
         throw new InvalidOperationException("kmeans seeds its centroids from data (k-means++): call Initialize(parameters, seed, sample) with a partition");
