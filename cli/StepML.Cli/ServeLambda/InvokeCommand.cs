@@ -42,9 +42,9 @@ internal static class InvokeCommand
             var path = parse.GetValue(payload)!;
             await using var input = path == "-" ? Console.OpenStandardInput() : OpenPayload(path);
             await using var output = await handler(input).ConfigureAwait(false);
-            await using var stdout = Console.OpenStandardOutput();
-            await output.CopyToAsync(stdout, ct).ConfigureAwait(false);
-            await stdout.WriteAsync("\n"u8.ToArray(), ct).ConfigureAwait(false);
+            // A state is at most 256 KiB (the engine refuses more), so the result is printed whole.
+            using var reader = new StreamReader(output);
+            Console.Out.WriteLine(await reader.ReadToEndAsync(ct).ConfigureAwait(false));
             return 0;
         });
         return command;
