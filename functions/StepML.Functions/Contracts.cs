@@ -63,6 +63,12 @@ public sealed record RunState
     public TreeLevels? Tree { get; init; }
     /// <summary>The tree level the loop is at (the ASL writes it; Decide clears it).</summary>
     public TreeCursor? TreeLevel { get; init; }
+    /// <summary>Set by Prepare for communication.synchronization "async": the ASL's AsyncWorkers branch runs instead of
+    /// the rounds.</summary>
+    public bool? Async { get; init; }
+    /// <summary>Set by Decide after an asynchronous run: the updates applied to the model (the register's version − 1),
+    /// which equals the workers' steps summed.</summary>
+    public long? AppliedUpdates { get; init; }
 }
 
 /// <summary>Tree aggregation's levels: <see cref="Levels"/>[l] lists the groups (merger indices) of level l, and
@@ -80,7 +86,9 @@ public sealed record TreeCursor
     public int[]? Groups { get; init; }
 }
 
-public sealed record WorkerInput(string RunId, long Round, int Partition);
+/// <param name="Async">communication.synchronization "async": run <see cref="AsyncWorkerStep"/>, which continues from
+/// <paramref name="Steps"/> updates already applied by this worker.</param>
+public sealed record WorkerInput(string RunId, long Round, int Partition, bool? Async = null, long? Steps = null, long? Conflicts = null);
 
 /// <summary>A worker's scalars. <see cref="Partition"/> is null in the slot of a failed, tolerated iteration
 /// (whose object carries Error and Cause instead).</summary>
@@ -95,6 +103,12 @@ public sealed record WorkerOutput
     /// <summary>Algorithms that certify their gap: the partition's mean conjugates (<see cref="Core.Training.DualityGap"/>).</summary>
     public double? ConjugatePositive { get; init; }
     public double? ConjugateNegative { get; init; }
+    /// <summary>Asynchronous workers: the updates this worker has applied so far (over all its invocations), whether it
+    /// has applied all of them (the ASL's loop ends), and how often another worker's update came first (the update was
+    /// then applied again to the newer model).</summary>
+    public long? Steps { get; init; }
+    public bool? Done { get; init; }
+    public long? Conflicts { get; init; }
     public string? Error { get; init; }
 }
 

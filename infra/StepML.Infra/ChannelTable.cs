@@ -13,12 +13,14 @@ internal sealed class ChannelTable : Construct
     public const string TableVariable = "STEPML_CHANNEL_TABLE";
 
     // Actions per function, from StepML.Storage.Channels.DynamoDbChannel: PutAsync is BatchWriteItem; GetAsync and
-    // GetRangeAsync are Query; DeleteRoundAsync is Query + BatchWriteItem.
+    // GetRangeAsync are Query; DeleteRoundAsync and DeleteAsync are Query + BatchWriteItem. Asynchronous training
+    // (AtomicModel) adds the register: ReadRegisterAsync is GetItem, TryWriteRegisterAsync a conditional PutItem; its
+    // workers read, write and delete model versions, and Decide reads the register and the final version.
     public static readonly IReadOnlyDictionary<string, string[]> Actions = new Dictionary<string, string[]>
     {
-        [FunctionCatalog.Worker] = ["dynamodb:BatchWriteItem"],
+        [FunctionCatalog.Worker] = ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
         ["Merge"] = ["dynamodb:BatchWriteItem", "dynamodb:Query"],
-        ["Decide"] = ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+        ["Decide"] = ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Query"],
     };
 
     public Table Table { get; }

@@ -26,7 +26,7 @@ public sealed class FileObjectStore : IObjectStore
 
     public string Uri => "file://" + _root;
 
-    private string PathOf(string key)
+    internal string PathOf(string key)
     {
         var path = Path.Combine(_root, ObjectKey.Validate(key).Replace('/', Path.DirectorySeparatorChar));
         var real = StorePaths.RealPath(path);

@@ -16,6 +16,11 @@ public static class RunLayout
     public static string Merged(string runId, long round, int shard) => $"{Root(runId)}/rounds/{round}/merged/{shard}.tensor";
     /// <summary>Tree aggregation: the partial result of merger <paramref name="group"/> of <paramref name="level"/>.</summary>
     public static string TreePartial(string runId, long round, int level, int group) => $"{Root(runId)}/rounds/{round}/tree/{level}/{group}.tensor";
+    /// <summary>Asynchronous training: the register naming the current model version (see <see cref="Channels.AtomicModel"/>).</summary>
+    public static string AsyncHead(string runId) => $"{Root(runId)}/rounds/async/head";
+    /// <summary>Asynchronous training: one model version (the model and its optimizer state), written once by the worker
+    /// that proposes it; <paramref name="nonce"/> keeps two workers proposing the same version apart.</summary>
+    public static string AsyncModel(string runId, long version, string nonce) => $"{Root(runId)}/rounds/async/model/{version}-{nonce}.tensor";
     public static string Optimizer(string runId, long round, int shard) => $"{Root(runId)}/rounds/{round}/optimizer/{shard}.tensor";
     /// <summary>Worker-local state written in <paramref name="round"/>. Keyed by round (not overwritten) so that a
     /// retried worker reads the same input state as its first attempt.</summary>

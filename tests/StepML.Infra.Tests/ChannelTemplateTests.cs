@@ -42,9 +42,10 @@ public sealed class ChannelTableTemplateTests(SynthesizedStack stack) : IClassFi
     [Fact]
     public void FunctionRoles_TableAccess_IsExactlyWhatEachStepCalls()
     {
-        Assert.Equal(["dynamodb:BatchWriteItem"], DynamoDbActionsOf("Worker"));
+        // Worker and Decide also read and swap asynchronous training's register (GetItem, conditional PutItem).
+        Assert.Equal(["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], DynamoDbActionsOf("Worker"));
         Assert.Equal(["dynamodb:BatchWriteItem", "dynamodb:Query"], DynamoDbActionsOf("Merge"));
-        Assert.Equal(["dynamodb:BatchWriteItem", "dynamodb:Query"], DynamoDbActionsOf("Decide"));
+        Assert.Equal(["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Query"], DynamoDbActionsOf("Decide"));
         foreach (var other in new[] { "Prepare", "Finalize", "RecordFailure" })
             Assert.Empty(DynamoDbActionsOf(other));
     }

@@ -40,7 +40,8 @@ public sealed class LimitsTests(SynthesizedStack stack) : IClassFixture<Synthesi
             checkedFunctions.Add(function.Name);
         }
         // Partition runs in three states (a range, Summarize, an output) and Prepare in two (Prepare, Commit).
-        // Merge is called by two tasks (MergeShard, and MergeGroup of the tree pattern's level loop); both are checked.
+        // Merge is called by two tasks (MergeShard, and MergeGroup of the tree pattern's level loop), Worker by two (Work,
+        // and AsyncWork of asynchronous training); all are checked.
         Assert.Equal(FunctionCatalog.All.Select(f => f.Name).Order(), checkedFunctions.Distinct().Order());
     }
 
@@ -54,6 +55,19 @@ public sealed class LimitsTests(SynthesizedStack stack) : IClassFixture<Synthesi
         var work = (int)workers["ItemProcessor"]!["States"]!["Work"]!["TimeoutSeconds"]!;
         Assert.InRange(work, 1, FunctionCatalog.ExpressChildSeconds - 1);
         Assert.InRange(TemplateTimeout(FunctionCatalog.Worker), 1, work);
+    }
+
+    [Fact]
+    public void Asl_AsyncWork_LoopsInAStandardChildWithTheWorkerTimeout()
+    {
+        // An asynchronous worker's loop may outlast an EXPRESS child's 5 minutes; each invocation stays inside the
+        // Worker's timeout (its round budget ends its updates first).
+        var map = Asl["States"]!["AsyncWorkers"]!;
+        Assert.Equal("STANDARD", (string)map["ItemProcessor"]!["ProcessorConfig"]!["ExecutionType"]!);
+        var states = map["ItemProcessor"]!["States"]!;
+        Assert.Equal("${" + FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.Worker).SubstitutionName + "}", (string)states["AsyncWork"]!["Resource"]!);
+        Assert.Equal(TemplateTimeout(FunctionCatalog.Worker), (int)states["AsyncWork"]!["TimeoutSeconds"]!);
+        Assert.Equal("AsyncWork", (string)states["AsyncDone?"]!["Default"]!);
     }
 
     [Fact]

@@ -249,4 +249,24 @@ internal sealed class CountingChannel(IChannel inner) : IChannel
         Interlocked.Increment(ref _calls);
         return inner.DeleteRoundAsync(runId, round, partitions, shards, cancellationToken);
     }
+
+    public bool SupportsRegisters => inner.SupportsRegisters;
+
+    public Task<ChannelRegister?> ReadRegisterAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _calls);
+        return inner.ReadRegisterAsync(key, cancellationToken);
+    }
+
+    public Task<bool> TryWriteRegisterAsync(string key, long expectedVersion, string value, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _calls);
+        return inner.TryWriteRegisterAsync(key, expectedVersion, value, cancellationToken);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _calls);
+        return inner.DeleteAsync(key, cancellationToken);
+    }
 }

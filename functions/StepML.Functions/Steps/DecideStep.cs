@@ -21,6 +21,7 @@ public static class DecideStep
 {
     public static async Task<RunState> RunAsync(FunctionContext context, RunState state)
     {
+        if (state.Async == true) return await AsyncDecideStep.RunAsync(context, state).ConfigureAwait(false);
         var store = context.Store;
         var runId = state.RunId;
         var round = state.Round;
@@ -165,7 +166,7 @@ public static class DecideStep
     /// <summary>Rewrites metrics.jsonl with this round's line replacing any line of the same or a later round, so
     /// a retried Decide leaves exactly one line per round (S3 objects cannot be appended to). A damaged metrics.jsonl
     /// (truncated, edited) is rebuilt from the per-round records instead of failing every later round.</summary>
-    private static async Task AppendMetricsAsync(IObjectStore store, string runId, RoundMetrics metrics)
+    internal static async Task AppendMetricsAsync(IObjectStore store, string runId, RoundMetrics metrics)
     {
         var lines = await RunRecords.TryReadMetricsAsync(store, runId).ConfigureAwait(false);
         // Damaged, missing, or cut at a line boundary (every earlier round must be there): rebuilt from the records.

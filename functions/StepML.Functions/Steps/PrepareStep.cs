@@ -112,6 +112,8 @@ public static class PrepareStep
         if (job.RunId is not null)
             await RunIdentity.CheckAsync(store, runId, job, record).ConfigureAwait(false);
 
+        if (job.Communication.IsAsync && !context.Channel(job).SupportsRegisters)
+            throw new JobSpecException("communication.synchronization", new Storage.Channels.AtomicUpdatesNotSupportedException(context.Channel(job).Name).Message);
         // The claim comes before the first write of the run: a second execution on this run id stops here.
         await RunClaims.ClaimNewRunAsync(context, runId, owner).ConfigureAwait(false);
         var pending = new PendingRun(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }), record);
@@ -189,6 +191,7 @@ public static class PrepareStep
         StartedAtMs = startedAtMs,
         RoundsPerExecution = StopRules.RoundsPerExecution(job),
         Tree = TreeLevelsFor(job),
+        Async = job.Communication.IsAsync ? true : null,
         Reason = reason,
     };
 

@@ -13,6 +13,7 @@ public static class WorkerStep
 {
     public static async Task<WorkerOutput> RunAsync(FunctionContext context, WorkerInput input)
     {
+        if (input.Async == true) return await AsyncWorkerStep.RunAsync(context, input).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var started = context.Time.GetTimestamp();
         var store = context.Store;
@@ -47,7 +48,7 @@ public static class WorkerStep
 
     /// <summary>Local work stops <see cref="FunctionSettings.WorkerRoundSeconds"/> after the handler started, leaving the rest
     /// of the function's timeout to write the statistic.</summary>
-    private static WorkBudget Budget(FunctionContext context, long started) =>
+    internal static WorkBudget Budget(FunctionContext context, long started) =>
         new(context.Time, context.Settings.WorkerRoundSeconds > 0 ? TimeSpan.FromSeconds(context.Settings.WorkerRoundSeconds) : TimeSpan.MaxValue,
             started, FunctionContext.Invocation);
 

@@ -9,7 +9,13 @@ namespace StepML.Core.Algorithms;
 /// "Adam: a method for stochastic optimization", ICLR 2015, Algorithm 1) the state is (m, v) interleaved per
 /// parameter and g = ḡ + λ·m∘w: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − η·m̂/(√v̂ + ε) with
 /// m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) and t = round + 1, so the bias correction needs no extra state.
-/// With λ₁ > 0 every step is a proximal one (ISTA; Parikh and Boyd 2014, §4.2): w ← S_{ηλ₁m}(w − η·v), and for Adam
+/// With λ₁ > 0 every step is a proximal one (ISTA; Parikh and Boyd 2014, §4.2): w ← S_{ηλ₁m}(w − η·g) without
+/// momentum. With momentum μ the heavy ball moves to the iterates (iPiano; Ochs, Chen, Brox and Pock, "iPiano: inertial
+/// proximal algorithm for nonconvex optimization", SIAM J. Imaging Sci. 2014): w ← S_{ηλ₁m}(w − η·g + μ·d), d ← w_new − w,
+/// with d the optimizer state. Thresholding the gradient-momentum step instead, w ← S_{ηλ₁m}(w − η·v) with
+/// v ← μv + g, has its fixed point where v = g/(1−μ), which is the L1 problem with λ₁·(1−μ): with μ = 0.9 it converged
+/// to a penalty ten times too weak (10% above the reference objective after 150 rounds). Without λ₁ both forms are the
+/// same iteration (d = −η·v); the λ₁ = 0 path keeps the v form. For Adam
 /// the per-coordinate step a_j = η̂/(√v_j + ε) gives w_j ← S_{a_jλ₁m_j}(w_j − a_j·m_j) (a proximal step in Adam's
 /// diagonal metric), so the L1 term never enters the averaged gradient and exact zeros appear.
 /// </summary>
@@ -41,6 +47,18 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgor
         if (_adam)
         {
             AdamUpdate(round, model, merged, mask, previousOptimizer, newOptimizer, newModel);
+            return;
+        }
+        if (_mu > 0 && _l1 > 0)
+        {
+            for (var i = 0; i < model.Length; i++)
+            {
+                var g = merged[i] + _lambda * mask[i] * model[i];
+                var d = previousOptimizer.IsEmpty ? 0f : previousOptimizer[i];
+                var w = Proximal.SoftThreshold(model[i] - _eta * g + _mu * d, _eta * _l1 * mask[i]);
+                newOptimizer[i] = w - model[i];
+                newModel[i] = w;
+            }
             return;
         }
         for (var i = 0; i < model.Length; i++)

@@ -112,6 +112,18 @@ public sealed record CommunicationSpec
     /// <summary>Probability p ∈ [0, 1) that a worker → merger statistic is lost (seed 003's unreliable network),
     /// drawn from the job's seed per (round, partition, shard).</summary>
     public double DropRate { get; init; }
+    /// <summary><c>sync</c> (the Map is each round's barrier) or <c>async</c> (LambdaML's S-ASP: each worker loops
+    /// alone, reading the current model and applying its update with an atomic read-modify-write on the channel).</summary>
+    public string Synchronization { get; init; } = Synchronizations.Sync;
+
+    public bool IsAsync => Synchronization == Synchronizations.Async;
+}
+
+public static class Synchronizations
+{
+    public const string Sync = "sync";
+    public const string Async = "async";
+    public static readonly string[] All = [Sync, Async];
 }
 
 public sealed record StopSpec

@@ -106,7 +106,7 @@ public static class JobSpecParser
 
     private static CommunicationSpec ParseCommunication(Obj o)
     {
-        o.Known("channel", "endpoint", "pattern", "shards", "fanIn", "dropRate");
+        o.Known("channel", "endpoint", "pattern", "shards", "fanIn", "dropRate", "synchronization");
         var d = new CommunicationSpec();
         return new CommunicationSpec
         {
@@ -116,6 +116,7 @@ public static class JobSpecParser
             Shards = o.Int("shards", d.Shards),
             FanIn = o.Int("fanIn", d.FanIn),
             DropRate = o.Double("dropRate", d.DropRate),
+            Synchronization = o.String("synchronization", d.Synchronization),
         };
     }
 
@@ -213,6 +214,7 @@ public static class JobSpecParser
         Check("communication.shards", s.Communication.Pattern != Patterns.Tree || s.Communication.Shards == 1,
             $"the tree pattern aggregates the whole model at every level; leave shards at 1 (got {s.Communication.Shards})");
         Check("communication.dropRate", s.Communication.DropRate is >= 0 and < 1, $"{s.Communication.DropRate} must be in [0, 1)");
+        ValidateSynchronization(s);
         if (s.Stop.TargetLoss is { } t) Check("stop.targetLoss", double.IsFinite(t), "must be a finite number");
         Check("stop.maxRounds", s.Stop.MaxRounds is >= 1 and <= 1_000_000, $"{s.Stop.MaxRounds} must be between 1 and 1000000");
         Check("stop.maxSeconds", s.Stop.MaxSeconds > 0, $"{s.Stop.MaxSeconds} must be > 0");
@@ -235,6 +237,22 @@ public static class JobSpecParser
         if (s.Workers.ToleratedFailurePercentage is { } tolerated)
             Check("workers.toleratedFailurePercentage", tolerated is >= 0 and <= 100, $"{tolerated} must be between 0 and 100");
         Check("workers.maxConcurrency", s.Workers.MaxConcurrency >= 0, $"{s.Workers.MaxConcurrency} must be ≥ 0 (0 = all partitions at once)");
+    }
+
+    /// <summary>Asynchronous training (S-ASP) needs an algorithm whose update a worker can apply alone to the current
+    /// model (GA-SGD's step, MA-SGD's share of its local progress); ADMM, Newton and KMeans-EM combine every worker's
+    /// statistic in one update, which is the barrier async removes. One model in the channel: no shards, tree or drops.</summary>
+    private static void ValidateSynchronization(JobSpec s)
+    {
+        var c = s.Communication;
+        OneOf("communication.synchronization", c.Synchronization, Synchronizations.All);
+        if (!c.IsAsync) return;
+        Check("communication.synchronization", s.Algorithm.Type is AlgorithmTypes.GaSgd or AlgorithmTypes.MaSgd,
+            $"\"async\" works with algorithm.type \"ga-sgd\" or \"ma-sgd\"; '{s.Algorithm.Type}' merges every worker's statistic in one update and needs \"sync\"");
+        Check("communication.synchronization", c.Pattern == Patterns.AllReduce && c.Shards == 1,
+            $"\"async\" keeps one model that every worker updates; set communication.pattern to \"all-reduce\" with one shard (got \"{c.Pattern}\", {c.Shards} shard(s))");
+        Check("communication.synchronization", c.DropRate == 0,
+            $"\"async\" applies every update atomically and drops none; leave communication.dropRate at 0 (got {c.DropRate})");
     }
 
     private static void Check(string field, bool ok, string message)
@@ -459,6 +477,7 @@ public static class JobSpecParser
             w.WriteNumber("shards", s.Communication.Shards);
             w.WriteNumber("fanIn", s.Communication.FanIn);
             w.WriteNumber("dropRate", s.Communication.DropRate);
+            if (s.Communication.IsAsync) w.WriteString("synchronization", s.Communication.Synchronization);
             w.WriteEndObject();
             w.WriteStartObject("stop");
             if (s.Stop.TargetLoss is { } t) w.WriteNumber("targetLoss", t);

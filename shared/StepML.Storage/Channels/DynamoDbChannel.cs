@@ -19,7 +19,7 @@ namespace StepML.Storage.Channels;
 /// <c>offset</c> (N), on-demand billing, TTL on <c>expiresAt</c>. A write is several batch requests, so a reader racing
 /// an overwrite could see chunks of both versions; the pipeline never races (a retried worker rewrites the same bytes,
 /// and readers run after the Map barrier).</remarks>
-public sealed class DynamoDbChannel : IChannel
+public sealed partial class DynamoDbChannel : IChannel
 {
     public const string KeyAttribute = "key";
     public const string OffsetAttribute = "offset";
@@ -165,15 +165,19 @@ public sealed class DynamoDbChannel : IChannel
     public async Task DeleteRoundAsync(string runId, long round, int partitions, int shards, CancellationToken cancellationToken = default)
     {
         foreach (var key in ChannelKeys.Round(runId, round, partitions, shards))
+            await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ObjectKey.Validate(key);
+        var chunks = await QueryAsync(key, 0, long.MaxValue, cancellationToken, keysOnly: true).ConfigureAwait(false);
+        var requests = chunks.Select(c => new WriteRequest(new DeleteRequest(new Dictionary<string, AttributeValue>
         {
-            var chunks = await QueryAsync(key, 0, long.MaxValue, cancellationToken, keysOnly: true).ConfigureAwait(false);
-            var requests = chunks.Select(c => new WriteRequest(new DeleteRequest(new Dictionary<string, AttributeValue>
-            {
-                [KeyAttribute] = new() { S = key },
-                [OffsetAttribute] = new() { N = c.Offset.ToString(CultureInfo.InvariantCulture) },
-            }))).ToList();
-            await WriteBatchesAsync(key, requests, cancellationToken).ConfigureAwait(false);
-        }
+            [KeyAttribute] = new() { S = key },
+            [OffsetAttribute] = new() { N = c.Offset.ToString(CultureInfo.InvariantCulture) },
+        }))).ToList();
+        await WriteBatchesAsync(key, requests, cancellationToken).ConfigureAwait(false);
     }
 
     private sealed record Chunk(long Offset, byte[] Data, long Size);

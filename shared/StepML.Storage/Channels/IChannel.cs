@@ -36,7 +36,32 @@ public interface IChannel
     /// <summary>Deletes the round's statistics of <paramref name="partitions"/> workers and its <paramref name="shards"/>
     /// merged shards. Missing keys are not an error.</summary>
     Task DeleteRoundAsync(string runId, long round, int partitions, int shards, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether <see cref="TryWriteRegisterAsync"/> is atomic on this channel (asynchronous training needs it).</summary>
+    bool SupportsRegisters { get; }
+
+    /// <summary>Reads a compare-and-swap register: its version (1 after the first write) and value; null when never written.</summary>
+    Task<ChannelRegister?> ReadRegisterAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the register to <paramref name="value"/> at version <paramref name="expectedVersion"/> + 1 if and only
+    /// if its version is still <paramref name="expectedVersion"/> (0: never written), atomically: of concurrent writers
+    /// with the same expected version exactly one succeeds. False when another write came first. Keys expire like the
+    /// channel's other keys. Channels without <see cref="SupportsRegisters"/> throw <see cref="AtomicUpdatesNotSupportedException"/>.</summary>
+    Task<bool> TryWriteRegisterAsync(string key, long expectedVersion, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a tensor written with <see cref="PutAsync"/> (asynchronous training's superseded model versions);
+    /// a missing key is not an error.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken = default);
 }
+
+/// <param name="Version">How many writes the register has had (1 after the first).</param>
+public sealed record ChannelRegister(long Version, string Value);
+
+/// <summary>The channel cannot update a value atomically (compare-and-swap), which asynchronous training needs.</summary>
+public sealed class AtomicUpdatesNotSupportedException(string channel)
+    : Exception($"communication.synchronization \"async\" needs an atomic read-modify-write on the channel, and {channel} has none here: " +
+        "use communication.channel \"redis\" or \"dynamodb\", or the local folder store for \"s3\" (S3 conditional writes are not used: " +
+        "s3rver, the S3 server the tests run, ignores If-None-Match on PUT, so they could not be tested)");
 
 /// <summary>The channel is misconfigured in a way no retry cures (no endpoint, a missing table). Not retried.</summary>
 public sealed class ChannelConfigurationException(string message, Exception? inner = null) : Exception(message, inner);

@@ -10,7 +10,7 @@ namespace StepML.Storage.Channels;
 /// with SET … EX (every key expires after <see cref="TimeToLive"/>, so a crashed run leaves nothing behind for long),
 /// a merger's shard read with one GETRANGE. Connection and timeout failures become <see cref="StoreTransientException"/>.
 /// </summary>
-public sealed class RedisChannel : IChannel
+public sealed partial class RedisChannel : IChannel
 {
     // One multiplexer per endpoint for the process (a Lambda container): it is thread-safe and holds the connection.
     // A failed connect is not cached, so the state machine's retry connects afresh.

@@ -20,7 +20,9 @@ public sealed class L1ConvergenceTests(ModelDataFixture fixture, ITestOutputHelp
 
     [Theory]
     [InlineData("logistic-dense", "admm", 0.01, 1.0, 500, 3, 0.05, 60)]
+    [InlineData("logistic-dense", "ga-sgd", 0.01, 1.0, 0, 1, 0, 150)]
     [InlineData("logistic-sparse", "admm", 0.0005, 2.0, 100, 3, 0.02, 60)]
+    [InlineData("svm-squared-dense", "ga-sgd", 0.05, 0.05, 0, 1, 0, 150)]
     public async Task Train_L1_EndsWithinOnePercentOfReferenceAndReportsZeros(string problem, string algorithm, double l1,
         double learningRate, int batchSize, int localEpochs, double rho, int maxRounds)
     {

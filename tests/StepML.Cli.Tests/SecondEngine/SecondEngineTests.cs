@@ -45,6 +45,27 @@ public sealed class SecondEngineTests
         await AssertEnginesAgreeAsync(job.ToJsonString(), expectedRounds: 3, expectedExecutions: 1, workersPerRound: 9, mergersPerRound: 5 + 3 + 2 + 1);
     }
 
+    /// <summary>Asynchronous training is not reproducible bit for bit, so the engines are not compared: the second one
+    /// must run the AsyncWorkers branch (the Choice, the per-partition AsyncWork loop, Decide) and apply every update.</summary>
+    [Fact]
+    public async Task RunMjs_AsyncJob_RunsTheLoopAndAppliesEveryWorkerStep()
+    {
+        using var second = await TempStore.CreateAsync(rows: 4_000, features: 28, seed: 3);
+        var job = JsonNode.Parse(Jobs.HiggsJob(RunId, "ga-sgd", partitions: 4, shards: 1, maxRounds: 5))!;
+        job["communication"] = new JsonObject { ["synchronization"] = "async" };
+
+        var (remote, log) = await RunSecondEngineAsync(second, job.ToJsonString());
+
+        Assert.True(remote.ExitCode == 0, $"run.mjs failed: {remote}");
+        var output = JsonNode.Parse(remote.StandardOutput)!;
+        Assert.Equal(1, output["rounds"]!.GetValue<int>());
+        Assert.StartsWith("asynchronous: 20 updates applied (20 worker steps", output["stopReason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(CountInvocations(log, "stepml-Worker") >= 4, "every partition's AsyncWork ran");
+        Assert.Equal(0, CountInvocations(log, "stepml-Merge"));
+        Assert.Equal(1, CountInvocations(log, "stepml-Decide"));
+        Assert.Equal(1, CountInvocations(log, "stepml-Finalize"));
+    }
+
     [Fact]
     public async Task RunMjs_MalformedLibSvmLine_FailsInPartitioningWithSameErrorAsLocalPipeline()
     {

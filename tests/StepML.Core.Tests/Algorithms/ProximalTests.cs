@@ -65,6 +65,47 @@ public sealed class ProximalTests
     }
 
     [Fact]
+    public void GaSgdUpdate_WithL1AndMomentum_IsTheInertialProximalStep()
+    {
+        var ga = new GaSgd(new AlgorithmSpec { LearningRate = 0.5, Momentum = 0.9 }, l2: 0, l1: 0.1);
+        float[] model = [1f, 0.02f, -1f];
+        float[] gradient = [0.2f, 0f, -0.2f];
+        float[] mask = [1, 1, 0];
+        float[] previousStep = [0.1f, -0.2f, 0.1f];
+        var next = new float[3];
+        var step = new float[3];
+
+        ga.Update(3, model, gradient, mask, previousStep, step, next);
+
+        // S_{ηλ₁}(w − ηg + μd): 1 − 0.1 + 0.09 = 0.99 → 0.94; 0.02 − 0.18 = −0.16 → −0.11; unmasked −1 + 0.1 + 0.09.
+        Assert.Equal(0.94f, next[0], 6);
+        Assert.Equal(-0.11f, next[1], 6);
+        Assert.Equal(-0.81f, next[2], 6);
+        for (var i = 0; i < 3; i++) Assert.Equal(next[i] - model[i], step[i], 6);
+    }
+
+    [Fact]
+    public void GaSgdUpdate_WithL1AndMomentum_FixedPointIsTheL1Optimum()
+    {
+        // f(w) = ½(w − 3)², λ₁ = 1: the optimum of f + λ₁|w| is w = 2. The old form (threshold after the gradient
+        // momentum) settles at 3 − λ₁(1 − μ) = 2.9 instead.
+        var ga = new GaSgd(new AlgorithmSpec { LearningRate = 0.1, Momentum = 0.9 }, l2: 0, l1: 1);
+        float[] w = [0f];
+        float[] state = [0f];
+        float[] mask = [1f];
+        var next = new float[1];
+        var nextState = new float[1];
+        for (var t = 0; t < 2000; t++)
+        {
+            ga.Update(t, w, [w[0] - 3f], mask, state, nextState, next);
+            next.CopyTo(w, 0);
+            nextState.CopyTo(state, 0);
+        }
+
+        Assert.Equal(2f, w[0], 4);
+    }
+
+    [Fact]
     public void ZeroCount_CountsOnlyRegularisedZeros() =>
         Assert.Equal(2, Proximal.ZeroCount([0f, 1f, 0f, 0f], [1, 1, 1, 0]));
 }
