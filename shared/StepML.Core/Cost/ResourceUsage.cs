@@ -78,6 +78,23 @@ public sealed record ResourceUsage
         };
     }
 
+    /// <summary>This usage <paramref name="times"/> over (a plan's identical rounds).</summary>
+    public ResourceUsage Times(long times) => new()
+    {
+        Functions = Functions.ToDictionary(f => f.Key, f => f.Value with { Invocations = f.Value.Invocations * times, Seconds = f.Value.Seconds * times }, StringComparer.Ordinal),
+        S3Puts = S3Puts * times,
+        S3Gets = S3Gets * times,
+        Transitions = Transitions * times,
+        ExpressExecutions = ExpressExecutions * times,
+        ExpressGbSeconds = ExpressGbSeconds * times,
+        ChannelReads = ChannelReads * times,
+        ChannelWrites = ChannelWrites * times,
+        ChannelBytes = ChannelBytes * times,
+        ChannelReadUnits = ChannelReadUnits * times,
+        ChannelWriteUnits = ChannelWriteUnits * times,
+        ChannelGbHours = ChannelGbHours * times,
+    };
+
     public static ResourceUsage Sum(IEnumerable<ResourceUsage?> parts)
     {
         var total = None;
