@@ -75,9 +75,9 @@ internal static class PlanCommand
         return (Plan.Make(input, constants, FunctionContext.Memory), source);
     }
 
-    /// <summary>A short calibration (well under a second for linear models; a few for a CNN).</summary>
+    /// <summary>A short calibration: a few seconds at most (16 MB of rows, <see cref="Calibration.MinimumSampleBytes"/>).</summary>
     private static CalibrationResult Calibrate(JobSpec spec, int features, long partitionRows) =>
-        Calibration.Measure(spec, features, Math.Max(1, partitionRows), seed: spec.Seed, targetSeconds: 0.05, repeats: 3, maxSampleRows: 16_384);
+        Calibration.Measure(spec, features, Math.Max(1, partitionRows), seed: spec.Seed);
 
     private static CloudConstants ReadConstants(FileInfo file)
     {

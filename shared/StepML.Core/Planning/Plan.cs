@@ -18,8 +18,9 @@ public sealed record Plan(PlanInput Input, CloudConstants Constants, IReadOnlyLi
     {
         var model = new CloudModel(input, constants, memory);
         var points = new List<PlanPoint>();
-        foreach (var z in memorySizes ?? MemorySizes)
-            foreach (var n in workerCounts ?? WorkerCounts)
+        // The job's own memory size and worker count are always in the table.
+        foreach (var z in (memorySizes ?? MemorySizes).Append(input.Job.Workers.MemoryMb).Distinct().Order())
+            foreach (var n in (workerCounts ?? WorkerCounts).Append(input.Job.Dataset.Partitions).Distinct().Order())
                 if (n <= Math.Max(1, input.TrainingRows)) points.Add(model.Predict(z, n));
         var feasible = points.Where(p => p.Feasible).ToList();
         var cheapest = feasible.OrderBy(p => p.TotalUsd).ThenBy(p => p.TotalSeconds).FirstOrDefault();
