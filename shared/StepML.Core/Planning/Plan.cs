@@ -71,6 +71,9 @@ public sealed record Plan(PlanInput Input, CloudConstants Constants, IReadOnlyLi
         if (cheapest.TotalUsd <= vmCheap.TotalUsd)
             return $"FaaS pays off: Lambda at {cheapest.MemoryMb} MB × {cheapest.Workers} costs ${cheapest.TotalUsd:F4} against ${vmCheap.TotalUsd:F4} on {vmCheap.Name}"
                    + (fastest.TotalSeconds < vmFast.TotalSeconds ? $", and its fastest configuration takes {fastest.TotalSeconds:F0} s against {vmFast.TotalSeconds:F0} s. " : ". ") + why;
+        if (fastest.TotalSeconds < vmFast.TotalSeconds && fastest.TotalUsd <= vmFast.TotalUsd)
+            return $"FaaS for speed: the fastest Lambda configuration ({fastest.MemoryMb} MB × {fastest.Workers}) takes {fastest.TotalSeconds:F0} s for ${fastest.TotalUsd:F4}, "
+                   + $"faster and cheaper than the fastest VM ({vmFast.Name}: {vmFast.TotalSeconds:F0} s, ${vmFast.TotalUsd:F4}); the cheapest run is a VM's ({vmCheap.Name}, ${vmCheap.TotalUsd:F4} against Lambda's ${cheapest.TotalUsd:F4}). " + why;
         if (fastest.TotalSeconds < vmFast.TotalSeconds)
             return $"FaaS only for speed: the fastest Lambda configuration ({fastest.MemoryMb} MB × {fastest.Workers}) takes {fastest.TotalSeconds:F0} s against {vmFast.TotalSeconds:F0} s on {vmFast.Name}, "
                    + $"but costs ${fastest.TotalUsd:F4} ({fastest.TotalUsd / Math.Max(vmFast.TotalUsd, 1e-12):F1}× that VM's cost); the cheapest Lambda run costs ${cheapest.TotalUsd:F4} against ${vmCheap.TotalUsd:F4} on {vmCheap.Name}. " + why;
