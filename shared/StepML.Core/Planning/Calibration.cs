@@ -56,7 +56,8 @@ public static class Calibration
     /// <summary>Calibrates for partitions of <paramref name="partitionRows"/> rows. The kernels are first called often
     /// enough for the JIT's tiering to optimise them; the sample then doubles from 256 rows until a round takes
     /// <paramref name="targetSeconds"/> on at least <see cref="MinimumSampleBytes"/> of rows, or the sample is the
-    /// partition; then the line through the medians of <paramref name="repeats"/> rounds at that size and at 64 rows.</summary>
+    /// partition; the slope between the fastest of <paramref name="repeats"/> rounds at that size and at half of it,
+    /// the intercept where that line meets the sample's round.</summary>
     public static CalibrationResult Measure(JobSpec job, int features, long partitionRows, ulong seed = 1,
         double targetSeconds = 0.05, int repeats = 3, int maxSampleRows = 1 << 20)
     {
@@ -85,10 +86,15 @@ public static class Calibration
         double touchedLarge = RowsPerRound(spec, rows), touchedTiny = RowsPerRound(spec, tinyRows);
         if (touchedLarge <= touchedTiny)
             return new CalibrationResult(large, 0, rows, model.ParameterCount);
-        // The slope through the large sample (the regime of real partitions), the intercept from the tiny one (the
-        // statistic's and the model's fixed work, which dominates small partitions of large models).
-        var perRow = Math.Max(0, (large - tiny) / (touchedLarge - touchedTiny));
-        return new CalibrationResult(Math.Max(0, large - perRow * touchedLarge), perRow, rows, model.ParameterCount);
+        // The slope between the sample and its half, both past the caches: shuffled mini-batches over more rows miss
+        // more (the marginal row costs more than the average one), and that is the regime of real partitions.
+        var halfRows = Math.Max(tinyRows + 1, rows / 2);
+        var half = runner.Time(Slice(sample, halfRows), repeats);
+        double touchedHalf = RowsPerRound(spec, halfRows);
+        var perRow = touchedLarge > touchedHalf ? (large - half) / (touchedLarge - touchedHalf) : 0;
+        // Noise can flatten or invert that slope: the line from the 64-row round (the fixed work) bounds it below.
+        perRow = Math.Max(perRow, Math.Max(0, (large - tiny) / (touchedLarge - touchedTiny)));
+        return new CalibrationResult(Math.Clamp(large - perRow * touchedLarge, 0, large), perRow, rows, model.ParameterCount);
     }
 
     /// <summary>The first <paramref name="rows"/> rows of a dense partition.</summary>
@@ -102,7 +108,9 @@ public static class Calibration
         private readonly float[] _statistic = new float[(long)model.ParameterCount * algorithm.StatisticStride];
         private readonly float[] _state = new float[algorithm.WorkerStateLength(model.ParameterCount)];
 
-        /// <summary>The median seconds of <paramref name="repeats"/> rounds on <paramref name="data"/>.</summary>
+        /// <summary>The fastest of <paramref name="repeats"/> rounds on <paramref name="data"/>: other processes on this
+        /// machine only ever slow a round down (a loaded 2-core machine varied 5× between identical rounds), and a
+        /// Lambda worker has its vCPU share to itself.</summary>
         public double Time(Partition data, int repeats)
         {
             var times = new double[repeats];
@@ -112,8 +120,7 @@ public static class Calibration
                 algorithm.Work(new WorkerInput(model, data, 0, 0, 1), parameters, [], _state, _statistic);
                 times[i] = clock.Elapsed.TotalSeconds;
             }
-            Array.Sort(times);
-            return times[repeats / 2];
+            return times.Min();
         }
     }
 }
