@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using StepML.Core.Cost;
 
 namespace StepML.Functions;
 
@@ -31,6 +32,12 @@ public sealed record RunState
     public double? RelativeGap { get; init; }
     public int StallRounds { get; init; }
     public double CostUsd { get; init; }
+    /// <summary>What the run has used so far of each billed resource (Prepare, the rounds; Finalize adds its own):
+    /// <see cref="CostUsd"/> is its price. Carried across continue-as-new and resume.</summary>
+    public ResourceUsage? Usage { get; init; }
+    /// <summary>Set by Decide: the run's elapsed seconds when the last round ended (a round's wall time is the
+    /// difference; the Redis channel is billed for it).</summary>
+    public double PreviousElapsedSeconds { get; init; }
     /// <summary>Set by Decide: continue, stop or continue-as-new (the Choice state reads it).</summary>
     public string? Action { get; init; }
     public string? Reason { get; init; }
@@ -149,7 +156,12 @@ public sealed record FinalSummary
     public double? TestLoss { get; init; }
     public double? TestAccuracy { get; init; }
     public string StopReason { get; init; } = "";
+    /// <summary>The run's cost: <see cref="Cost"/>'s total.</summary>
     public double CostUsd { get; init; }
+    /// <summary>The cost by resource (Lambda per function, S3 by kind, Step Functions, the channel).</summary>
+    public CostBreakdown? Cost { get; init; }
+    /// <summary>What the cost was priced from.</summary>
+    public ResourceUsage? Usage { get; init; }
     public double ElapsedSeconds { get; init; }
     /// <summary>What the run could not include (an unreadable per-round record), named; null when nothing.</summary>
     public string[]? Warnings { get; init; }
@@ -189,7 +201,11 @@ public sealed record RoundMetrics
     public int DroppedStatistics { get; init; }
     public double WorkerSeconds { get; init; }
     public double ElapsedSeconds { get; init; }
+    /// <summary>The run's cost up to and including this round.</summary>
     public double CostUsd { get; init; }
+    /// <summary>What this round used (its functions' measured seconds, its requests and transitions); null in
+    /// records written before usage was recorded.</summary>
+    public ResourceUsage? Usage { get; init; }
     public string Action { get; init; } = "";
     public string? Reason { get; init; }
     /// <summary>Algorithms that certify their gap: P − D and (P − D)/D of the round's model.</summary>
@@ -222,4 +238,6 @@ public sealed record FailureRecord(string? RunId, string Error, string Cause, Da
 [JsonSerializable(typeof(DatasetRecord))]
 [JsonSerializable(typeof(PendingRun))]
 [JsonSerializable(typeof(RoundRecord))]
+[JsonSerializable(typeof(CostBreakdown))]
+[JsonSerializable(typeof(ResourceUsage))]
 public sealed partial class ContractJson : JsonSerializerContext;

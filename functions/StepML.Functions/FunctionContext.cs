@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using StepML.Core.Cost;
 using StepML.Core.Jobs;
 using StepML.Storage;
 using StepML.Storage.Ledger;
@@ -45,6 +46,16 @@ public sealed class FunctionContext
         get => s_invocation.Value;
         set => s_invocation.Value = value;
     }
+
+    private static readonly Lazy<DeployedMemory> s_memory = new(() =>
+    {
+        using var stream = typeof(FunctionContext).Assembly.GetManifestResourceStream("functions.json")
+                           ?? throw new InvalidOperationException("statemachines/functions.json is not embedded in StepML.Functions");
+        return DeployedMemory.Parse(stream);
+    });
+
+    /// <summary>The memory each function is deployed with (statemachines/functions.json), what its cost is billed at.</summary>
+    public static DeployedMemory Memory => s_memory.Value;
 
     public FunctionSettings Settings { get; }
     public IObjectStore Store { get; }

@@ -12,6 +12,11 @@ internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
     public DateTimeOffset Now { get; set; } = now;
 
     public override DateTimeOffset GetUtcNow() => Now;
+
+    // Durations the steps measure (their billed seconds) stand still too, so a retried step returns the same state.
+    public override long GetTimestamp() => Now.UtcTicks;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 }
 
 /// <summary>

@@ -196,7 +196,7 @@ internal static class StorageRequestBenchmark
 
     /// <summary>Tags the store requests a handler makes with its function name (an async method, so the tag flows
     /// into the handler and is restored for the engine when it returns).</summary>
-    private sealed class TaggingInvoker(IFunctionInvoker inner) : IFunctionInvoker
+    internal sealed class TaggingInvoker(IFunctionInvoker inner) : IFunctionInvoker
     {
         public async Task<Stream> InvokeAsync(string functionName, Stream payload, CancellationToken ct)
         {

@@ -139,7 +139,11 @@ internal static class RunCommand
             if (summary.FailedWorkers > 0)
                 Console.WriteLine($"  tolerated  {summary.FailedWorkers} failed worker(s) over the rounds (partitions {string.Join(", ", summary.FailedPartitions ?? [])})"
                     + (summary.UnevaluatedPartitions is { } skipped ? $"; not evaluated at the end: partitions {string.Join(", ", skipped)}" : ""));
-            Console.WriteLine($"  model {summary.ModelKey}; report {RunLayout.Report(summary.RunId)}; estimated Lambda cost ${summary.CostUsd:F5}");
+            Console.WriteLine($"  model {summary.ModelKey}; report {RunLayout.Report(summary.RunId)}");
+            if (summary.Cost is { } cost)
+                Console.WriteLine($"  cost ${cost.TotalUsd:F5} at {cost.Region} list prices: Lambda ${cost.LambdaUsd:F5}, S3 ${cost.S3Usd:F5} ({cost.S3Puts:N0} PUT, {cost.S3Gets:N0} GET), "
+                    + $"Step Functions ${cost.TransitionsUsd + cost.ExpressUsd:F5} ({cost.Transitions:N0} transitions, {cost.ExpressExecutions:N0} EXPRESS children)"
+                    + (cost.Channel == "s3" ? "" : $", {cost.Channel} ${cost.ChannelUsd:F5}"));
         }
         else if (result.Succeeded)
         {

@@ -14,15 +14,18 @@ public static class ReportPage
 {
     private const string Blue = "#1f77b4", Orange = "#ff7f0e", Green = "#2ca02c", Red = "#d62728", Grey = "#7f7f7f";
 
+    /// <summary>The page's style, shared with other StepML pages (the plan).</summary>
+    public const string Css =
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}table{border-collapse:collapse;margin:.5em 0}"
+        + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}"
+        + "pre{background:#f6f6f6;padding:.8em;overflow-x:auto}.failed{background:#fde8e8;border:1px solid #d62728;padding:.6em}"
+        + ".caption{color:#555;font-size:90%}";
+
     public static string Html(ReportData d)
     {
         var sb = new StringBuilder();
         var title = $"{d.Job.Name} — {d.RunId}";
-        sb.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>StepML run ").Append(E(d.RunId)).Append("</title><style>")
-          .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}table{border-collapse:collapse;margin:.5em 0}")
-          .Append("td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}")
-          .Append("pre{background:#f6f6f6;padding:.8em;overflow-x:auto}.failed{background:#fde8e8;border:1px solid #d62728;padding:.6em}")
-          .Append(".caption{color:#555;font-size:90%}</style></head><body>");
+        sb.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>StepML run ").Append(E(d.RunId)).Append("</title><style>").Append(Css).Append("</style></head><body>");
         sb.Append("<h1>").Append(E(title)).Append("</h1>");
         Outcome(sb, d);
         Charts(sb, d);
@@ -136,22 +139,23 @@ public static class ReportPage
     private static void Cost(StringBuilder sb, ReportData d)
     {
         if (d.Rounds.Count == 0) return;
-        var job = d.Job;
-        var shards = job.Communication.Shards;
-        var state = job.Algorithm.Type == AlgorithmTypes.Admm;
-        double workers = 0, requests = 0, transitions = 0;
-        foreach (var r in d.Rounds)
-        {
-            workers += Pricing.Lambda(r.WorkerSeconds, job.Workers.MemoryMb, r.Workers);
-            requests += Pricing.RoundRequests(r.Workers, shards, state);
-            transitions += Pricing.StepFunctionsTransition * StopRules.EventsPerRound(shards) / 2;
-        }
-        var total = d.Rounds[^1].CostUsd;
-        var merge = Math.Max(0, total - workers - requests - transitions);
-        sb.Append("<h2>Cost</h2><table id=\"cost\"><tr><th class=\"l\">part</th><th>USD</th><th>share</th></tr>");
-        foreach (var (name, value) in new[] { ("workers (Lambda GB-s and requests, " + job.Workers.MemoryMb + " MB)", workers), ("merge and decide (Lambda)", merge), ("S3 requests", requests), ("Step Functions transitions", transitions) })
-            sb.Append("<tr><td class=\"l\">").Append(E(name)).Append("</td><td>").Append(F(value, "F5")).Append("</td><td>").Append(F(total > 0 ? value / total : 0, "P1")).Append("</td></tr>");
-        sb.Append("<tr><th class=\"l\">total (estimated, x86 list prices)</th><th>").Append(F(total, "F5")).Append("</th><th></th></tr></table>");
+        var cost = RunCosts.Of(d.Job, d.Rounds, d.Summary);
+        var total = cost.TotalUsd;
+        sb.Append("<h2>Cost</h2><table id=\"cost\"><tr><th class=\"l\">part</th><th class=\"l\">usage</th><th>USD</th><th>share</th></tr>");
+        void Row(string name, string usage, double usd) =>
+            sb.Append("<tr><td class=\"l\">").Append(E(name)).Append("</td><td class=\"l\">").Append(E(usage)).Append("</td><td>").Append(F(usd, "F6"))
+              .Append("</td><td>").Append(F(total > 0 ? usd / total : 0, "P1")).Append("</td></tr>");
+        foreach (var f in cost.Lambda)
+            Row($"Lambda {f.Name} ({f.MemoryMb} MB)", $"{f.Invocations:N0} requests, {F(f.Seconds, "F2")} s, {F(f.GbSeconds, "F2")} GB-s", f.Usd);
+        Row("S3 requests", $"{cost.S3Puts:N0} PUT, {cost.S3Gets:N0} GET", cost.S3Usd);
+        Row("Step Functions transitions (Standard)", $"{cost.Transitions:N0} transitions", cost.TransitionsUsd);
+        Row("Step Functions EXPRESS children", $"{cost.ExpressExecutions:N0} executions, {F(cost.ExpressGbSeconds, "F2")} GB-s", cost.ExpressUsd);
+        if (cost.Channel != "s3")
+            Row($"channel: {cost.Channel}", cost.Channel == "dynamodb"
+                ? $"{cost.ChannelWriteUnits:N0} write units, {cost.ChannelReadUnits:N0} read units"
+                : $"{cost.ChannelWrites:N0} writes, {cost.ChannelReads:N0} reads, {F(cost.ChannelGbHours, "F4")} GB-hours", cost.ChannelUsd);
+        sb.Append("<tr><th class=\"l\">total</th><th class=\"l\">").Append(E($"{cost.Region} list prices of {cost.PricesAsOf}, x86"))
+          .Append(d.Summary is null ? " (rounds so far; Prepare and Finalize not included)" : "").Append("</th><th>").Append(F(total, "F6")).Append("</th><th></th></tr></table>");
     }
 
     private static void Model(StringBuilder sb, ReportData d)

@@ -22,6 +22,7 @@ public static class DecideStep
     public static async Task<RunState> RunAsync(FunctionContext context, RunState state)
     {
         if (state.Async == true) return await AsyncDecideStep.RunAsync(context, state).ConfigureAwait(false);
+        var started = context.Time.GetTimestamp();
         var store = context.Store;
         var runId = state.RunId;
         var round = state.Round;
@@ -61,18 +62,20 @@ public static class DecideStep
 
         var elapsed = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0;
         var workerSeconds = ok.Sum(w => w.Seconds);
-        var mergeSeconds = state.Merged?.Sum(m => m.Seconds) ?? 0;
         var arm = context.Settings.Architecture == "arm64";
-        var roundCost = Pricing.Lambda(workerSeconds, job.Workers.MemoryMb, workers.Length, arm)
-            + Pricing.Lambda(mergeSeconds, 1024, layout.Shards + 1, arm)
-            + Pricing.RoundRequests(workers.Length, layout.Shards, algorithm.WorkerStateLength(n) > 0)
-            + Pricing.StepFunctionsTransition * StopRules.EventsPerRound(job) / 2;
-        var cost = state.CostUsd + roundCost;
+        // The round's usage so far; the continue-as-new transitions are added once the decision is known.
+        var previousElapsed = round > 0 && state.Usage is not null ? state.PreviousElapsedSeconds : 0;
+        var roundUsage = RoundUsage.Of(RoundShape.Of(job, n, algorithm), FunctionContext.Memory.For(job),
+            ok.Select(w => w.Seconds).ToArray(), state.Merged?.Select(m => m.Seconds).ToArray() ?? [],
+            context.Time.GetElapsedTime(started).TotalSeconds, elapsed - previousElapsed, firstRound: round == 0 || state.RoundsThisExecution == 0, continueAsNew: false);
+        var cost = CostModel.Price((state.Usage ?? ResourceUsage.None).Plus(roundUsage), job.Communication.Channel, arm).TotalUsd;
 
         var certificate = Certify(ok, state.Merged, trainLoss, job.Model.L2);
         var relativeGap = certificate is { RelativeGap: var g } && double.IsFinite(g) ? g : (double?)null;
         var decision = StopRules.Decide(stop, round, trainLoss, state.PreviousLoss, state.FirstLoss ?? trainLoss, state.StallRounds,
             elapsed, cost, state.RoundsThisExecution, state.RoundsPerExecution, RelativeChange(current, merged), relativeGap);
+        if (decision.Action == Actions.ContinueAsNew)
+            roundUsage = roundUsage with { Transitions = roundUsage.Transitions + RoundUsage.ContinueTransitions };
         if (!WorkerStep.AllFinite(merged))
             throw new TrainingDivergedException($"round {round}: the merged model is not finite; model/{round}.tensor is kept as the last good model. Lower algorithm.learningRate");
 
@@ -99,6 +102,7 @@ public static class DecideStep
             WorkerSeconds = workerSeconds,
             ElapsedSeconds = elapsed,
             CostUsd = cost,
+            Usage = roundUsage,
             Action = decision.Action,
             Reason = decision.Reason.Length > 0 ? decision.Reason : null,
             Gap = certificate?.Gap,
@@ -116,6 +120,8 @@ public static class DecideStep
             RelativeGap = relativeGap,
             StallRounds = decision.StallRounds,
             CostUsd = cost,
+            Usage = (state.Usage ?? ResourceUsage.None).Plus(roundUsage),
+            PreviousElapsedSeconds = elapsed,
             Action = decision.Action,
             Reason = decision.Reason,
             Workers = null,

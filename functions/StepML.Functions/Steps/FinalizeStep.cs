@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using StepML.Core.Data;
 using StepML.Core.Algorithms;
+using StepML.Core.Cost;
 using StepML.Core.Models;
 using StepML.Core.Tensors;
 using StepML.Core.Training;
@@ -17,6 +18,7 @@ public static class FinalizeStep
 {
     public static async Task<FinalSummary> RunAsync(FunctionContext context, RunState state)
     {
+        var started = context.Time.GetTimestamp();
         var store = context.Store;
         var runId = state.RunId;
         var owner = state.Owner ?? throw new InvalidInputException("Finalize: the state has no 'owner' (Prepare sets it; the run ledger needs it)");
@@ -62,6 +64,11 @@ public static class FinalizeStep
 
         var damaged = new List<string>();
         var metrics = await DecideStep.ReadMetricsAsync(store, runId, state.Round, damaged).ConfigureAwait(false);
+        // Finalize's own part: its invocation, its state, the model and metrics it reads, the three objects it writes.
+        var usage = (state.Usage ?? ResourceUsage.None).Plus(
+            ResourceUsage.Function(DeployedMemory.Finalize, 1, context.Time.GetElapsedTime(started).TotalSeconds, FunctionContext.Memory[DeployedMemory.Finalize])
+            with { Transitions = RoundUsage.FinishTransitions, S3Gets = 2, S3Puts = 3 });
+        var cost = CostModel.Price(usage, job.Communication.Channel, context.Settings.Architecture == "arm64");
         var summary = new FinalSummary
         {
             RunId = runId,
@@ -79,7 +86,9 @@ public static class FinalizeStep
             TestLoss = test?.MeanLoss,
             TestAccuracy = test?.Accuracy,
             StopReason = state.Reason ?? "",
-            CostUsd = state.CostUsd,
+            CostUsd = cost.TotalUsd,
+            Cost = cost,
+            Usage = usage,
             ElapsedSeconds = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0,
             Warnings = damaged.Count == 0 ? null : damaged.Select(d => $"unreadable round record {d}: its round is missing from metrics.jsonl and the report").ToArray(),
             FailedWorkers = state.TotalFailedWorkers,

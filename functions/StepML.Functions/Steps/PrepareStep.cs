@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StepML.Core.Communication;
+using StepML.Core.Cost;
 using StepML.Core.Data;
 using StepML.Core.Jobs;
 using StepML.Core.Models;
@@ -24,19 +25,42 @@ public static class PrepareStep
 {
     public static async Task<RunState> RunAsync(FunctionContext context, JsonNode input)
     {
+        var started = context.Time.GetTimestamp();
+        var (state, partitioning) = await RunStepAsync(context, input).ConfigureAwait(false);
+        if (state.Skip == true) return state;
+        // Prepare bills its own invocation, and the states each execution starts with (or, as Commit, the
+        // partitioning Maps it closes: their tasks' durations are not returned to the state, so only their
+        // invocations, transitions and EXPRESS minimums are counted).
+        var seconds = context.Time.GetElapsedTime(started).TotalSeconds;
+        var usage = ResourceUsage.Function(DeployedMemory.Prepare, 1, seconds, FunctionContext.Memory[DeployedMemory.Prepare]);
+        usage = partitioning is { } p
+            ? usage.Plus(ResourceUsage.Function(DeployedMemory.Partition, p.Ranges.Length + 1 + p.Outputs.Length, 0, FunctionContext.Memory[DeployedMemory.Partition])) with
+            {
+                Transitions = RoundUsage.PartitioningTransitions(p.Ranges.Length, p.Outputs.Length),
+                ExpressExecutions = p.Ranges.Length,
+                ExpressGbSeconds = p.Ranges.Length * Pricing.ExpressGbSeconds(0),
+            }
+            : usage with { Transitions = RoundUsage.StartTransitions };
+        return state with { Usage = (state.Usage ?? ResourceUsage.None).Plus(usage) };
+    }
+
+    private static async Task<(RunState State, PartitioningState? Partitioning)> RunStepAsync(FunctionContext context, JsonNode input)
+    {
         var (unwrapped, owner) = RunClaims.Unwrap(input);
         if (unwrapped is not JsonObject obj)
             throw new InvalidInputException("Prepare: the input must be a JSON object: a job spec, {\"jobKey\": ...}, an S3 event or {\"resume\": ...}");
         if (obj["resume"] is JsonObject resume)
-            return await ResumeRun.RunAsync(context, resume, owner).ConfigureAwait(false);
+            return (await ResumeRun.RunAsync(context, resume, owner).ConfigureAwait(false), null);
         if (obj["commit"] is JsonObject commit)
-            return await CommitStep.RunAsync(context, commit.Deserialize(ContractJson.Default.RunState)
-                ?? throw new InvalidInputException("Prepare: 'commit' is null")).ConfigureAwait(false);
+        {
+            var committing = commit.Deserialize(ContractJson.Default.RunState) ?? throw new InvalidInputException("Prepare: 'commit' is null");
+            return (await CommitStep.RunAsync(context, committing).ConfigureAwait(false), committing.Partitioning);
+        }
 
         var (job, source, skip) = await ResolveJobAsync(context, obj, owner).ConfigureAwait(false);
         if (job is null)
-            return new RunState { Skip = true, Reason = skip };
-        return await StartRunAsync(context, job, source, owner).ConfigureAwait(false);
+            return (new RunState { Skip = true, Reason = skip }, null);
+        return (await StartRunAsync(context, job, source, owner).ConfigureAwait(false), null);
     }
 
     /// <returns>The job and a description of where it came from; a null job means "nothing to train", and why.</returns>

@@ -1,0 +1,133 @@
+using StepML.Core.Algorithms;
+using StepML.Core.Cost;
+using StepML.Core.Jobs;
+
+namespace StepML.Core.Planning;
+
+/// <summary>What a plan knows of the job: its spec, the training rows and features, and the calibration.</summary>
+/// <param name="DatasetBytes">The dataset's size (what Prepare and the Partition tasks read once).</param>
+public sealed record PlanInput(JobSpec Job, long TrainingRows, int Features, long DatasetBytes, CalibrationResult Calibration, int Rounds);
+
+/// <summary>One configuration's prediction: a worker's round split into compute and communication, the round with
+/// the orchestration, and the run's time and dollars (priced by <see cref="CostModel"/> from the usage
+/// <see cref="RoundUsage"/> counts, as a run's bill is).</summary>
+public sealed record PlanPoint(int MemoryMb, int Workers, double ComputeSeconds, double CommunicationSeconds, double OverheadSeconds,
+    double RoundSeconds, double TotalSeconds, double RoundUsd, double TotalUsd, string? Infeasible = null)
+{
+    public bool Feasible => Infeasible is null;
+}
+
+/// <summary>
+/// The analytic model of a run on Lambda (LambdaML §5's, and Feng et al. 2018's C(z) = p·n·z·t(z)): a round is the
+/// orchestration overhead, then the slowest worker (compute at the memory size's CPU share, plus reading the model
+/// and writing its statistic), then the mergers and Decide. Communication is requests × latency + bytes ÷ bandwidth
+/// over the job's channel and pattern (<see cref="CloudConstants"/>).
+/// </summary>
+public sealed class CloudModel(PlanInput input, CloudConstants constants, DeployedMemory memory)
+{
+    private const long RuntimeBytes = 256L << 20;
+
+    public CloudConstants Constants => constants;
+
+    /// <summary>The CPU share a worker uses at <paramref name="memoryMb"/>: vCPUs (one per 1,769 MB, at most 6),
+    /// capped by the threads its kernels run.</summary>
+    public double Speed(int memoryMb) =>
+        Math.Min(Math.Min(memoryMb / (double)constants.MegabytesPerVcpu, constants.MaxVcpus), Math.Max(constants.WorkerThreads, 1e-9));
+
+    /// <summary>A worker's compute per round with <paramref name="workers"/> partitions at <paramref name="memoryMb"/>.</summary>
+    public double Compute(int memoryMb, int workers)
+    {
+        var rows = (input.TrainingRows + workers - 1) / workers;
+        var local = input.Calibration.RoundSeconds(Calibration.RowsPerRound(input.Job, rows));
+        return local * constants.ComputeScale / Math.Min(Speed(memoryMb), Math.Max(constants.WorkerThreads, 1));
+    }
+
+    private (double Latency, double BytesPerSecond, long ItemBytes) Channel => input.Job.Communication.Channel switch
+    {
+        "redis" => (constants.RedisLatencySeconds, constants.RedisBytesPerSecond, long.MaxValue),
+        "dynamodb" => (constants.DynamoDbLatencySeconds, constants.DynamoDbBytesPerSecond, 350_000),
+        _ => (constants.S3LatencySeconds, constants.S3BytesPerSecond, long.MaxValue),
+    };
+
+    private double Transfer(long bytes, int requests = 1)
+    {
+        var (latency, bandwidth, item) = Channel;
+        var items = item == long.MaxValue ? requests : Math.Max(requests, (long)Math.Ceiling(bytes / (double)item));
+        return items * latency + bytes / bandwidth;
+    }
+
+    private double Store(long bytes, int requests = 1) => requests * constants.S3LatencySeconds + bytes / constants.S3BytesPerSecond;
+
+    /// <summary>A worker's requests: read the model (and its state), write its statistic (and state).</summary>
+    public double WorkerCommunication(int workers)
+    {
+        var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
+        var algorithm = Algorithms.Algorithms.Create(job);
+        var shape = RoundShape.Of(job, input.Calibration.Parameters, algorithm);
+        var stateBytes = (long)algorithm.WorkerStateLength((int)Math.Min(input.Calibration.Parameters, int.MaxValue)) * sizeof(float);
+        return Store(shape.ModelBytes) + Transfer(shape.StatisticBytes) + (stateBytes > 0 ? Store(2 * stateBytes, 2) : 0);
+    }
+
+    public PlanPoint Predict(int memoryMb, int workers)
+    {
+        var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
+        var parameters = input.Calibration.Parameters;
+        var algorithm = Algorithms.Algorithms.Create(job);
+        var shape = RoundShape.Of(job, parameters, algorithm);
+        var rows = (input.TrainingRows + workers - 1) / workers;
+        var partitionBytes = rows * (input.Features + 1L) * sizeof(float);
+
+        var compute = Compute(memoryMb, workers);
+        string? infeasible = null;
+        if (2 * partitionBytes + parameters * 16 + RuntimeBytes > (long)memoryMb << 20)
+            infeasible = $"a worker needs about {(2 * partitionBytes + parameters * 16 + RuntimeBytes) >> 20:N0} MB";
+        else if (compute > constants.WorkerRoundSeconds)
+        {
+            if (job.Algorithm.Type is AlgorithmTypes.MaSgd or AlgorithmTypes.Admm) compute = constants.WorkerRoundSeconds; // the round budget cuts local epochs
+            else infeasible = $"a worker's round takes {compute:F0} s, past the {constants.WorkerRoundSeconds:F0} s round budget";
+        }
+
+        var workerIo = WorkerCommunication(workers);
+        // Mergers (in parallel): one range of every statistic, their model shard, their result.
+        double merge;
+        if (shape.TreeLevels is { } levels)
+        {
+            var fanIn = Math.Max(2, job.Communication.FanIn);
+            merge = levels.Count * (Transfer(fanIn * shape.StatisticBytes, fanIn) + Transfer(shape.StatisticBytes)) + Store(shape.ModelBytes);
+        }
+        else
+        {
+            var slice = shape.StatisticBytes / shape.Shards;
+            merge = Transfer(workers * slice, workers) + Store(shape.ModelBytes / shape.Shards) + Transfer(shape.ModelBytes / shape.Shards);
+        }
+        // Decide: the merged shards, the model, the record and metrics.
+        var decide = Transfer(shape.ModelBytes, shape.TreeLevels is null ? shape.Shards : 1) + Store(shape.ModelBytes) + Store(0, 3);
+        var concurrency = job.Workers.MaxConcurrency > 0 ? Math.Min(job.Workers.MaxConcurrency, constants.MaxConcurrentWorkers) : constants.MaxConcurrentWorkers;
+        var waves = (workers + concurrency - 1) / concurrency;
+        var round = constants.RoundOverheadSeconds + waves * (compute + workerIo) + merge + decide;
+        var firstExtra = constants.ColdStartSeconds * Math.Min(waves, 1) + Store(partitionBytes);
+        // Prepare and the Partition tasks read the dataset once and write the partitions, in 64 MiB ranges in parallel.
+        var ranges = Math.Max(1, (int)Math.Ceiling(input.DatasetBytes / (double)(64L << 20)));
+        var start = 2 * constants.ColdStartSeconds + 2 * constants.RoundOverheadSeconds + 2 * Store(input.DatasetBytes / ranges);
+
+        var rounds = Math.Max(1, input.Rounds);
+        var timed = memory.For(job).With(DeployedMemory.Worker, memoryMb);
+        var workerSeconds = Enumerable.Repeat(compute + workerIo, workers).ToArray();
+        var mergeSeconds = Enumerable.Repeat(merge, shape.Mergers).ToArray();
+        var steady = RoundUsage.Of(shape, timed, workerSeconds, mergeSeconds, decide, round, firstRound: false, continueAsNew: false);
+        var first = RoundUsage.Of(shape, timed, workerSeconds.Select(s => s + firstExtra).ToArray(), mergeSeconds, decide, round + firstExtra, firstRound: true, continueAsNew: false);
+        var outside = ResourceUsage.Function(DeployedMemory.Prepare, 2, start / 2, timed[DeployedMemory.Prepare])
+            .Plus(ResourceUsage.Function(DeployedMemory.Partition, ranges + 1 + workers + 1, start / 2 * ranges, timed[DeployedMemory.Partition]))
+            .Plus(ResourceUsage.Function(DeployedMemory.Finalize, 1, decide + compute, timed[DeployedMemory.Finalize])) with
+            {
+                Transitions = RoundUsage.StartTransitions + RoundUsage.PartitioningTransitions(ranges, workers + 1) + RoundUsage.FinishTransitions,
+                ExpressExecutions = ranges,
+                ExpressGbSeconds = ranges * Pricing.ExpressGbSeconds(start / 2),
+            };
+        var channel = job.Communication.Channel;
+        var roundUsd = CostModel.Price(steady, channel).TotalUsd;
+        var total = CostModel.Price(outside.Plus(first).Plus(steady.Times(rounds - 1)), channel).TotalUsd;
+        return new PlanPoint(memoryMb, workers, compute, workerIo + merge + decide, constants.RoundOverheadSeconds,
+            round, start + firstExtra + rounds * round + decide + compute, roundUsd, total, infeasible);
+    }
+}
