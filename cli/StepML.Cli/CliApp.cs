@@ -16,6 +16,7 @@ public static class CliApp
         GcCommand.Create(),
         WatchCommand.Create(),
         ReportCommand.Create(),
+        SearchCommand.Create(),
         PredictCommands.Predict(),
         PredictCommands.Evaluate(),
         ExportCommand.Create(),
