@@ -29,7 +29,7 @@ internal static class SearchReportPage
               .Append("</code>, model <code>").Append(E(RunLayout.FinalModel(best.RunId))).Append("</code>.</p>");
         else sb.Append("<p id=\"best\">No trial finished with a validation loss.</p>");
 
-        var chart = new SvgChart("rungs", "rounds trained", "validation loss").IntegerX();
+        var chart = new SvgChart("rungs", "rounds trained", "validation loss").IntegerX().Markers();
         foreach (var t in table.Trials)
         {
             var points = t.Rungs.Where(p => p.ValidationLoss is { } l && double.IsFinite(l)).ToArray();
