@@ -14,15 +14,18 @@ public static class ReportPage
 {
     private const string Blue = "#1f77b4", Orange = "#ff7f0e", Green = "#2ca02c", Red = "#d62728", Grey = "#7f7f7f";
 
+    /// <summary>The pages' one style sheet (the run report and the search report).</summary>
+    internal const string Style = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}table{border-collapse:collapse;margin:.5em 0}"
+        + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}"
+        + "pre{background:#f6f6f6;padding:.8em;overflow-x:auto}.failed{background:#fde8e8;border:1px solid #d62728;padding:.6em}"
+        + ".caption{color:#555;font-size:90%}tr.best{background:#fde8e8}";
+
     public static string Html(ReportData d)
     {
         var sb = new StringBuilder();
         var title = $"{d.Job.Name} — {d.RunId}";
         sb.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>StepML run ").Append(E(d.RunId)).Append("</title><style>")
-          .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}table{border-collapse:collapse;margin:.5em 0}")
-          .Append("td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}")
-          .Append("pre{background:#f6f6f6;padding:.8em;overflow-x:auto}.failed{background:#fde8e8;border:1px solid #d62728;padding:.6em}")
-          .Append(".caption{color:#555;font-size:90%}</style></head><body>");
+          .Append(Style).Append("</style></head><body>");
         sb.Append("<h1>").Append(E(title)).Append("</h1>");
         Outcome(sb, d);
         Charts(sb, d);
@@ -194,7 +197,8 @@ public static class ReportPage
         sb.Append("</table>");
     }
 
-    private static string CauseMessage(string cause)
+    /// <summary>The errorMessage inside a Lambda-style Cause JSON, or the Cause itself.</summary>
+    internal static string CauseMessage(string cause)
     {
         try
         {
@@ -206,7 +210,7 @@ public static class ReportPage
         }
     }
 
-    private static string E(string s) => WebUtility.HtmlEncode(s);
+    internal static string E(string s) => WebUtility.HtmlEncode(s);
 
-    private static string F(double? v, string format = "G6") => v is { } d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
+    internal static string F(double? v, string format = "G6") => v is { } d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
 }

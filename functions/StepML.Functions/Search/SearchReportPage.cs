@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using System.Text;
 using StepML.Functions.Reports;
 using StepML.Storage;
@@ -17,9 +15,7 @@ internal static class SearchReportPage
     {
         var sb = new StringBuilder();
         sb.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>StepML search ").Append(E(table.SearchId)).Append("</title><style>")
-          .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}table{border-collapse:collapse;margin:.5em 0}")
-          .Append("td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}tr.best{background:#fde8e8}")
-          .Append(".caption{color:#555;font-size:90%}</style></head><body>");
+          .Append(ReportPage.Style).Append("</style></head><body>");
         sb.Append("<h1>Search ").Append(E(table.SearchId)).Append("</h1>");
         sb.Append("<p id=\"outcome\">").Append(E(table.Strategy)).Append(": ").Append(table.Trials.Length).Append(" trials, ")
           .Append(result.TotalRounds).Append(" rounds in all, estimated cost $").Append(F(result.CostUsd, "F5")).Append("; ended: ").Append(E(result.StopReason)).Append(".</p>");
@@ -56,7 +52,7 @@ internal static class SearchReportPage
 
     internal static string Parameters(TrialRecord t) => string.Join(", ", t.Parameters.Select(p => $"{p.Key}={p.Value?.ToJsonString()}"));
 
-    private static string E(string s) => WebUtility.HtmlEncode(s);
+    private static string E(string s) => ReportPage.E(s);
 
-    private static string F(double? v, string format = "G6") => v is { } d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
+    private static string F(double? v, string format = "G6") => ReportPage.F(v, format);
 }

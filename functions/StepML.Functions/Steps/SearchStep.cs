@@ -140,25 +140,12 @@ internal static class SearchStep
         try
         {
             if (outcome.Cause is { } cause && JsonNode.Parse(cause) is JsonObject describe && describe["Error"] is JsonValue e)
-                return $"{e.GetValue<string>()}: {RunFailureMessage(describe["Cause"]?.GetValue<string>())}";
+                return $"{e.GetValue<string>()}: {Reports.ReportPage.CauseMessage(describe["Cause"]?.GetValue<string>() ?? "")}";
         }
         catch (JsonException)
         {
         }
         return $"{outcome.Error}: {outcome.Cause}";
-    }
-
-    private static string RunFailureMessage(string? cause)
-    {
-        if (cause is null) return "";
-        try
-        {
-            return JsonNode.Parse(cause)?["errorMessage"]?.GetValue<string>() ?? cause;
-        }
-        catch (JsonException)
-        {
-            return cause;
-        }
     }
 
     public static async Task<SearchResult> FinishAsync(FunctionContext context, SearchState state)
