@@ -69,7 +69,7 @@ internal static class SearchStep
         foreach (var t in launched.Where(t => trials[t].Status == "planned"))
             trials[t] = trials[t] with { Status = "failed", Error = "the Trials Map returned no outcome for this trial" };
 
-        var next = Next(spec, state, trials, out var reason);
+        var next = Next(spec, state, trials, BatchLimit(baseJob), out var reason);
         var updated = table with { Trials = trials, Batches = table.Batches + (next.Length > 0 ? 1 : 0) };
         await WriteTableAsync(store, updated).ConfigureAwait(false);
         if (next.Length == 0) return state with { Batch = [], Outcomes = null, Done = true, Reason = reason };
@@ -78,7 +78,13 @@ internal static class SearchStep
     }
 
     // The next batch (trial indices; they are promoted in place), or none with the reason the search ends.
-    private static int[] Next(SearchSpec spec, SearchState state, TrialRecord[] trials, out string reason)
+    // The batch travels in the state (256 KiB): a first-rung launch carries its whole job, so a batch holds at most as
+    // many as fit in 192 KiB, leaving room for the outcomes the Map adds (a failed trial's cause repeats its input).
+    private const int MaxBatchBytes = 192 * 1024;
+
+    internal static int BatchLimit(JsonObject baseJob) => Math.Max(1, MaxBatchBytes / (2 * (baseJob.ToJsonString().Length + 512)));
+
+    private static int[] Next(SearchSpec spec, SearchState state, TrialRecord[] trials, int batchLimit, out string reason)
     {
         reason = "";
         var spent = trials.Sum(t => t.CostUsd);
@@ -92,7 +98,7 @@ internal static class SearchStep
         {
             // Grid and random searches go in batches of MaxConcurrency, so the dollar budget is checked as they finish.
             var size = spec.Strategy.Type == SearchStrategies.SuccessiveHalving || spec.MaxConcurrency == 0 ? planned.Length : spec.MaxConcurrency;
-            return planned.Take(size).ToArray();
+            return planned.Take(Math.Min(size, batchLimit)).ToArray();
         }
         if (state.Rung == state.RungRounds.Length - 1)
         {
@@ -107,7 +113,7 @@ internal static class SearchStep
             return [];
         }
         foreach (var i in survivors) trials[i] = trials[i] with { Rung = state.Rung + 1, Status = "planned" };
-        return survivors.ToArray();
+        return survivors.Take(batchLimit).ToArray();
     }
 
     private static async Task<TrialRecord> RecordAsync(IObjectStore store, TrialRecord trial, int rung, TrialOutcome outcome)

@@ -85,8 +85,7 @@ public static partial class SearchSpecParser
 
     private static (double Min, double Max) Bounds(JsonNode? node, string at)
     {
-        if (node is JsonArray { Count: 2 } a && a[0] is JsonValue lo && lo.TryGetValue<double>(out var min) && a[1] is JsonValue hi && hi.TryGetValue<double>(out var max)
-            && double.IsFinite(min) && double.IsFinite(max) && min < max)
+        if (node is JsonArray { Count: 2 } a && Number(a[0]) is { } min && Number(a[1]) is { } max && double.IsFinite(min) && double.IsFinite(max) && min < max)
             return (min, max);
         throw new SearchSpecException(at, $"{node?.ToJsonString() ?? "null"} must be [min, max] with finite numbers and min < max");
     }
@@ -113,9 +112,9 @@ public static partial class SearchSpecParser
         if (node is null) return new SearchBudget();
         if (node is not JsonObject o) throw new SearchSpecException("budget", "must be an object {\"trials\": N, \"rounds\": R, \"dollars\": D}");
         Known(o, "budget.", ["trials", "rounds", "dollars"]);
-        var dollars = 0.0;
-        if (o["dollars"] is { } dn && !(dn is JsonValue dv && dv.TryGetValue(out dollars) && double.IsFinite(dollars) && dollars >= 0))
-            throw new SearchSpecException("budget.dollars", $"{dn.ToJsonString()} must be a number ≥ 0 (0 = no limit)");
+        var dollars = o["dollars"] is null ? 0.0 : Number(o["dollars"]) ?? -1;
+        if (!(double.IsFinite(dollars) && dollars >= 0))
+            throw new SearchSpecException("budget.dollars", $"{o["dollars"]!.ToJsonString()} must be a number ≥ 0 (0 = no limit)");
         return new SearchBudget(
             o["trials"] is null ? 0 : Int(o, "trials", "budget.trials", 1, MaxTrials),
             o["rounds"] is null ? 0 : Int(o, "rounds", "budget.rounds", 1, 1_000_000),
@@ -155,7 +154,12 @@ public static partial class SearchSpecParser
         ? s
         : throw new SearchSpecException(at ?? name, $"{o[name]?.ToJsonString() ?? "null"} must be a string");
 
-    private static int Int(JsonObject o, string name, string at, int min, int max) => o[name] is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && d >= min && d <= max
+    // A JSON number, whether parsed from text or built in code (JsonValue.Create(3) is not readable as a double).
+    private static double? Number(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+        ? double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture)
+        : null;
+
+    private static int Int(JsonObject o, string name, string at, int min, int max) => Number(o[name]) is { } d && d == Math.Floor(d) && d >= min && d <= max
         ? (int)d
         : throw new SearchSpecException(at, $"{o[name]?.ToJsonString() ?? "null"} must be a whole number from {min} to {max}");
 

@@ -77,4 +77,17 @@ public sealed class SearchSpecParserTests
         Assert.Equal(32, ok.Name.Length);
         Assert.Throws<SearchSpecException>(() => SearchSpecParser.Parse(new JsonObject { ["name"] = new string('a', 33), ["job"] = "jobs/x.json", ["parameters"] = new JsonObject { ["algorithm.rho"] = new JsonArray(0.1) } }));
     }
+
+    [Fact]
+    public void Parse_NumbersBuiltInCode_ReadLikeParsedOnes()
+    {
+        var spec = SearchSpecParser.Parse(new JsonObject
+        {
+            ["job"] = "jobs/x.json", ["maxConcurrency"] = 0, ["seed"] = 7L,
+            ["parameters"] = new JsonObject { ["algorithm.rho"] = new JsonObject { ["uniform"] = new JsonArray(1, 2.5m) } },
+            ["strategy"] = "random", ["budget"] = new JsonObject { ["trials"] = 3, ["dollars"] = 1 },
+        });
+
+        Assert.Equal((0, 7UL, 1.0, 2.5, 3, 1.0), (spec.MaxConcurrency, spec.Seed, spec.Parameters[0].Min, spec.Parameters[0].Max, spec.Budget.Trials, spec.Budget.Dollars));
+    }
 }
