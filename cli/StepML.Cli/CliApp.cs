@@ -17,6 +17,7 @@ public static class CliApp
         WatchCommand.Create(),
         ReportCommand.Create(),
         PlanCommand.Create(),
+        SearchCommand.Create(),
         PredictCommands.Predict(),
         PredictCommands.Evaluate(),
         ExportCommand.Create(),

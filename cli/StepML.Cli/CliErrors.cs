@@ -25,7 +25,7 @@ internal static class CliErrors
     /// <summary>Error names (exception type names, as the state machine reports them) that mean "fix your input".</summary>
     private static readonly HashSet<string> s_inputErrors =
     [
-        nameof(JobSpecException), nameof(DatasetFormatException), nameof(InvalidInputException), nameof(TensorFormatException),
+        nameof(JobSpecException), nameof(StepML.Core.Search.SearchSpecException), nameof(DatasetFormatException), nameof(InvalidInputException), nameof(TensorFormatException),
         nameof(ObjectNotFoundException), nameof(AslValidationException), nameof(ArgumentException), nameof(UsageException),
         nameof(FileNotFoundException), nameof(DirectoryNotFoundException), nameof(RunExistsException),
     ];

@@ -16,6 +16,7 @@ namespace StepML.Cli;
 public sealed class LocalPipeline
 {
     public const string StateMachineName = "stepml-train";
+    public const string SearchStateMachineName = "stepml-search";
     /// <summary>The functions the ASL names (<c>${&lt;Name&gt;FunctionArn}</c>), as in infra's FunctionCatalog.</summary>
     public static readonly IReadOnlyList<string> Functions = ["Prepare", "Worker", "Merge", "Decide", "Finalize", "RecordFailure", "Partition"];
 
@@ -53,6 +54,13 @@ public sealed class LocalPipeline
         var substitutions = Functions.ToDictionary(f => f + "FunctionArn", FunctionArn);
         Definition = StateMachineDefinition.Parse(File.ReadAllText(options.AslPath ?? FindAsl()), substitutions, StateMachineName);
         _engine.Register(Definition);
+        // The search machine starts trials as nested executions of the training machine, by its ARN.
+        var searchSubstitutions = new Dictionary<string, string>
+        {
+            ["SearchFunctionArn"] = FunctionArn("Search"),
+            ["TrainStateMachineArn"] = Definition.StateMachineArn,
+        };
+        _engine.Register(StateMachineDefinition.Parse(File.ReadAllText(FindAsl(SearchAslFile)), searchSubstitutions, SearchStateMachineName));
         _engine.StateExited += OnStateExited;
     }
 
@@ -74,8 +82,16 @@ public sealed class LocalPipeline
 
     public static string FunctionArn(string function) => $"arn:aws:lambda:local:000000000000:function:{FunctionName(function)}";
 
+    /// <summary>Raised when the search machine's Rank step has recorded a batch of trials (its output: the search state).</summary>
+    public event Action<JsonObject>? SearchRanked;
+
     private void OnStateExited(Execution execution, StateExit exit)
     {
+        if (execution.StateMachineName == SearchStateMachineName)
+        {
+            if (exit.StateName == "Rank" && exit.Output is JsonObject ranked && !ranked.ContainsKey("error")) SearchRanked?.Invoke(ranked);
+            return;
+        }
         // A caught error also leaves the state (its output is the input plus $.error): only a real run state counts.
         if (exit.StateName is not ("Decide" or "Prepare" or "Commit") || exit.Output is not JsonObject output || output.ContainsKey("error")) return;
         var state = output.Deserialize(ContractJson.Default.RunState);
@@ -153,6 +169,17 @@ public sealed class LocalPipeline
         }
     }
 
+    // A trial's history goes to its run (stepml history RUN shows it, as for any local run), then leaves memory.
+    private async Task ForgetTrialAsync(Execution trial)
+    {
+        if (_runIds.TryRemove(trial.ExecutionArn, out var runId))
+        {
+            var status = (await trial.Completion.ConfigureAwait(false)).Status;
+            await TolerateAsync(() => new RunHistoryWriter(_store, runId, trial).FlushAsync(status), _ => { }).ConfigureAwait(false);
+        }
+        _engine.Forget(trial);
+    }
+
     /// <summary>Runs a write of the history or the report; a failure (store down or full) is reported, not thrown:
     /// the run itself decides its outcome.</summary>
     private static async Task TolerateAsync(Func<Task> write, Action<Exception> failed)
@@ -167,17 +194,40 @@ public sealed class LocalPipeline
         }
     }
 
-    /// <summary>statemachines/train.asl.json next to the binary (copied at build), else found upwards from the working directory.</summary>
-    public static string FindAsl()
+    public const string SearchAslFile = "search.asl.json";
+
+    /// <summary>statemachines/train.asl.json (or <paramref name="file"/>) next to the binary (copied at build), else found
+    /// upwards from the working directory.</summary>
+    public static string FindAsl(string file = "train.asl.json")
     {
-        var beside = Path.Combine(AppContext.BaseDirectory, "statemachines", "train.asl.json");
+        var beside = Path.Combine(AppContext.BaseDirectory, "statemachines", file);
         if (File.Exists(beside)) return beside;
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "statemachines", "train.asl.json");
+            var candidate = Path.Combine(dir.FullName, "statemachines", file);
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException("statemachines/train.asl.json was found neither beside the stepml binary nor above the working directory");
+        throw new FileNotFoundException($"statemachines/{file} was found neither beside the stepml binary nor above the working directory");
+    }
+
+    /// <summary>Runs statemachines/search.asl.json with <paramref name="specJson"/> (a search spec with its base job
+    /// inline): trials are nested executions of the training machine on this engine. Finished trial executions are
+    /// forgotten as the search goes, so memory stays flat over many trials.</summary>
+    public async Task<ExecutionResult> SearchAsync(string specJson, CancellationToken cancellationToken = default)
+    {
+        var search = _engine.StartExecution(SearchStateMachineName, specJson);
+        using var registration = cancellationToken.Register(() => search.Stop("States.Aborted", "the search was cancelled"));
+        while (true)
+        {
+            var tick = Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None);
+            if (await Task.WhenAny(search.Completion, tick).ConfigureAwait(false) == search.Completion) break;
+            foreach (var done in _engine.Executions.Where(e => e != search && e.Completion.IsCompleted)) await ForgetTrialAsync(done).ConfigureAwait(false);
+        }
+        var result = await search.Completion.ConfigureAwait(false);
+        foreach (var done in _engine.Executions.Where(e => e != search && e.Completion.IsCompleted)) await ForgetTrialAsync(done).ConfigureAwait(false);
+        _engine.Forget(search);
+        cancellationToken.ThrowIfCancellationRequested();
+        return result;
     }
 
     /// <summary>Calls a handler through its Lambda entry point, <c>Task&lt;Stream&gt; HandleAsync(Stream)</c>.</summary>
@@ -192,6 +242,7 @@ public sealed class LocalPipeline
             [FunctionArn("Finalize")] = new FinalizeFunction(context).HandleAsync,
             [FunctionArn("RecordFailure")] = new RecordFailureFunction(context).HandleAsync,
             [FunctionArn("Partition")] = new PartitionFunction(context).HandleAsync,
+            [FunctionArn("Search")] = new SearchFunction(context).HandleAsync,
         };
 
         public Task<Stream> InvokeAsync(string functionName, Stream payload, CancellationToken ct)

@@ -51,6 +51,12 @@ internal static class FunctionCatalog
     // The longest an EXPRESS execution runs: the Workers Map's child executions are EXPRESS.
     public const int ExpressChildSeconds = 300;
 
+    // The search machine's one function (Plan, Rank and Finish of statemachines/search.asl.json). Not a training
+    // function: SearchStateMachine deploys it, with its size from functions.json (no context keys).
+    public static readonly FunctionSpec Search = new("Search", "Plans a hyper-parameter search, records its trials after each batch, writes its result and report",
+        // jobs/*: a spec may name its base job by key; runs/*: each trial's final.json.
+        Reads: ["jobs/*", "runs/*", "searches/*"], Writes: ["searches/*"], TaggedWrites: []);
+
     public static readonly IReadOnlyList<FunctionSpec> All =
     [
         new("Prepare", "Validates the job spec, partitions the dataset, writes job.json and the initial model",

@@ -6,6 +6,7 @@ internal static class RepositoryLayout
 {
     public const string SolutionFile = "StepML.sln";
     public const string StateMachineDefinition = "statemachines/train.asl.json";
+    public const string SearchStateMachineDefinition = "statemachines/search.asl.json";
     public const string FunctionsProject = "functions/StepML.Functions/StepML.Functions.csproj";
     public const string FunctionsAssembly = "StepML.Functions";
     public const string FunctionsNamespace = "StepML.Functions";

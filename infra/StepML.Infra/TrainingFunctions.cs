@@ -23,11 +23,16 @@ internal sealed class TrainingFunctions : Construct
 
     public IReadOnlyDictionary<string, Function> ByName { get; }
 
+    // The one code asset (the published StepML.Functions) and the environment every function gets, shared with the
+    // search machine's function.
+    public Code Code { get; }
+    public IReadOnlyDictionary<string, string> Environment { get; }
+
     public TrainingFunctions(Construct scope, string id, string repositoryRoot, InfraSettings settings, DataBucket data, RunLedgerTable ledger, ChannelNetwork? network = null)
         : base(scope, id)
     {
         var runtimeIdentifier = settings.Architecture == Architecture.ARM_64 ? "linux-arm64" : "linux-x64";
-        var code = Code.FromAsset(repositoryRoot, new Amazon.CDK.AWS.S3.Assets.AssetOptions
+        var code = Code = Code.FromAsset(repositoryRoot, new Amazon.CDK.AWS.S3.Assets.AssetOptions
         {
             // Hash the build output, not the source tree: no need to fingerprint node_modules and friends, and
             // an unchanged build does not redeploy.
@@ -59,6 +64,7 @@ internal sealed class TrainingFunctions : Construct
                 .RoundSeconds(settings.TimeoutSeconds[FunctionCatalog.Worker]).ToString(CultureInfo.InvariantCulture),
         };
 
+        Environment = environment;
         var functions = new Dictionary<string, Function>();
         foreach (var spec in FunctionCatalog.All)
         {

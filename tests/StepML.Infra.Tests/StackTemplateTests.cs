@@ -10,13 +10,13 @@ namespace StepML.Infra.Tests;
 public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassFixture<SynthesizedStack>
 {
     private string BucketId => stack.Resources("AWS::S3::Bucket").Single().LogicalId;
-    private string StateMachineId => stack.Resources("AWS::StepFunctions::StateMachine").Single().LogicalId;
+    private string StateMachineId => stack.Resources("AWS::StepFunctions::StateMachine").Single(r => r.LogicalId.StartsWith("Training", StringComparison.Ordinal)).LogicalId;
 
     [Fact]
     public void Functions_EveryCatalogEntry_IsOneDotnet10FunctionWithItsHandler()
     {
-        stack.Template.ResourceCountIs("AWS::Lambda::Function", FunctionCatalog.All.Count);
-        foreach (var function in FunctionCatalog.All)
+        stack.Template.ResourceCountIs("AWS::Lambda::Function", FunctionCatalog.All.Count + 1);
+        foreach (var function in FunctionCatalog.All.Append(FunctionCatalog.Search))
             stack.Template.HasResourceProperties("AWS::Lambda::Function", new Dictionary<string, object>
             {
                 ["Runtime"] = "dotnet10",
@@ -35,7 +35,7 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
         var handlers = stack.Resources("AWS::Lambda::Function")
             .Select(f => f.Resource.GetProperty("Properties").GetProperty("Handler").GetString()!).ToList();
 
-        Assert.Equal(FunctionCatalog.All.Count, handlers.Distinct().Count());
+        Assert.Equal(FunctionCatalog.All.Count + 1, handlers.Distinct().Count());
         foreach (var handler in handlers)
         {
             var parts = handler.Split("::");
@@ -74,8 +74,8 @@ public sealed partial class StackTemplateTests(SynthesizedStack stack) : IClassF
     [Fact]
     public void Functions_LogGroups_HaveTheConfiguredRetentionAndOutliveTheStack()
     {
-        // Six function log groups and the state machine's.
-        stack.Template.ResourceCountIs("AWS::Logs::LogGroup", FunctionCatalog.All.Count + 1);
+        // The training functions' log groups and the training machine's; the Search function's and the search machine's.
+        stack.Template.ResourceCountIs("AWS::Logs::LogGroup", FunctionCatalog.All.Count + 3);
         stack.Template.AllResources("AWS::Logs::LogGroup", new Dictionary<string, object>
         {
             ["Properties"] = new Dictionary<string, object> { ["RetentionInDays"] = 30 },

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs statemachines/train.asl.json on a second Step Functions engine, aws-local-stepfunctions, whose Lambda Task
+// Runs statemachines/train.asl.json (or, with --search, statemachines/search.asl.json) on a second Step Functions engine, aws-local-stepfunctions, whose Lambda Task
 // states call the StepML handlers through the real Lambda Invoke API over HTTP (`stepml serve-lambda`): the engine's
 // own AWS SDK Lambda client, pointed at the local endpoint with AWS_ENDPOINT_URL_LAMBDA.
 //
@@ -48,19 +48,20 @@ const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const STATE_MACHINE_NAME = 'stepml-train';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
-const FUNCTIONS = ['Prepare', 'Worker', 'Merge', 'Decide', 'Finalize', 'RecordFailure', 'Partition'];
+const FUNCTIONS = ['Prepare', 'Worker', 'Merge', 'Decide', 'Finalize', 'RecordFailure', 'Partition', 'Search'];
 const MAX_EXECUTIONS = 1000;
 
 function usage(message) {
   process.stderr.write(`run.mjs: ${message}\n` +
-    'usage: node tests/second-engine/run.mjs --endpoint http://127.0.0.1:PORT [--asl FILE] [--verbose] [JOB.json | -]\n' +
+    'usage: node tests/second-engine/run.mjs --endpoint http://127.0.0.1:PORT [--asl FILE] [--search] [--verbose] [JOB.json | SEARCH.json | -]\n' +
+    '  --search    run statemachines/search.asl.json with a search spec; its trials run the training machine here\n' +
     '  --endpoint  the Lambda Invoke API endpoint of `stepml serve-lambda` (or STEPML_LAMBDA_ENDPOINT)\n');
   process.exit(2);
 }
 
 function parseArgs(argv) {
   const here = dirname(fileURLToPath(import.meta.url));
-  const options = { endpoint: process.env.STEPML_LAMBDA_ENDPOINT, asl: resolve(here, '../../statemachines/train.asl.json'), verbose: false, job: '-' };
+  const options = { endpoint: process.env.STEPML_LAMBDA_ENDPOINT, asl: resolve(here, '../../statemachines/train.asl.json'), verbose: false, job: '-', search: false };
   const positional = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -68,6 +69,7 @@ function parseArgs(argv) {
       if (i + 1 >= argv.length) usage(`${arg} needs a value`);
       options[arg.slice(2)] = argv[++i];
     } else if (arg === '--verbose') options.verbose = true;
+    else if (arg === '--search') options.search = true;
     else if (arg === '--help' || arg === '-h') usage('help');
     else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
     else positional.push(arg);
@@ -92,6 +94,7 @@ export function functionArn(name) {
 export function loadDefinition(aslPath) {
   let text = readFileSync(aslPath, 'utf8');
   for (const name of FUNCTIONS) text = text.split('${' + name + 'FunctionArn}').join(functionArn(name));
+  text = text.split('${TrainStateMachineArn}').join(STATE_MACHINE_ARN);
   const left = text.match(/\$\{[A-Za-z0-9_]+\}/);
   if (left) throw new Error(`${aslPath}: no substitution for ${left[0]}; run.mjs knows ${FUNCTIONS.map((f) => f + 'FunctionArn').join(', ')}`);
   return JSON.parse(text);
@@ -115,13 +118,13 @@ async function logEvents(eventLogs, executionName) {
   }
 }
 
-export async function runChain(definition, input, { verbose = false } = {}) {
+export async function runChain(definition, input, { verbose = false, name = null } = {}) {
   const machine = new StateMachine(definition, {
     // Fixed dummy keys: the endpoint is local, and the default credential chain must not go looking elsewhere.
     awsConfig: { region: REGION, credentials: { accessKeys: { accessKeyId: 'stepml-local', secretAccessKey: 'stepml-local' } } },
   });
   const names = new Set();
-  let next = { name: 'second-engine-' + Date.now().toString(36), input };
+  let next = { name: name ?? 'second-engine-' + Date.now().toString(36), input };
   let executions = 0;
   while (next) {
     const current = next;
@@ -156,15 +159,51 @@ export async function runChain(definition, input, { verbose = false } = {}) {
   throw new Error('unreachable');
 }
 
+// The search machine (statemachines/search.asl.json) on this engine. It has no startExecution.sync:2 integration, so
+// its Train state is overridden by a local handler that does what the integration does: runs the training machine to
+// its end (continue-as-new chain included, through runChain) with the state's Input, and returns DescribeExecution's
+// fields; a failed trial fails the task with States.TaskFailed and that response, Status FAILED, as the cause.
+export async function runSearch(definition, trainDefinition, spec, { verbose = false } = {}) {
+  const machine = new StateMachine(definition, {
+    awsConfig: { region: REGION, credentials: { accessKeys: { accessKeyId: 'stepml-local', secretAccessKey: 'stepml-local' } } },
+  });
+  const train = async (request) => {
+    if (request.StateMachineArn !== STATE_MACHINE_ARN) throw new Error(`startExecution.sync:2 of an unknown state machine ${request.StateMachineArn}`);
+    const started = Date.now();
+    const describe = { ExecutionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${STATE_MACHINE_NAME}:${request.Name}`, Input: request.Input,
+      InputDetails: { Included: true }, Name: request.Name, StartDate: started, StateMachineArn: STATE_MACHINE_ARN };
+    try {
+      const { output } = await runChain(trainDefinition, request.Input, { verbose, name: request.Name });
+      return { ...describe, Output: output, OutputDetails: { Included: true }, Status: 'SUCCEEDED', StopDate: Date.now() };
+    } catch (e) {
+      const failure = e instanceof ExecutionError && e.cause ? e.cause : e;
+      const error = new Error(JSON.stringify({ ...describe, Status: 'FAILED', StopDate: Date.now(), Error: failure.name ?? 'Error', Cause: String(failure.message) }));
+      error.name = 'States.TaskFailed';
+      throw error;
+    }
+  };
+  const execution = machine.run(spec, {
+    overrides: { taskResourceLocalHandlers: { Train: train } },
+    context: {
+      Execution: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:stepml-search:second-engine`, Name: 'second-engine' },
+      StateMachine: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:stepml-search`, Name: 'stepml-search' },
+    },
+  });
+  return execution.result;
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   // The engine creates a default SDK Lambda client per Task; the SDK reads its endpoint from this variable.
   process.env.AWS_ENDPOINT_URL_LAMBDA = options.endpoint;
   delete process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
-  const definition = loadDefinition(options.asl);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const definition = loadDefinition(options.search && options.asl.endsWith('train.asl.json') ? resolve(here, '../../statemachines/search.asl.json') : options.asl);
   const input = readJob(options.job);
   try {
-    const { output } = await runChain(definition, input, options);
+    const output = options.search
+      ? await runSearch(definition, loadDefinition(resolve(here, '../../statemachines/train.asl.json')), input, options)
+      : (await runChain(definition, input, options)).output;
     process.stdout.write(JSON.stringify(output) + '\n');
     return 0;
   } catch (e) {

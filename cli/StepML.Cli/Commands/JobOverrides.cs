@@ -16,21 +16,19 @@ internal static class JobOverrides
             var equals = item.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0) throw new UsageException($"--set {item}: write FIELD=VALUE with a dotted job field, e.g. --set algorithm.rho=0.05");
             var path = item[..equals].Trim();
-            var text = item[(equals + 1)..];
-            var parts = path.Split('.');
-            if (parts.Any(p => p.Length == 0)) throw new UsageException($"--set {item}: '{path}' is not a field path (e.g. algorithm.rho)");
-            var target = job;
-            foreach (var part in parts[..^1])
+            if (JobFieldOverride.Parts(path) is null) throw new UsageException($"--set {item}: '{path}' is not a field path (e.g. algorithm.rho)");
+            try
             {
-                if (target[part] is null) target[part] = new JsonObject();
-                target = target[part] as JsonObject
-                    ?? throw new JobSpecException(path, $"--set {item}: '{part}' is not an object in the job, so it has no field '{parts[^1]}'");
+                JobFieldOverride.Set(job, path, Value(item[(equals + 1)..]));
             }
-            target[parts[^1]] = Value(text);
+            catch (JobSpecException e)
+            {
+                throw new JobSpecException(path, $"--set {item}: {e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]}");
+            }
         }
     }
 
-    private static JsonNode? Value(string text)
+    internal static JsonNode? Value(string text)
     {
         try
         {

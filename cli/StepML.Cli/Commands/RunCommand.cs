@@ -63,18 +63,25 @@ internal static class RunCommand
             JobOverrides.Apply(node, overrides);
             spec = JobOverrides.Parse(node, file.Name, overrides);
         }
+        var imports = await ImportDatasetFilesAsync(store, node, spec, file.DirectoryName!, quiet, ct).ConfigureAwait(false);
+        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct, ledger, imports).ConfigureAwait(false);
+    }
+
+    /// <summary>Imports every local file the job's dataset names (IDX images and labels, the test split) into the store and
+    /// points the job at the keys; returns store key → local file, for error messages.</summary>
+    internal static async Task<Dictionary<string, string>> ImportDatasetFilesAsync(IObjectStore store, JsonObject node, JobSpec spec, string jobDirectory, bool quiet, CancellationToken ct)
+    {
         var imports = new Dictionary<string, string>();
-        // Every file the dataset names (IDX images and labels, the test split) is imported the same way.
         foreach (var (field, path) in new[] { ("path", spec.Dataset.Path), ("labels", spec.Dataset.Labels), ("testPath", spec.Dataset.TestPath), ("testLabels", spec.Dataset.TestLabels) })
         {
             if (path.Length == 0) continue;
-            var imported = await ImportLocalDatasetAsync(store, path, file.DirectoryName!, ct).ConfigureAwait(false);
+            var imported = await ImportLocalDatasetAsync(store, path, jobDirectory, ct).ConfigureAwait(false);
             if (imported is null) continue;
             node["dataset"]![field] = imported.Key;
             imports[imported.Key] = imported.LocalPath;
             if (!quiet) Console.WriteLine(imported.Describe(path));
         }
-        return await Execute(store, node.ToJsonString(), concurrency, quiet, ct, ledger, imports).ConfigureAwait(false);
+        return imports;
     }
 
     /// <summary>Runs an execution with per-round progress and prints the summary (shared with the demo).</summary>

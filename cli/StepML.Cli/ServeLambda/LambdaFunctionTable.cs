@@ -25,6 +25,7 @@ internal sealed class LambdaFunctionTable
             [NamePrefix + "Finalize"] = new FinalizeFunction(context).HandleAsync,
             [NamePrefix + "RecordFailure"] = new RecordFailureFunction(context).HandleAsync,
             [NamePrefix + "Partition"] = new PartitionFunction(context).HandleAsync,
+            [NamePrefix + "Search"] = new SearchFunction(context).HandleAsync,
         };
     }
 

@@ -14,12 +14,12 @@ public static class ReportPage
 {
     private const string Blue = "#1f77b4", Orange = "#ff7f0e", Green = "#2ca02c", Red = "#d62728", Grey = "#7f7f7f";
 
-    /// <summary>The page's style, shared with other StepML pages (the plan).</summary>
+    /// <summary>The pages' one style sheet (the run report, the search report and the plan).</summary>
     public const string Css =
         "body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}table{border-collapse:collapse;margin:.5em 0}"
         + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}"
         + "pre{background:#f6f6f6;padding:.8em;overflow-x:auto}.failed{background:#fde8e8;border:1px solid #d62728;padding:.6em}"
-        + ".caption{color:#555;font-size:90%}";
+        + ".caption{color:#555;font-size:90%}tr.best{background:#fde8e8}";
 
     public static string Html(ReportData d)
     {
@@ -198,7 +198,8 @@ public static class ReportPage
         sb.Append("</table>");
     }
 
-    private static string CauseMessage(string cause)
+    /// <summary>The errorMessage inside a Lambda-style Cause JSON, or the Cause itself.</summary>
+    internal static string CauseMessage(string cause)
     {
         try
         {
@@ -210,7 +211,7 @@ public static class ReportPage
         }
     }
 
-    private static string E(string s) => WebUtility.HtmlEncode(s);
+    internal static string E(string s) => WebUtility.HtmlEncode(s);
 
-    private static string F(double? v, string format = "G6") => v is { } d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
+    internal static string F(double? v, string format = "G6") => v is { } d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
 }

@@ -23,11 +23,19 @@ public sealed class SvgChart(string id, string xTitle, string yTitle, bool logY 
     private string[]? _rowLabels;
     private (double Min, double Max)? _yRange;
     private bool _integerX;
+    private bool _markers;
 
     /// <summary>The x axis counts something (rounds): ticks fall on whole numbers only.</summary>
     public SvgChart IntegerX()
     {
         _integerX = true;
+        return this;
+    }
+
+    /// <summary>Also draws each point as a dot (a series of one point, a trial stopped at its first rung, shows too).</summary>
+    public SvgChart Markers()
+    {
+        _markers = true;
         return this;
     }
 
@@ -109,6 +117,10 @@ public sealed class SvgChart(string id, string xTitle, string yTitle, bool logY 
                 points.Append(Invariant($"{X(s.X[i]):F1},{Y(s.Y[i]):F1} "));
             }
             sb.Append(Invariant($"<polyline class=\"series\" data-series=\"{WebUtility.HtmlEncode(s.Name)}\" fill=\"none\" stroke=\"{s.Color}\" stroke-width=\"2\" points=\"{points.ToString().TrimEnd()}\"/>"));
+            if (_markers)
+                for (var i = 0; i < s.X.Count; i++)
+                    if (double.IsFinite(s.Y[i]) && (!logY || s.Y[i] > 0))
+                        sb.Append(Invariant($"<circle class=\"marker\" data-series=\"{WebUtility.HtmlEncode(s.Name)}\" cx=\"{X(s.X[i]):F1}\" cy=\"{Y(s.Y[i]):F1}\" r=\"3.5\" fill=\"{s.Color}\"/>"));
         }
         sb.Append("</g>");
         // Legend, top right inside the plot.

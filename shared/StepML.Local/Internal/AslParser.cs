@@ -16,6 +16,8 @@ internal static class AslParser
 
     private const string LambdaInvoke = "arn:aws:states:::lambda:invoke";
     private const string StartExecution = "arn:aws:states:::states:startExecution";
+    private const string StartExecutionSync = StartExecution + ".sync";
+    private const string StartExecutionSync2 = StartExecution + ".sync:2";
 
     public static StateMachineBody ParseMachine(JsonObject root)
     {
@@ -157,11 +159,11 @@ internal static class AslParser
             if (parametersNode is null || !(parametersNode.ContainsKey("FunctionName") || parametersNode.ContainsKey("FunctionName.$")))
                 throw r.Error("Parameters", $"'{LambdaInvoke}' needs Parameters with 'FunctionName' (and usually 'Payload' or 'Payload.$')");
         }
-        else if (resource == StartExecution)
+        else if (resource is StartExecution or StartExecutionSync or StartExecutionSync2)
         {
-            kind = TaskKind.StartExecution;
+            kind = resource switch { StartExecutionSync => TaskKind.StartExecutionSync, StartExecutionSync2 => TaskKind.StartExecutionSync2, _ => TaskKind.StartExecution };
             if (parametersNode is null || !(parametersNode.ContainsKey("StateMachineArn") || parametersNode.ContainsKey("StateMachineArn.$")))
-                throw r.Error("Parameters", $"'{StartExecution}' needs Parameters with 'StateMachineArn'");
+                throw r.Error("Parameters", $"'{resource}' needs Parameters with 'StateMachineArn'");
         }
         else if (TryParseLambdaArn(resource, out var fn))
         {
@@ -171,7 +173,7 @@ internal static class AslParser
         else
         {
             throw r.Error("Resource", $"'{resource}' is not supported locally; use arn:aws:lambda:<region>:<account>:function:<name>, " +
-                                      $"{LambdaInvoke} or {StartExecution} (no .sync or .waitForTaskToken)");
+                                      $"{LambdaInvoke}, {StartExecution}, {StartExecutionSync} or {StartExecutionSync2} (no other .sync or .waitForTaskToken)");
         }
         int? timeout = r.OptInt("TimeoutSeconds", min: 1);
         var timeoutPath = r.OptPlainPath("TimeoutSecondsPath");

@@ -55,7 +55,7 @@ internal sealed partial class ExecutionRunner
         var run = new MapRun { LastEventId = startId };
         var results = new JsonNode?[n];
         bool needSlot = !frame.HoldsSlot;
-        var childFrame = new Frame(frame.Depth + 1, HoldsSlot: true, frame.Cancel);
+        var childFrame = new Frame(frame.Depth + 1, HoldsSlot: true, frame.Cancel, OwnsSlot: needSlot);
 
         async Task WorkerAsync()
         {

@@ -15,7 +15,7 @@ internal sealed partial class ExecutionRunner
 {
     // ---- Task ------------------------------------------------------------------------------------------
 
-    private async Task<JsonNode?> RunTaskAsync(TaskState t, JsonNode? effective, StateScope scope, Chain chain, CancellationToken ct)
+    private async Task<JsonNode?> RunTaskAsync(TaskState t, JsonNode? effective, StateScope scope, Chain chain, CancellationToken ct, bool ownsSlot)
     {
         var parameters = t.Parameters is { } p ? p.Build(effective, scope) : effective;
         CheckPayloadSize(JsonNodes.ToJson(parameters), $"The input of state '{t.Name}' after Parameters processing has a size exceeding the maximum number of bytes service limit");
@@ -68,9 +68,15 @@ internal sealed partial class ExecutionRunner
                         ["StatusCode"] = 200,
                     };
                 }).ConfigureAwait(false);
+            case TaskKind.StartExecutionSync or TaskKind.StartExecutionSync2:
+                return await RunIntegrationAsync(t, "states", t.Kind == TaskKind.StartExecutionSync2 ? "startExecution.sync:2" : "startExecution.sync",
+                    parameters, timeout, heartbeat, chain, () => RunChildToEndAsync(t, parameters, timeout, ownsSlot, ct)).ConfigureAwait(false);
             default:
-                return await RunIntegrationAsync(t, "states", "startExecution", parameters, timeout, heartbeat, chain,
-                    () => Task.FromResult<JsonNode?>(StartChild(t, parameters))).ConfigureAwait(false);
+                return await RunIntegrationAsync(t, "states", "startExecution", parameters, timeout, heartbeat, chain, () =>
+                {
+                    var child = StartChild(t, parameters);
+                    return Task.FromResult<JsonNode?>(new JsonObject { ["ExecutionArn"] = child.ExecutionArn, ["StartDate"] = JsonNodes.FormatTimestamp(child.StartTime) });
+                }).ConfigureAwait(false);
         }
     }
 
@@ -108,7 +114,7 @@ internal sealed partial class ExecutionRunner
         return result;
     }
 
-    private JsonObject StartChild(TaskState t, JsonNode? parameters)
+    private Execution StartChild(TaskState t, JsonNode? parameters)
     {
         var request = parameters as JsonObject;
         if (!JsonNodes.TryGetString(request?["StateMachineArn"], out var arn))
@@ -136,7 +142,7 @@ internal sealed partial class ExecutionRunner
             var error = e.Message.Contains("already exists", StringComparison.Ordinal) ? "StepFunctions.ExecutionAlreadyExistsException" : "StepFunctions.InvalidNameException";
             throw new StatesError(error, e.Message);
         }
-        return new JsonObject { ["ExecutionArn"] = child.ExecutionArn, ["StartDate"] = JsonNodes.FormatTimestamp(child.StartTime) };
+        return child;
     }
 
     private readonly record struct CallLimit(double Seconds, string Error, string Cause);

@@ -38,7 +38,9 @@ internal sealed partial class ExecutionRunner
     }
 
     // Cancel: the abort token, or inside an EXPRESS child its time limit as well.
-    private readonly record struct Frame(int Depth, bool HoldsSlot, CancellationToken Cancel);
+    // OwnsSlot: this frame's body runs in the engine slot its Map iteration took (not one inherited from an outer Map
+    // or shared with Parallel branches), so a .sync task in it may lend the slot out while it waits for its child.
+    private readonly record struct Frame(int Depth, bool HoldsSlot, CancellationToken Cancel, bool OwnsSlot = false);
 
     private readonly record struct Step(JsonNode? Output, string? Next);
 
@@ -163,7 +165,7 @@ internal sealed partial class ExecutionRunner
                 var effective = ApplyInputPath(rs, input);
                 JsonNode? result = rs switch
                 {
-                    TaskState t => await RunTaskAsync(t, effective, scope, chain, frame.Cancel).ConfigureAwait(false),
+                    TaskState t => await RunTaskAsync(t, effective, scope, chain, frame.Cancel, frame.OwnsSlot).ConfigureAwait(false),
                     MapState m => await RunMapAsync(m, effective, scope, chain, frame).ConfigureAwait(false),
                     ParallelState p => await RunParallelAsync(p, effective, scope, chain, frame).ConfigureAwait(false),
                     _ => throw new InvalidOperationException($"State '{rs.Name}' of type {rs.Type} cannot run as a task"),

@@ -45,7 +45,8 @@ internal sealed class PassState : ResultState
     public bool HasResult { get; init; }
 }
 
-internal enum TaskKind { LambdaFunction, LambdaInvoke, StartExecution }
+// StartExecutionSync: .sync (Output as a JSON string) or .sync:2 (Output as JSON): waits for the child to end.
+internal enum TaskKind { LambdaFunction, LambdaInvoke, StartExecution, StartExecutionSync, StartExecutionSync2 }
 
 internal sealed class TaskState : ResultState
 {
