@@ -64,7 +64,7 @@ public static class DecideStep
         var arm = context.Settings.Architecture == "arm64";
         var roundCost = Pricing.Lambda(workerSeconds, job.Workers.MemoryMb, workers.Length, arm)
             + Pricing.Lambda(mergeSeconds, 1024, layout.Shards + 1, arm)
-            + Pricing.RoundRequests(workers.Length, layout.Shards, algorithm.WorkerStateLength(n) > 0)
+            + Pricing.RoundRequests(workers.Length, layout.Shards, KeepsWorkerState(algorithm, n))
             + Pricing.StepFunctionsTransition * StopRules.EventsPerRound(job) / 2;
         var cost = state.CostUsd + roundCost;
 
@@ -131,6 +131,10 @@ public static class DecideStep
         await AppendMetricsAsync(store, runId, metrics).ConfigureAwait(false);
         return next;
     }
+
+    /// <summary>Whether workers write a state object each round (one more PUT and GET per worker); a partition of one row
+    /// tells an algorithm whose state is sized by rows (CoCoA+) from one with none.</summary>
+    private static bool KeepsWorkerState(IAlgorithm algorithm, int parameters) => algorithm.WorkerStateLength(parameters, rows: 1) > 0;
 
     /// <summary>The round's certificate when the algorithm gives one: the workers' conjugates merged by sample weight
     /// in partition order, the shards' slope products added in shard order (<see cref="DualityGap"/>).</summary>
