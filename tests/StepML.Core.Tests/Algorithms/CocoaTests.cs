@@ -84,6 +84,8 @@ public class CocoaTests
         { "logistic", true, 1e-2 },
         { "squared-hinge", false, 1e-2 },
         { "squared-hinge", true, 1e-3 },
+        { "hinge", false, 1e-2 },
+        { "hinge", true, 1e-2 },
     };
 
     [Theory]
@@ -93,10 +95,10 @@ public class CocoaTests
         // Arrange: one dataset in three unequal partitions (σ'_k = N/n_k differ), the reference on all of them.
         var parts = Split(sparse ? SparseFromModel(600, 57) : ModelTestData.Dense(600, Features, 51), 300, 200, 100);
         var logistic = loss == "logistic";
-        IModel model = logistic ? new LogisticRegression(Features) : new LinearSvm(Features, SvmLosses.SquaredHinge);
-        var kind = logistic ? LinearLoss.Logistic : LinearLoss.SquaredHinge;
+        IModel model = logistic ? new LogisticRegression(Features) : new LinearSvm(Features, loss);
+        var kind = logistic ? LinearLoss.Logistic : loss == SvmLosses.Hinge ? LinearLoss.Hinge : LinearLoss.SquaredHinge;
         var reference = LinearOptimum.Solve(parts, kind, l2);
-        var job = Job(logistic ? ModelTypes.Logistic : ModelTypes.Svm, SvmLosses.SquaredHinge, l2, epochs: 2);
+        var job = Job(logistic ? ModelTypes.Logistic : ModelTypes.Svm, loss, l2, epochs: 2);
 
         // Act
         var history = InProcessRounds.Train(new Cocoa(job), model, parts, l2, 40);
@@ -107,9 +109,12 @@ public class CocoaTests
             var truth = LinearOptimum.Objective(parts, kind, l2, round.Model) - reference.Objective;
             Assert.True(round.Certificate!.Gap >= truth, $"certified {round.Certificate.Gap} < true {truth}");
         }
+        // These 600-row problems have λN between 0.6 and 6, hard for dual methods: measured 2e-4 to 1e-3 after 40 rounds.
+        // The hinge reference is a feasible point within 1e-7 of its own problem: the run may end a hair below it.
         var last = history[^1];
-        Assert.InRange((LinearOptimum.Objective(parts, kind, l2, last.Model) - reference.Objective) / reference.Objective, -1e-6, 1e-3);
-        Assert.True(last.Certificate!.RelativeGap < history[0].Certificate!.RelativeGap / 10, $"{last.Certificate.RelativeGap} vs {history[0].Certificate!.RelativeGap}");
+        Assert.InRange((LinearOptimum.Objective(parts, kind, l2, last.Model) - reference.Objective) / reference.Objective, -1e-5, 2e-3);
+        var first = history.First(r => double.IsFinite(r.Certificate!.RelativeGap)).Certificate!.RelativeGap;
+        Assert.True(last.Certificate!.RelativeGap < first / 10, $"certified {last.Certificate.RelativeGap}, first finite {first}");
     }
 
     [Fact]
@@ -188,8 +193,28 @@ public class CocoaTests
         Assert.Contains("partition 2", error.Message);
     }
 
+    [Fact]
+    public void Train_HiggsShapedUncentredFeatures_ReachesOneThousandthPercentInFiveRounds()
+    {
+        // Arrange: momenta and masses with means near 1, so w and the free bias are strongly coupled (b* ≈ 3.2).
+        const int features = 12;
+        using var writer = new StringWriter();
+        SyntheticData.WriteHiggsLike(writer, 24_000, features, seed: 11);
+        var rows = DataTestHelpers.ReadAllLibSvm(writer.ToString());
+        var x = new float[rows.Count * features];
+        for (var r = 0; r < rows.Count; r++)
+            for (var k = 0; k < rows[r].Indices.Length; k++) x[r * features + rows[r].Indices[k]] = rows[r].Values[k];
+        var parts = Split(Partition.CreateDense(features, rows.Select(r => r.Label).ToArray(), x), 6000, 6000, 6000, 6000);
+        var reference = LinearOptimum.Solve(parts, LinearLoss.Logistic, 1e-3).Objective;
+
+        // Act
+        var history = InProcessRounds.Train(new Cocoa(Job(l2: 1e-3, epochs: 2, features: features)), new LogisticRegression(features), parts, 1e-3, 6);
+
+        // Assert (measured: 1.5e-5 at round 4, 5.6e-6 at round 5).
+        Assert.InRange((history[5].Primal - reference) / reference, -1e-6, 1e-5);
+    }
+
     [Theory]
-    [InlineData(ModelTypes.Svm, SvmLosses.Hinge, 1e-3, 0, 0, "model.loss")]
     [InlineData(ModelTypes.Softmax, SvmLosses.Hinge, 1e-3, 0, 0, "model.type")]
     [InlineData(ModelTypes.Logistic, SvmLosses.Hinge, 0, 0, 0, "model.l2")]
     [InlineData(ModelTypes.Logistic, SvmLosses.Hinge, 1e-3, 1e-3, 0, "model.l1")]
