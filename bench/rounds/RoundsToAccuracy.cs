@@ -65,7 +65,7 @@ foreach (var (name, spec) in algorithms)
     if (optimum is null)
     {
         var parts = new List<Partition>();
-        for (var p = 0; p < Partitions; p++) parts.Add(Partition.Decode(await store.GetAsync(RunLayout.Partition(result.RunId!, p)), "p"));
+        for (var p = 0; p < Partitions; p++) parts.Add(Partition.Decode(await store.GetAsync(await RunData.PartitionKeyAsync(store, result.RunId!, p)), "p"));
         optimum = shape == "higgs" ? LogisticOptimum.Solve(parts, L2).Objective : LinearOptimum.Solve(parts, LinearLoss.Logistic, L2).Objective;
         Console.Error.WriteLine($"optimum {optimum:G8}");
     }

@@ -138,7 +138,7 @@ public static class ReportPage
         if (d.Rounds.Count == 0) return;
         var job = d.Job;
         var shards = job.Communication.Shards;
-        var state = job.Algorithm.Type == AlgorithmTypes.Admm;
+        var state = job.Algorithm.Type is AlgorithmTypes.Admm or AlgorithmTypes.Cocoa; // the algorithms with worker state
         double workers = 0, requests = 0, transitions = 0;
         foreach (var r in d.Rounds)
         {

@@ -10,43 +10,45 @@ namespace StepML.Cli.Tests.Pipeline;
 public sealed class CocoaPipelineTests(PipelineFixture fixture) : IClassFixture<PipelineFixture>
 {
     [Fact]
-    public async Task Train_Cocoa_ConvergesWithACertifiedGapEveryRound()
+    public async Task Train_Cocoa_EndsWithinOneHundredthPercentInTenRoundsWithACertifiedGapEveryRound()
     {
         var store = fixture.NewStore();
 
-        var result = await PipelineFixture.RunAsync(store, PipelineFixture.Job("cocoa", maxRounds: 15));
+        var result = await PipelineFixture.RunAsync(store, PipelineFixture.Job("cocoa", maxRounds: 10));
 
         Assert.True(result.Succeeded, $"{result.Status}: {result.Error} {result.Cause}");
         var optimum = await PipelineFixture.OptimumAsync(store, "test-run", 4, 1e-3);
         var metrics = await DecideStep.ReadMetricsAsync(store, "test-run");
-        Assert.Equal(15, metrics.Count);
+        Assert.Equal(10, metrics.Count);
         foreach (var m in metrics)
         {
             Assert.NotNull(m.Gap);
             Assert.True(m.Gap >= m.TrainLoss - optimum, $"round {m.Round}: certified {m.Gap} < true {m.TrainLoss - optimum}");
         }
-        Assert.InRange((metrics[^1].TrainLoss - optimum) / optimum, -1e-6, 1e-3);
+        Assert.InRange((metrics[^1].TrainLoss - optimum) / optimum, -1e-6, 1e-4);
+        Assert.InRange(metrics[^1].RelativeGap!.Value, (metrics[^1].TrainLoss - optimum) / optimum, 1e-2);
         // The dual variables are worker state, one value per row of the partition.
-        var state = await store.GetAsync(RunLayout.WorkerState("test-run", 0, 14));
-        Assert.NotEmpty(state);
+        Assert.NotEmpty(await store.GetAsync(RunLayout.WorkerState("test-run", 0, 9)));
     }
 
     [Fact]
     public async Task Train_CocoaStopGap_StopsAsSoonAsTheCertificateIsWithinIt()
     {
         var store = fixture.NewStore();
-        var job = PipelineFixture.Job("cocoa", maxRounds: 40);
-        job["stop"]!["gap"] = 1e-2;
+        var job = PipelineFixture.Job("cocoa", maxRounds: 60);
+        job["stop"]!["gap"] = 1e-3;
 
         var result = await PipelineFixture.RunAsync(store, job);
 
         Assert.True(result.Succeeded, $"{result.Status}: {result.Error} {result.Cause}");
         Assert.Contains("stop.gap", result.Summary!.StopReason);
         var metrics = await DecideStep.ReadMetricsAsync(store, "test-run");
-        Assert.InRange(metrics[^1].RelativeGap!.Value, 0, 1e-2);
-        Assert.All(metrics.SkipLast(1), m => Assert.True(m.RelativeGap is null || m.RelativeGap > 1e-2));
+        // Measured: 37 rounds; the objective is within 1e-4 from round 10, the certificate closes more slowly.
+        Assert.InRange(result.Summary.Rounds, 2, 45);
+        Assert.InRange(metrics[^1].RelativeGap!.Value, 0, 1e-3);
+        Assert.All(metrics.SkipLast(1), m => Assert.True(m.RelativeGap is null || m.RelativeGap > 1e-3));
         var optimum = await PipelineFixture.OptimumAsync(store, "test-run", 4, 1e-3);
-        Assert.InRange((metrics[^1].TrainLoss - optimum) / optimum, -1e-6, 1e-2);
+        Assert.InRange((metrics[^1].TrainLoss - optimum) / optimum, -1e-6, 1e-3);
     }
 
     [Theory]
