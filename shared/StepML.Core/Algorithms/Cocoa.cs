@@ -1,6 +1,5 @@
 using StepML.Core.Data;
 using StepML.Core.Jobs;
-using StepML.Core.Models;
 using StepML.Core.Training;
 
 namespace StepML.Core.Algorithms;
@@ -8,8 +7,9 @@ namespace StepML.Core.Algorithms;
 /// <summary>
 /// CoCoA+ (Ma, Smith, Jaggi et al., "Adding vs. Averaging in Distributed Primal-Dual Optimization", ICML 2015;
 /// Smith et al., "CoCoA: A General Framework for Communication-Efficient Distributed Optimization", JMLR 2018) for the
-/// binary linear models (logistic, SVM with hinge or squared hinge) with many features. Every row i has a dual variable u_i (its slope at the optimum), kept by its
-/// worker between rounds (worker state sized by the partition's rows), and w = −(1/(λN)) Σ u_i x_i. In a round, worker k
+/// binary linear models (logistic, SVM with hinge or squared hinge) with many features. Every row i has a dual variable
+/// u_i (its slope at the optimum), kept by its worker between rounds (worker state sized by the partition's rows), and
+/// w = −(1/(λN)) Σ u_i x_i. In a round, worker k
 /// runs <c>localEpochs</c> passes of SDCA (<see cref="DualCoordinateStep"/>) on its rows against the local subproblem
 /// G_k^σ' with σ'_k = N/n_k, and sends
 /// <code>
@@ -31,9 +31,9 @@ namespace StepML.Core.Algorithms;
 /// variable (after the round's local steps) is positive and negative, with the conjugates φ*(u_i) in the worker's result:
 /// <see cref="DualityGap"/>'s bound at CoCoA+'s own duals rather than at the model's slopes (the hinge's slopes are only
 /// 0 or ±1, and at the slopes the bound stalled at a few percent on small problems). Any feasible u bounds P* from below,
-/// so P(w_r) − D(u_{r+1}) bounds the suboptimality of the round's model. The update
-/// is w + s̄ for every entry (the bias's s̄ carries its multiplier step), elementwise, so CoCoA+ shards. Sparse rows: a
-/// local step touches only the row's non-zeros.</para>
+/// so P(w_r) − D(u_{r+1}) bounds the suboptimality of the round's model. The update is w + s̄ for every entry (the
+/// bias's s̄ carries its multiplier step), elementwise, so CoCoA+ shards. Sparse rows: a local step touches only the
+/// row's non-zeros.</para>
 /// </summary>
 public sealed class Cocoa : IAlgorithm
 {
