@@ -7,12 +7,13 @@ namespace StepML.Core.Algorithms;
 /// <summary>
 /// One exact dual coordinate step of SDCA (Shalev-Shwartz and Zhang, "Stochastic Dual Coordinate Ascent Methods for
 /// Regularized Loss Minimization", JMLR 2013, §5) in the CoCoA+ local subproblem (Ma et al. 2015, eq. (9)). The dual
-/// variable of a row is its slope u = φ'(z) at the optimum (<see cref="Training.DualityGap"/>'s convention, w = −(1/(λN)) Σ u_i x_i);
-/// the step maximises over δ
+/// variable of a row is its slope u = φ'(z) at the optimum (<see cref="Training.DualityGap"/>'s convention,
+/// w = −(1/(λN)) Σ u_i x_i); the step maximises over δ
 /// <code>
-///   −φ*(u + δ) + z·δ − (a/2)·δ²,   a = σ'‖x‖²/(λN)
+///   −φ*(u + δ) + z·δ − (a/2)·δ²,   a = σ'‖x̃‖²/(λN),  x̃ = (x, 1)
 /// </code>
-/// with z the row's margin at the worker's current local model. Closed forms for the hinge and the squared hinge; a safeguarded Newton
+/// (the 1 is the bias, a feature of value 1 in <see cref="Cocoa"/>'s augmented dual with ρ = 1/λ) with z the row's
+/// margin at the worker's current local model. Closed forms for the hinge and the squared hinge; a safeguarded Newton
 /// iteration on the logistic one, whose conjugate is the negative binary entropy of t = u + y ∈ [0, 1].
 /// </summary>
 internal static class DualCoordinateStep
@@ -37,8 +38,8 @@ internal static class DualCoordinateStep
         _ => (2 * y - 1) * u > 0 ? 0 : u,
     };
 
-    // Stationarity in t = u + y: g(t) = ln(t/(1 − t)) + a(t − t₀) − z = 0, g increasing on (0, 1): Newton steps kept inside
-    // a shrinking bracket [lo, hi] (bisection when a step leaves it), to 1e-12.
+    // Stationarity in t = u + y: g(t) = ln(t/(1 − t)) + a(t − t₀) − z = 0, g increasing on (0, 1): Newton steps kept
+    // inside a shrinking bracket [lo, hi] (bisection when a step leaves it), to 1e-12.
     private static double Logistic(double u, float y, double z, double a)
     {
         var t0 = Math.Clamp(u + y, LogisticEdge, 1 - LogisticEdge);
@@ -56,7 +57,8 @@ internal static class DualCoordinateStep
         return t - (u + y);
     }
 
-    // u = −s·β with β ∈ [0, 1] and φ*(u) = −β: the maximiser of β − s·z·Δβ − (a/2)Δβ², clipped (Hsieh et al. 2008, Algorithm 1).
+    // u = −s·β with β ∈ [0, 1] and φ*(u) = −β: the maximiser of β − s·z·Δβ − (a/2)Δβ², clipped (Hsieh et al. 2008,
+    // Algorithm 1).
     private static double Hinge(double u, float y, double z, double a)
     {
         var s = 2.0 * y - 1;
