@@ -5,7 +5,7 @@
 // Rounds-to-accuracy experiment (issue 11): every algorithm through the state machine on the local engine, on the
 // Higgs-shaped demo data and on RCV1-shaped sparse data; for each, the first round whose training objective is within
 // 1%, 0.1% and 0.01% of the single-machine optimum, and the local wall time (run start to that round's Decide).
-//   dotnet run -c Release bench/rounds/RoundsToAccuracy.cs -- [higgs|rcv1] [rows] [maxRounds]
+//   dotnet run -c Release bench/rounds/RoundsToAccuracy.cs -- [higgs|rcv1] [rows] [maxRounds] [algorithm,...]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -35,7 +35,9 @@ var algorithms = new (string Name, JsonObject Spec)[]
     ("ma-sgd", new JsonObject { ["type"] = "ma-sgd", ["learningRate"] = higgs ? 1.0 : 2.0, ["batchSize"] = higgs ? 1000 : 100, ["localEpochs"] = higgs ? 3 : 2 }),
     ("admm", new JsonObject { ["type"] = "admm", ["learningRate"] = higgs ? 1.0 : 2.0, ["batchSize"] = higgs ? 1000 : 100, ["localEpochs"] = 3, ["rho"] = 0.02 }),
     ("newton", new JsonObject { ["type"] = "newton" }),
+    ("cocoa", new JsonObject { ["type"] = "cocoa", ["localEpochs"] = higgs ? 2 : 1 }),
 };
+if (args.Length > 3) algorithms = [.. algorithms.Where(a => args[3].Split(',').Contains(a.Name))];
 double? optimum = null;
 Console.WriteLine($"{shape}: {rows:N0} rows, {features} features, {Partitions} partitions, l2 {L2}, up to {maxRounds} rounds");
 Console.WriteLine("| algorithm | rounds to 1% | to 0.1% | to 0.01% | wall s to 1% | to 0.1% | to 0.01% | last gap |");
@@ -63,7 +65,7 @@ foreach (var (name, spec) in algorithms)
     if (optimum is null)
     {
         var parts = new List<Partition>();
-        for (var p = 0; p < Partitions; p++) parts.Add(Partition.Decode(await store.GetAsync(RunLayout.Partition(result.RunId!, p)), "p"));
+        for (var p = 0; p < Partitions; p++) parts.Add(Partition.Decode(await store.GetAsync(await RunData.PartitionKeyAsync(store, result.RunId!, p)), "p"));
         optimum = shape == "higgs" ? LogisticOptimum.Solve(parts, L2).Objective : LinearOptimum.Solve(parts, LinearLoss.Logistic, L2).Objective;
         Console.Error.WriteLine($"optimum {optimum:G8}");
     }

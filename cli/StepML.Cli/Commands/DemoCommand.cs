@@ -18,7 +18,7 @@ internal static class DemoCommand
         var rows = new Option<long>("--rows") { Description = "Rows of Higgs-shaped data to generate", DefaultValueFactory = _ => 200_000 };
         var features = new Option<int>("--features") { Description = "Features per row", DefaultValueFactory = _ => 28 };
         var partitions = new Option<int>("--partitions") { Description = "Partitions, one worker each", DefaultValueFactory = _ => 8 };
-        var algorithm = new Option<string>("--algorithm") { Description = "newton, admm, ma-sgd or ga-sgd", DefaultValueFactory = _ => "newton" };
+        var algorithm = new Option<string>("--algorithm") { Description = "newton, cocoa, admm, ma-sgd or ga-sgd", DefaultValueFactory = _ => "newton" };
         var shards = new Option<int>("--shards") { Description = "Merge shards (1 = AllReduce, more = ScatterReduce)", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "Maximum rounds", DefaultValueFactory = _ => 30 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data and of the run", DefaultValueFactory = _ => 42 };

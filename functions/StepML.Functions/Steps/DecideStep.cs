@@ -139,6 +139,9 @@ public static class DecideStep
         return next;
     }
 
+    /// <summary>Whether workers write a state object each round (one more PUT and GET per worker); a partition of one row
+    /// tells an algorithm whose state is sized by rows (CoCoA+) from one with none.</summary>
+
     /// <summary>The round's certificate when the algorithm gives one: the workers' conjugates merged by sample weight
     /// in partition order, the shards' slope products added in shard order (<see cref="DualityGap"/>).</summary>
     private static DualityGap.Certificate? Certify(List<WorkerOutput> workers, MergeOutput[]? merged, double primal, double l2)

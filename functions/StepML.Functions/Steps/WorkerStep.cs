@@ -24,7 +24,7 @@ public static class WorkerStep
         var data = await context.Cache.RunPartitionAsync(input.RunId, input.Partition).ConfigureAwait(false);
         var global = await TensorIo.ReadAsync(store, RunLayout.Model(input.RunId, input.Round), n).ConfigureAwait(false);
 
-        var stateLength = algorithm.WorkerStateLength(n);
+        var stateLength = algorithm.WorkerStateLength(n, data.Rows);
         var previous = stateLength > 0 && input.Round > 0
             ? await ReadPreviousStateAsync(store, input, stateLength).ConfigureAwait(false)
             : [];

@@ -23,7 +23,7 @@ public sealed class Admm(AlgorithmSpec spec, double l2, double l1 = 0, SparseUpd
     private readonly float _l1 = (float)l1;
 
     public string Type => AlgorithmTypes.Admm;
-    public int WorkerStateLength(int parameters) => 2 * parameters;
+    public int WorkerStateLength(int parameters, int rows) => 2 * parameters;
     public int OptimizerStateStride => 0;
 
     public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)

@@ -27,7 +27,7 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgor
     private readonly float _l1 = (float)l1;
 
     public string Type => AlgorithmTypes.GaSgd;
-    public int WorkerStateLength(int parameters) => 0;
+    public int WorkerStateLength(int parameters, int rows) => 0;
     private readonly bool _adam = spec.Optimizer == Optimizers.Adam;
 
     public int OptimizerStateStride => _adam ? 2 : spec.Momentum > 0 ? 1 : 0;

@@ -15,8 +15,10 @@ public interface IAlgorithm
 {
     string Type { get; }
 
-    /// <summary>Length of the worker-local state kept between rounds (ADMM's x_i and u_i); 0 for none.</summary>
-    int WorkerStateLength(int parameters);
+    /// <summary>Length of the worker-local state kept between rounds, for a model of <paramref name="parameters"/> and a
+    /// partition of <paramref name="rows"/>: sized by the model (ADMM's x_i and u_i) or by the rows (CoCoA+'s dual
+    /// variables); 0 for none.</summary>
+    int WorkerStateLength(int parameters, int rows);
 
     /// <summary>Values of optimizer state per model parameter (momentum: 1); 0 for none. Sharded like the model.</summary>
     int OptimizerStateStride { get; }
@@ -76,6 +78,7 @@ public static class Algorithms
         AlgorithmTypes.Admm => new Admm(job.Algorithm, job.Model.L2, job.Model.L1),
         AlgorithmTypes.KMeansEm => new KMeansEm(),
         AlgorithmTypes.Newton => new Newton(job),
+        AlgorithmTypes.Cocoa => new Cocoa(job),
         _ => throw new JobSpecException("algorithm.type", $"'{job.Algorithm.Type}' is not an algorithm: use one of {string.Join(", ", AlgorithmTypes.All)}"),
     };
 }

@@ -15,7 +15,7 @@ namespace StepML.Core.Algorithms;
 public sealed class KMeansEm : IAlgorithm
 {
     public string Type => AlgorithmTypes.KMeansEm;
-    public int WorkerStateLength(int parameters) => 0;
+    public int WorkerStateLength(int parameters, int rows) => 0;
     public int OptimizerStateStride => 0;
     public MergeKind Merge => MergeKind.Sum;
     public int StatisticStride => 2;

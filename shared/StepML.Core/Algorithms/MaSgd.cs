@@ -18,7 +18,7 @@ namespace StepML.Core.Algorithms;
 public sealed class MaSgd(AlgorithmSpec spec, double l2, double l1 = 0, SparseUpdates sparseUpdates = SparseUpdates.Lazy) : IAlgorithm
 {
     public string Type => AlgorithmTypes.MaSgd;
-    public int WorkerStateLength(int parameters) => 0;
+    public int WorkerStateLength(int parameters, int rows) => 0;
     public int OptimizerStateStride => 0;
 
     public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)

@@ -37,7 +37,7 @@ public sealed class Newton : IAlgorithm
     }
 
     public string Type => AlgorithmTypes.Newton;
-    public int WorkerStateLength(int parameters) => 0;
+    public int WorkerStateLength(int parameters, int rows) => 0;
     public int OptimizerStateStride => 0;
 
     /// <summary>Per parameter: p_j, q_j and the Hessian row of d + 1 values.</summary>

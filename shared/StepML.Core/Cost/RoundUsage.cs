@@ -14,7 +14,7 @@ public sealed record RoundShape(int Partitions, int Shards, IReadOnlyList<int>? 
         job.Dataset.Partitions,
         job.Communication.Pattern == Patterns.Tree ? 1 : job.Communication.Shards,
         job.Communication.Pattern == Patterns.Tree ? TreePlan.LevelSizes(job.Dataset.Partitions, job.Communication.FanIn) : null,
-        algorithm.WorkerStateLength((int)Math.Min(parameters, int.MaxValue)) > 0,
+        algorithm.WorkerStateLength((int)Math.Min(parameters, int.MaxValue), rows: 1) > 0,
         algorithm.OptimizerStateStride > 0,
         job.Communication.Channel,
         parameters * algorithm.StatisticStride * sizeof(float),

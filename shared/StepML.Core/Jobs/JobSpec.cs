@@ -138,7 +138,7 @@ public sealed record StopSpec
     /// shift); 0 disables.</summary>
     public double ModelTolerance { get; init; }
     /// <summary>Stop when the certified relative gap (P − D)/D, an upper bound on (P − P*)/P*, is at most this
-    /// (<see cref="Training.DualityGap"/>; algorithms that certify their gap only: newton). Null disables.</summary>
+    /// (<see cref="Training.DualityGap"/>; algorithms that certify their gap only: newton, cocoa). Null disables.</summary>
     public double? Gap { get; init; }
     /// <summary>Fail the run (TrainingDivergedException) when the loss exceeds this multiple of the first round's.</summary>
     public double DivergenceFactor { get; init; } = 10;
@@ -190,7 +190,11 @@ public static class AlgorithmTypes
     public const string Admm = "admm";
     public const string KMeansEm = "kmeans-em";
     public const string Newton = "newton";
-    public static readonly string[] All = [GaSgd, MaSgd, Admm, KMeansEm, Newton];
+    public const string Cocoa = "cocoa";
+    public static readonly string[] All = [GaSgd, MaSgd, Admm, KMeansEm, Newton, Cocoa];
+
+    /// <summary>The algorithms that report a certified duality gap every round (stop.gap).</summary>
+    public static bool Certifies(string type) => type is Newton or Cocoa;
 }
 
 public static class Patterns

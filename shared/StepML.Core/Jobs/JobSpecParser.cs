@@ -224,9 +224,10 @@ public static class JobSpecParser
         if (s.Stop.Gap is { } gap)
         {
             Check("stop.gap", gap is >= 1e-5 and < 1, $"{gap} must be in [1e-5, 1): the certified relative gap, e.g. 1e-4 for 0.01% above the optimum (a certificate never goes below ~2e-6, its float32 rounding allowance)");
-            Check("stop.gap", s.Algorithm.Type == AlgorithmTypes.Newton, $"'{s.Algorithm.Type}' reports no certified gap per round; use algorithm.type \"newton\" or stop.tolerance");
+            Check("stop.gap", AlgorithmTypes.Certifies(s.Algorithm.Type), $"'{s.Algorithm.Type}' reports no certified gap per round; use algorithm.type \"newton\" or \"cocoa\", or stop.tolerance");
         }
         if (s.Algorithm.Type == AlgorithmTypes.Newton) Algorithms.Newton.Validate(s);
+        if (s.Algorithm.Type == AlgorithmTypes.Cocoa) Algorithms.Cocoa.Validate(s);
         Check("stop.divergenceFactor", s.Stop.DivergenceFactor > 1, $"{s.Stop.DivergenceFactor} must be > 1");
         Check("stop.roundsPerExecution", s.Stop.RoundsPerExecution >= 0, $"{s.Stop.RoundsPerExecution} must be ≥ 0 (0 = derive from the history limit)");
         var perRound = Training.StopRules.EventsPerRound(s);

@@ -28,6 +28,8 @@ public sealed class MarginStatistics
     public double[] SlopeNegative { get; }
     public double ConjugatePositive { get; private set; }
     public double ConjugateNegative { get; private set; }
+    /// <summary>Σ φ''(z) over rows (the bias's diagonal Hessian entry), accumulated with or without the full Hessian.</summary>
+    public double CurvatureSum { get; private set; }
     /// <summary>Σ φ''(z)·x̃x̃ᵀ, row-major, upper triangle only (j ≤ k) until <see cref="SymmetricHessian"/>.</summary>
     public double[]? Hessian { get; }
 
@@ -87,9 +89,9 @@ public sealed class MarginStatistics
                     for (var j = 0; j < d; j++) target[j] += u * x[j];
                 }
             }
-            if (h is null) continue;
             var c = TLoss.Curvature(z, y);
-            if (c == 0) continue;
+            CurvatureSum += c;
+            if (h is null || c == 0) continue;
             if (data.IsSparse)
             {
                 var (start, end) = (data.RowOffsets![r], data.RowOffsets[r + 1]);

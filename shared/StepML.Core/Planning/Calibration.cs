@@ -106,7 +106,8 @@ public static class Calibration
     public sealed class Runner(IModel model, IAlgorithm algorithm, float[] parameters)
     {
         private readonly float[] _statistic = new float[(long)model.ParameterCount * algorithm.StatisticStride];
-        private readonly float[] _state = new float[algorithm.WorkerStateLength(model.ParameterCount)];
+        // Worker state may be sized by the partition's rows (CoCoA+'s duals): sized for the data timed.
+        private float[] _state = [];
 
         /// <summary>The fastest of <paramref name="repeats"/> rounds on <paramref name="data"/>: other processes on this
         /// machine only ever slow a round down (a loaded 2-core machine varied 5× between identical rounds), and a
@@ -114,6 +115,8 @@ public static class Calibration
         public double Time(Partition data, int repeats)
         {
             var times = new double[repeats];
+            var stateLength = algorithm.WorkerStateLength(model.ParameterCount, data.Rows);
+            if (_state.Length != stateLength) _state = new float[stateLength];
             for (var i = 0; i < repeats; i++)
             {
                 var clock = Stopwatch.StartNew();

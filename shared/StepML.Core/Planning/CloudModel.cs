@@ -64,7 +64,8 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
         var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
         var algorithm = Algorithms.Algorithms.Create(job);
         var shape = RoundShape.Of(job, input.Calibration.Parameters, algorithm);
-        var stateBytes = (long)algorithm.WorkerStateLength((int)Math.Min(input.Calibration.Parameters, int.MaxValue)) * sizeof(float);
+        var rows = (int)Math.Min((input.TrainingRows + workers - 1) / workers, int.MaxValue);
+        var stateBytes = (long)algorithm.WorkerStateLength((int)Math.Min(input.Calibration.Parameters, int.MaxValue), rows) * sizeof(float);
         return Store(shape.ModelBytes) + Transfer(shape.StatisticBytes) + (stateBytes > 0 ? Store(2 * stateBytes, 2) : 0);
     }
 

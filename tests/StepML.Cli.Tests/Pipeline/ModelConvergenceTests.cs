@@ -73,6 +73,10 @@ public sealed class ModelConvergenceTests(ModelDataFixture fixture) : IClassFixt
     [InlineData("svm-hinge-sparse", "ma-sgd", 2.0, 100, 2, 0, 60)]
     [InlineData("svm-squared-dense", "ga-sgd", 0.05, 0, 1, 0, 150)]
     [InlineData("svm-hinge-sparse", "ga-sgd", 4.0, 0, 1, 0, 150)]
+    [InlineData("svm-hinge-dense", "cocoa", 1.0, 0, 2, 0, 20)]
+    [InlineData("svm-squared-dense", "cocoa", 1.0, 0, 2, 0, 20)]
+    [InlineData("logistic-sparse", "cocoa", 1.0, 0, 1, 0, 10)]
+    [InlineData("svm-hinge-sparse", "cocoa", 1.0, 0, 1, 0, 10)]
     public async Task Train_LinearModel_EndsWithinOnePercentOfOptimum(string problem, string algorithm, double learningRate, int batchSize, int localEpochs, double rho, int maxRounds)
     {
         var store = fixture.NewStore();

@@ -45,6 +45,7 @@ public sealed class PipelineFixture : IDisposable
             "ma-sgd" => new JsonObject { ["type"] = "ma-sgd", ["learningRate"] = 0.5, ["batchSize"] = 500, ["localEpochs"] = 2 },
             "ga-sgd" => new JsonObject { ["type"] = "ga-sgd", ["learningRate"] = 1.0, ["momentum"] = 0.8, ["batchSize"] = 0 },
             "newton" => new JsonObject { ["type"] = "newton" },
+            "cocoa" => new JsonObject { ["type"] = "cocoa", ["localEpochs"] = 2 },
             _ => throw new ArgumentException(algorithm),
         },
         ["communication"] = new JsonObject { ["channel"] = "s3", ["pattern"] = shards > 1 ? "scatter-reduce" : "all-reduce", ["shards"] = shards },

@@ -165,7 +165,7 @@ public class AlgorithmTests
         var lr = new LogisticRegression(Features);
         var z = ModelTestData.RandomParameters(Features + 1, seed: 7, scale: 0.5);
         var n = z.Length;
-        var state = new float[admm.WorkerStateLength(n)];
+        var state = new float[admm.WorkerStateLength(n, rows: 0)];
         var statistic = new float[n];
 
         // Act

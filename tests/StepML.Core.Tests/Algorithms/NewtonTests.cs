@@ -19,39 +19,10 @@ public class NewtonTests
         Communication = new CommunicationSpec { Shards = shards, Pattern = shards > 1 ? Patterns.ScatterReduce : Patterns.AllReduce },
     };
 
-    /// <summary>The rounds of the state machine in process: Work per partition, weighted merge in partition order, Update.</summary>
     private static (float[] Model, List<double> RelativeGaps) Train(JobSpec job, IModel model, Partition[] parts, int rounds)
     {
-        var newton = (Newton)Core.Algorithms.Algorithms.Create(job);
-        var n = model.ParameterCount;
-        var w = new float[n];
-        var mask = new float[n];
-        model.RegularizationMask(mask);
-        var gaps = new List<double>();
-        for (var round = 0; round < rounds; round++)
-        {
-            var merge = new WeightedAverage(n * newton.StatisticStride);
-            double samples = 0, cp = 0, cn = 0, loss = 0;
-            for (var p = 0; p < parts.Length; p++)
-            {
-                var statistic = new float[n * newton.StatisticStride];
-                var result = newton.Work(new WorkerInput(model, parts[p], p, round, 1), w, [], [], statistic);
-                merge.Add(result.Samples, statistic);
-                samples += result.Samples;
-                loss += result.Samples * result.Loss;
-                cp += result.Samples * result.Conjugates!.Value.Positive;
-                cn += result.Samples * result.Conjugates!.Value.Negative;
-            }
-            var merged = new float[n * newton.StatisticStride];
-            merge.WriteTo(merged);
-            var primal = loss / samples + Core.Models.Models.Regularization(w, mask, job.Model.L2);
-            var certificate = new DualityGap.Certificate(primal, DualityGap.DualBound(cp / samples, cn / samples, newton.Certify(merged, mask)!.Value, job.Model.L2));
-            gaps.Add(certificate.RelativeGap);
-            var next = new float[n];
-            newton.Update(round, w, merged, mask, [], [], next);
-            w = next;
-        }
-        return (w, gaps);
+        var history = InProcessRounds.Train(Core.Algorithms.Algorithms.Create(job), model, parts, job.Model.L2, rounds, out var final);
+        return (final, history.Select(r => r.Certificate!.RelativeGap).ToList());
     }
 
     [Theory]

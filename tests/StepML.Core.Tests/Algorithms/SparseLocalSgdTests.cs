@@ -12,7 +12,7 @@ public class SparseLocalSgdTests
     private static float[] Statistic(IAlgorithm algorithm, IModel model, Core.Data.Partition data, long round, float[] global, float[] previous)
     {
         var statistic = new float[model.ParameterCount];
-        var state = new float[algorithm.WorkerStateLength(model.ParameterCount)];
+        var state = new float[algorithm.WorkerStateLength(model.ParameterCount, data.Rows)];
         algorithm.Work(new WorkerInput(model, data, 1, round, 9), global, previous, state, statistic);
         return statistic;
     }

@@ -23,7 +23,7 @@ public sealed class WorkBudgetTests
     {
         var model = ModelTestData.RandomParameters(Features + 1, seed: 4, scale: 0.5);
         var statistic = new float[model.Length];
-        var state = new float[algorithm.WorkerStateLength(model.Length)];
+        var state = new float[algorithm.WorkerStateLength(model.Length, s_data.Rows)];
         var input = new AlgorithmWorkerInput(new LogisticRegression(Features), s_data, 1, 3, 42) { Budget = budget };
         var result = algorithm.Work(input, model, previous ?? [], state, statistic);
         return (result, statistic);
