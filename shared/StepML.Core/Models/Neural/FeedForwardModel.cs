@@ -6,7 +6,10 @@ namespace StepML.Core.Models.Neural;
 
 /// <summary>
 /// A feed-forward classifier over one flat parameter vector (the layers' parameters back to back): logits z = f(x),
-/// loss = mean cross-entropy −log softmax(z)_y with labels y the class ids 0..K−1, metric = accuracy. Rows are
+/// loss = mean cross-entropy −log softmax(z)_y with labels y the class ids 0..K−1, metric = accuracy.
+/// <see cref="LossAndGradient"/> runs the layers in training mode, and for state parameters (batch normalisation's
+/// running moments, <see cref="StateMask"/>) its "gradient" is the state's new value after the batch. Evaluation and
+/// prediction run in inference mode. Rows are
 /// processed in chunks of <see cref="ChunkRows"/> so memory does not grow with the batch.
 /// </summary>
 public sealed class FeedForwardModel : IDifferentiableModel
@@ -49,6 +52,13 @@ public sealed class FeedForwardModel : IDifferentiableModel
         for (var i = 0; i < _layers.Length; i++) _layers[i].RegularizationMask(Slice(mask, i));
     }
 
+    public void StateMask(Span<float> mask)
+    {
+        CheckLength(mask.Length, nameof(mask));
+        mask.Clear();
+        for (var i = 0; i < _layers.Length; i++) _layers[i].StateMask(Slice(mask, i));
+    }
+
     public double LossAndGradient(ReadOnlySpan<float> parameters, Partition data, RowSelection rows, Span<float> gradient)
     {
         CheckShapes(parameters, data);
@@ -61,16 +71,19 @@ public sealed class FeedForwardModel : IDifferentiableModel
         {
             var n = Math.Min(ChunkRows, rows.Count - start);
             Gather(data, rows, start, n, buffers);
-            Forward(parameters, buffers, n);
+            for (var i = 0; i < _layers.Length; i++)
+                _layers[i].ForwardTraining(Slice(parameters, i), buffers.Activations[i], buffers.Activations[i + 1].AsSpan(0, n * _layers[i].OutputSize), n,
+                    buffers.Scratch[i].AsSpan(0, _layers[i].ScratchSize(n)));
             loss += SoftmaxCrossEntropy(buffers.Activations[^1], buffers.Labels, n, Classes, buffers.Gradients[^1], out _);
             for (var i = _layers.Length - 1; i >= 0; i--)
             {
                 var inputGradient = i == 0 ? Span<float>.Empty : buffers.Gradients[i].AsSpan(0, n * _layers[i].InputSize);
-                _layers[i].Backward(Slice(parameters, i), buffers.Activations[i], buffers.Activations[i + 1], buffers.Gradients[i + 1],
-                    inputGradient, Slice(gradient, i), n);
+                _layers[i].BackwardTraining(Slice(parameters, i), buffers.Activations[i], buffers.Activations[i + 1], buffers.Gradients[i + 1],
+                    inputGradient, Slice(gradient, i), n, buffers.Scratch[i].AsSpan(0, _layers[i].ScratchSize(n)));
             }
         }
         TensorPrimitives.Multiply(gradient, 1f / rows.Count, gradient);
+        for (var i = 0; i < _layers.Length; i++) _layers[i].FinishState(Slice(parameters, i), Slice(gradient, i));
         return loss / rows.Count;
     }
 
@@ -197,6 +210,8 @@ public sealed class FeedForwardModel : IDifferentiableModel
         {
             Activations = new float[layers.Length + 1][];
             Gradients = new float[layers.Length + 1][];
+            Scratch = new float[layers.Length][];
+            for (var i = 0; i < layers.Length; i++) Scratch[i] = layers[i].ScratchSize(rows) is var size and > 0 ? ArrayPool<float>.Shared.Rent(size) : [];
             Activations[0] = ArrayPool<float>.Shared.Rent(rows * layers[0].InputSize);
             Gradients[0] = [];
             for (var i = 0; i < layers.Length; i++)
@@ -209,12 +224,14 @@ public sealed class FeedForwardModel : IDifferentiableModel
 
         public float[][] Activations { get; }
         public float[][] Gradients { get; }
+        public float[][] Scratch { get; }
         public int[] Labels { get; }
 
         public void Dispose()
         {
             foreach (var a in Activations) ArrayPool<float>.Shared.Return(a);
             foreach (var g in Gradients) if (g.Length > 0) ArrayPool<float>.Shared.Return(g);
+            foreach (var s in Scratch) if (s.Length > 0) ArrayPool<float>.Shared.Return(s);
             ArrayPool<int>.Shared.Return(Labels);
         }
     }

@@ -2,7 +2,8 @@ using StepML.Core.Jobs;
 
 namespace StepML.Core.Models.Neural;
 
-/// <summary>The three networks of the job spec's <c>model.type</c>: "softmax", "mlp" and "cnn".</summary>
+/// <summary>The networks of the job spec's <c>model.type</c>: "softmax", "mlp", "cnn", and the deep "resnet"
+/// (<see cref="ResNet"/>) and "mobilenet" (<see cref="MobileNet"/>).</summary>
 public static class NeuralModels
 {
     /// <summary>Multinomial logistic regression: one dense layer to the K logits.</summary>
@@ -57,14 +58,26 @@ public static class NeuralModels
             case ModelTypes.Mlp:
                 return Mlp(features, spec.Hidden, spec.Classes);
             case ModelTypes.Cnn:
-                if (spec.InputShape.Length != 3)
-                    throw new JobSpecException("model.inputShape", "the CNN needs the image shape [height, width, channels]; image datasets set it, for CSV/LIBSVM data give it");
-                var (h, w, c) = (spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]);
-                if ((long)h * w * c != features)
-                    throw new JobSpecException("model.inputShape", $"[{h}, {w}, {c}] is {(long)h * w * c} values but the dataset has {features} features");
+                var (h, w, c) = ImageShape(spec, features);
                 return Cnn(h, w, c, spec.Channels, spec.KernelSize, spec.Classes);
+            case ModelTypes.ResNet:
+                (h, w, c) = ImageShape(spec, features);
+                return ResNet.Create(h, w, c, spec.Depth, spec.WidthMultiplier, spec.Classes);
+            case ModelTypes.MobileNet:
+                (h, w, c) = ImageShape(spec, features);
+                return MobileNet.Create(h, w, c, spec.WidthMultiplier, spec.Classes);
             default:
                 throw new JobSpecException("model.type", $"'{spec.Type}' is not a neural network model");
         }
+    }
+
+    private static (int Height, int Width, int Channels) ImageShape(ModelSpec spec, int features)
+    {
+        if (spec.InputShape.Length != 3)
+            throw new JobSpecException("model.inputShape", $"'{spec.Type}' needs the image shape [height, width, channels]; image datasets set it, for CSV/LIBSVM data give it");
+        var (h, w, c) = (spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]);
+        if ((long)h * w * c != features)
+            throw new JobSpecException("model.inputShape", $"[{h}, {w}, {c}] is {(long)h * w * c} values but the dataset has {features} features");
+        return (h, w, c);
     }
 }
