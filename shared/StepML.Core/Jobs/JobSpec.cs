@@ -70,12 +70,16 @@ public sealed record ModelSpec
     public int Depth { get; init; } = 20;
     /// <summary>resnet, mobilenet: the width multiplier α that scales every layer's channel count.</summary>
     public double WidthMultiplier { get; init; } = 1.0;
+    /// <summary>cnn, resnet, mobilenet: training crops of the image padded by this many zeros per side (0 = none).</summary>
+    public int CropPadding { get; init; }
+    /// <summary>cnn, resnet, mobilenet: flip training images left–right with probability 1/2.</summary>
+    public bool HorizontalFlip { get; init; }
 
     // Arrays compare by content, so a re-submitted job equals the stored one.
     public bool Equals(ModelSpec? other) => other is not null && Type == other.Type && L2.Equals(other.L2) && L1.Equals(other.L1) && Loss == other.Loss && Clusters == other.Clusters && Classes == other.Classes
         && Hidden.AsSpan().SequenceEqual(other.Hidden) && Channels.AsSpan().SequenceEqual(other.Channels)
         && KernelSize == other.KernelSize && InputShape.AsSpan().SequenceEqual(other.InputShape)
-        && Depth == other.Depth && WidthMultiplier.Equals(other.WidthMultiplier);
+        && Depth == other.Depth && WidthMultiplier.Equals(other.WidthMultiplier) && CropPadding == other.CropPadding && HorizontalFlip == other.HorizontalFlip;
 
     public override int GetHashCode() => HashCode.Combine(Type, HashCode.Combine(L2, L1), Loss, Clusters, Classes, KernelSize, HashCode.Combine(Hidden.Length, Channels.Length, InputShape.Length));
 }

@@ -49,6 +49,10 @@ public readonly record struct RowSelection(int Start, int Count, int[]? Order = 
     public static RowSelection All(Partition data) => new(0, data.Rows);
 
     public int RowAt(int i) => Order is null ? Start + i : Order[Start + i];
+
+    /// <summary>Seed for the batch's own randomness (image augmentation), drawn from (job seed, partition, step) by
+    /// the batch schedule; 0 = none (evaluation, tests).</summary>
+    public ulong Seed { get; init; }
 }
 
 public readonly record struct Evaluation(double LossSum, double CorrectSum, long Rows)

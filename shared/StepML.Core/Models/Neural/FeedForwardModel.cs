@@ -18,7 +18,8 @@ public sealed class FeedForwardModel : IDifferentiableModel
     private readonly ILayer[] _layers;
     private readonly int[] _offsets;
 
-    public FeedForwardModel(string type, int classes, IReadOnlyList<ILayer> layers)
+    /// <param name="augmentation">Applied to training batches that carry a seed (<see cref="RowSelection.Seed"/>).</param>
+    public FeedForwardModel(string type, int classes, IReadOnlyList<ILayer> layers, ImageAugmentation? augmentation = null)
     {
         if (layers.Count == 0) throw new ArgumentException("a network needs at least one layer");
         if (classes < 2) throw new ArgumentException($"a classifier needs at least 2 classes (got {classes})");
@@ -26,8 +27,11 @@ public sealed class FeedForwardModel : IDifferentiableModel
             if (layers[i].InputSize != layers[i - 1].OutputSize)
                 throw new ArgumentException($"layer {i} takes {layers[i].InputSize} values but layer {i - 1} gives {layers[i - 1].OutputSize}");
         if (layers[^1].OutputSize != classes) throw new ArgumentException($"the last layer gives {layers[^1].OutputSize} values, not one per class ({classes})");
+        if (augmentation is { IsActive: true } && (long)augmentation.Height * augmentation.Width * augmentation.Channels != layers[0].InputSize)
+            throw new ArgumentException($"augmentation of {augmentation.Height}×{augmentation.Width}×{augmentation.Channels} images does not fit the network's {layers[0].InputSize} inputs");
         Type = type;
         Classes = classes;
+        Augmentation = augmentation is { IsActive: true } ? augmentation : null;
         _layers = [.. layers];
         _offsets = new int[_layers.Length + 1];
         for (var i = 0; i < _layers.Length; i++) _offsets[i + 1] = checked(_offsets[i] + _layers[i].ParameterCount);
@@ -38,6 +42,7 @@ public sealed class FeedForwardModel : IDifferentiableModel
     public int Features => _layers[0].InputSize;
     public int ParameterCount => _offsets[^1];
     public IReadOnlyList<ILayer> Layers => _layers;
+    public ImageAugmentation? Augmentation { get; }
 
     public void Initialize(Span<float> parameters, ulong seed)
     {
@@ -152,7 +157,10 @@ public sealed class FeedForwardModel : IDifferentiableModel
         for (var i = 0; i < n; i++)
         {
             var r = rows.RowAt(start + i);
-            x.AsSpan(r * d, d).CopyTo(buffers.Activations[0].AsSpan(i * d, d));
+            if (Augmentation is not null && rows.Seed != 0)
+                Augmentation.Apply(x.AsSpan(r * d, d), buffers.Activations[0].AsSpan(i * d, d), rows.Seed + (ulong)r * 0x9E3779B97F4A7C15UL);
+            else
+                x.AsSpan(r * d, d).CopyTo(buffers.Activations[0].AsSpan(i * d, d));
             var y = data.Labels[r];
             var label = (int)y;
             if (label != y || (uint)label >= (uint)Classes)

@@ -17,7 +17,7 @@ public static class MobileNet
         (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1),
     ];
 
-    public static FeedForwardModel Create(int height, int width, int channels, double widthMultiplier, int classes)
+    public static FeedForwardModel Create(int height, int width, int channels, double widthMultiplier, int classes, ImageAugmentation? augmentation = null)
     {
         var layers = new List<ILayer>();
         var shape = Blocks.ConvBnRelu(layers, new Shape(height, width, channels), Blocks.Scale(32, widthMultiplier), kernel: 3, stride: 1);
@@ -32,6 +32,6 @@ public static class MobileNet
         }
         layers.Add(new GlobalAveragePoolLayer(shape.Height, shape.Width, shape.Channels));
         layers.Add(new DenseLayer(shape.Channels, classes, WeightInit.Xavier));
-        return new FeedForwardModel(ModelTypes.MobileNet, classes, layers);
+        return new FeedForwardModel(ModelTypes.MobileNet, classes, layers, augmentation);
     }
 }

@@ -14,7 +14,7 @@ public static class ResNet
 {
     public static bool IsValidDepth(int depth) => depth == 18 || (depth >= 8 && depth <= 200 && (depth - 2) % 6 == 0);
 
-    public static FeedForwardModel Create(int height, int width, int channels, int depth, double widthMultiplier, int classes)
+    public static FeedForwardModel Create(int height, int width, int channels, int depth, double widthMultiplier, int classes, ImageAugmentation? augmentation = null)
     {
         if (!IsValidDepth(depth))
             throw new JobSpecException("model.depth", $"{depth} is not a ResNet depth: use 6n + 2 between 8 and 200 (8, 20, 32, 56, 110) or 18");
@@ -31,7 +31,7 @@ public static class ResNet
             }
         layers.Add(new GlobalAveragePoolLayer(shape.Height, shape.Width, shape.Channels));
         layers.Add(new DenseLayer(shape.Channels, classes, WeightInit.Xavier));
-        return new FeedForwardModel(ModelTypes.ResNet, classes, layers);
+        return new FeedForwardModel(ModelTypes.ResNet, classes, layers, augmentation);
     }
 
     // relu(BN(conv(relu(BN(conv(x))))) + shortcut(x)), shortcut = identity or BN(1 × 1 conv, stride s).
