@@ -10,19 +10,22 @@ namespace StepML.Core.Models.Neural;
 /// receptive field becomes a row of the patch matrix P (<c>pixels × k·k·C</c>, ordered ky, kx, c), and Y = P·W + b
 /// with W stored <c>k·k·C × filters</c>, so the output is NHWC without a transpose. Backward: ∂W += Pᵀ·∂Y,
 /// ∂P = ∂Y·Wᵀ scattered back by col2im. A 1 × 1 kernel at stride 1 (a pointwise convolution) skips im2col: P is X.
+/// Without a bias (<c>bias: false</c>, for a convolution that batch normalisation follows, whose β takes its place)
+/// the parameters are W alone.
 /// </summary>
 public sealed class Conv2dLayer : ILayer
 {
     // Samples per im2col chunk: bounds the patch matrix to about 4 MiB.
     private const int PatchBudget = 1 << 20;
     private readonly int _height, _width, _channels, _filters, _kernel, _pad, _stride;
+    private readonly bool _bias;
 
-    public Conv2dLayer(int height, int width, int channels, int filters, int kernel, int stride = 1)
+    public Conv2dLayer(int height, int width, int channels, int filters, int kernel, int stride = 1, bool bias = true)
     {
         if (stride < 1) throw new ArgumentException($"stride {stride} must be ≥ 1");
         if (height < 1 || width < 1 || channels < 1 || filters < 1) throw new ArgumentException($"conv layer shape {height}×{width}×{channels} → {filters} filters must be positive");
         if (kernel < 1 || kernel % 2 == 0) throw new ArgumentException($"kernel size {kernel} must be odd and ≥ 1 (3 or 5)");
-        (_height, _width, _channels, _filters, _kernel, _pad, _stride) = (height, width, channels, filters, kernel, kernel / 2, stride);
+        (_height, _width, _channels, _filters, _kernel, _pad, _stride, _bias) = (height, width, channels, filters, kernel, kernel / 2, stride, bias);
     }
 
     public int Height => _height;
@@ -31,6 +34,7 @@ public sealed class Conv2dLayer : ILayer
     public int Filters => _filters;
     public int Kernel => _kernel;
     public int Stride => _stride;
+    public bool HasBias => _bias;
     public int OutputHeight => (_height + 2 * _pad - _kernel) / _stride + 1;
     public int OutputWidth => (_width + 2 * _pad - _kernel) / _stride + 1;
     public int InputSize => _height * _width * _channels;
@@ -38,18 +42,18 @@ public sealed class Conv2dLayer : ILayer
     private int OutputPixels => OutputHeight * OutputWidth;
     private bool Direct => _kernel == 1 && _stride == 1;
     private int PatchLength => _kernel * _kernel * _channels;
-    public int ParameterCount => checked((PatchLength + 1) * _filters);
+    public int ParameterCount => checked((PatchLength + (_bias ? 1 : 0)) * _filters);
 
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {
         Init.Gaussian(parameters[..(PatchLength * _filters)], PatchLength, _filters, WeightInit.He, random);
-        parameters[(PatchLength * _filters)..].Clear();
+        parameters[(PatchLength * _filters)..ParameterCount].Clear();
     }
 
     public void RegularizationMask(Span<float> mask)
     {
         mask[..(PatchLength * _filters)].Fill(1f);
-        mask[(PatchLength * _filters)..].Clear();
+        mask[(PatchLength * _filters)..ParameterCount].Clear();
     }
 
     private int ChunkSamples(int batch) => Direct ? batch : Math.Clamp(PatchBudget / (OutputPixels * PatchLength), 1, batch);
@@ -58,7 +62,7 @@ public sealed class Conv2dLayer : ILayer
     {
         var k = PatchLength;
         var weights = parameters[..(k * _filters)];
-        var bias = parameters.Slice(k * _filters, _filters);
+        var bias = _bias ? parameters.Slice(k * _filters, _filters) : [];
         var chunk = ChunkSamples(batch);
         var patches = Direct ? [] : ArrayPool<float>.Shared.Rent(chunk * OutputPixels * k);
         try
@@ -72,7 +76,7 @@ public sealed class Conv2dLayer : ILayer
                 if (!Direct) Im2Col(x, count, patches);
                 var y = output.Slice(s * OutputSize, count * OutputSize);
                 Sgemm.Multiply(false, false, pixels, _filters, k, p, k, weights, _filters, y, _filters, accumulate: false);
-                Init.AddRowBias(y, pixels, bias);
+                if (_bias) Init.AddRowBias(y, pixels, bias);
             }
         }
         finally
@@ -100,7 +104,7 @@ public sealed class Conv2dLayer : ILayer
                 ReadOnlySpan<float> p = Direct ? x : patches;
                 if (!Direct) Im2Col(x, count, patches);
                 Sgemm.Multiply(true, false, k, _filters, pixels, p, k, dy, _filters, parameterGradient, _filters, accumulate: true);
-                Init.AddColumnSums(dy, pixels, _filters, parameterGradient.Slice(k * _filters, _filters));
+                if (_bias) Init.AddColumnSums(dy, pixels, _filters, parameterGradient.Slice(k * _filters, _filters));
                 if (inputGradient.IsEmpty) continue;
                 var dx = inputGradient.Slice(s * InputSize, count * InputSize);
                 if (Direct)

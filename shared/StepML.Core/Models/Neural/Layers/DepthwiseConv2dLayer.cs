@@ -9,26 +9,30 @@ namespace StepML.Core.Models.Neural;
 /// NHWC makes each tap a run of C contiguous values, so the kernel is a fused multiply-add over the channels
 /// (<see cref="TensorPrimitives.FusedMultiplyAdd(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>);
 /// there is no GEMM to gain since each output reads only k² values per channel. Backward: ∂W[ky, kx, c] += X·∂Y,
-/// ∂b += Σ∂Y, ∂X[…] += W[ky, kx, c]·∂Y.
+/// ∂b += Σ∂Y, ∂X[…] += W[ky, kx, c]·∂Y. Without a bias (batch norm follows) b is 0 and not a parameter.
 /// </summary>
 public sealed class DepthwiseConv2dLayer : ILayer
 {
     private readonly int _height, _width, _channels, _kernel, _pad, _stride;
+    private readonly bool _bias;
 
-    public DepthwiseConv2dLayer(int height, int width, int channels, int kernel, int stride = 1)
+    public DepthwiseConv2dLayer(int height, int width, int channels, int kernel, int stride = 1, bool bias = true)
     {
         if (height < 1 || width < 1 || channels < 1) throw new ArgumentException($"depthwise layer shape {height}×{width}×{channels} must be positive");
         if (kernel < 1 || kernel % 2 == 0) throw new ArgumentException($"kernel size {kernel} must be odd and ≥ 1");
         if (stride < 1) throw new ArgumentException($"stride {stride} must be ≥ 1");
-        (_height, _width, _channels, _kernel, _pad, _stride) = (height, width, channels, kernel, kernel / 2, stride);
+        (_height, _width, _channels, _kernel, _pad, _stride, _bias) = (height, width, channels, kernel, kernel / 2, stride, bias);
     }
 
+    public int Kernel => _kernel;
+    public int Channels => _channels;
+    public bool HasBias => _bias;
     public int OutputHeight => (_height + 2 * _pad - _kernel) / _stride + 1;
     public int OutputWidth => (_width + 2 * _pad - _kernel) / _stride + 1;
     public int InputSize => _height * _width * _channels;
     public int OutputSize => OutputHeight * OutputWidth * _channels;
     private int WeightCount => _kernel * _kernel * _channels;
-    public int ParameterCount => WeightCount + _channels;
+    public int ParameterCount => WeightCount + (_bias ? _channels : 0);
 
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {
@@ -45,7 +49,7 @@ public sealed class DepthwiseConv2dLayer : ILayer
     public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, Span<float> output, int batch)
     {
         var (h, w, c, k, pad, st, oh, ow) = (_height, _width, _channels, _kernel, _pad, _stride, OutputHeight, OutputWidth);
-        var bias = parameters.Slice(WeightCount, c);
+        var bias = _bias ? parameters.Slice(WeightCount, c) : [];
         for (var b = 0; b < batch; b++)
         {
             var image = input.Slice(b * InputSize, InputSize);
@@ -54,7 +58,8 @@ public sealed class DepthwiseConv2dLayer : ILayer
                 for (var x = 0; x < ow; x++)
                 {
                     var o = result.Slice((y * ow + x) * c, c);
-                    bias.CopyTo(o);
+                    if (_bias) bias.CopyTo(o);
+                    else o.Clear();
                     for (var ky = 0; ky < k; ky++)
                     {
                         var iy = st * y + ky - pad;
@@ -74,7 +79,7 @@ public sealed class DepthwiseConv2dLayer : ILayer
         Span<float> inputGradient, Span<float> parameterGradient, int batch)
     {
         var (h, w, c, k, pad, st, oh, ow) = (_height, _width, _channels, _kernel, _pad, _stride, OutputHeight, OutputWidth);
-        var biasGradient = parameterGradient.Slice(WeightCount, c);
+        var biasGradient = _bias ? parameterGradient.Slice(WeightCount, c) : [];
         var withInput = !inputGradient.IsEmpty;
         if (withInput) inputGradient[..(batch * InputSize)].Clear();
         for (var b = 0; b < batch; b++)
@@ -86,7 +91,7 @@ public sealed class DepthwiseConv2dLayer : ILayer
                 for (var x = 0; x < ow; x++)
                 {
                     var g = dy.Slice((y * ow + x) * c, c);
-                    TensorPrimitives.Add(biasGradient, g, biasGradient);
+                    if (_bias) TensorPrimitives.Add(biasGradient, g, biasGradient);
                     for (var ky = 0; ky < k; ky++)
                     {
                         var iy = st * y + ky - pad;

@@ -14,7 +14,10 @@ internal static class Blocks
 
     public static Shape ConvBn(List<ILayer> layers, Shape input, int filters, int kernel, int stride)
     {
-        var conv = new Conv2dLayer(input.Height, input.Width, input.Channels, filters, kernel, stride);
+        // No conv bias: the batch norm's β replaces it. With one, a channel whose inputs are all zero (dead ReLUs) has
+        // a constant output, so zero batch variance, and its bias receives the 1/√ε-amplified gradient of every such
+        // batch norm above it; MobileNet's weights blew up to 1e11 within a few steps that way.
+        var conv = new Conv2dLayer(input.Height, input.Width, input.Channels, filters, kernel, stride, bias: false);
         layers.Add(conv);
         var output = new Shape(conv.OutputHeight, conv.OutputWidth, filters);
         layers.Add(new BatchNormLayer(output.Size, filters));

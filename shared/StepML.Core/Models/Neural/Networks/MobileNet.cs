@@ -23,7 +23,7 @@ public static class MobileNet
         var shape = Blocks.ConvBnRelu(layers, new Shape(height, width, channels), Blocks.Scale(32, widthMultiplier), kernel: 3, stride: 1);
         foreach (var (filters, stride) in s_blocks)
         {
-            var depthwise = new DepthwiseConv2dLayer(shape.Height, shape.Width, shape.Channels, 3, stride);
+            var depthwise = new DepthwiseConv2dLayer(shape.Height, shape.Width, shape.Channels, 3, stride, bias: false);
             layers.Add(depthwise);
             shape = new Shape(depthwise.OutputHeight, depthwise.OutputWidth, shape.Channels);
             layers.Add(new BatchNormLayer(shape.Size, shape.Channels));

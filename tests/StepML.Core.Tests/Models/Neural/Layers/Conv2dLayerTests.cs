@@ -12,8 +12,25 @@ public class Conv2dLayerTests
     [InlineData(7, 7, 2, 3, 3, 2)]
     [InlineData(5, 4, 5, 6, 1, 1)]   // pointwise: im2col skipped
     [InlineData(5, 6, 3, 4, 1, 2)]   // strided pointwise (ResNet's projection shortcut)
-    public void Backward_MatchesFiniteDifferences(int height, int width, int channels, int filters, int kernel, int stride) =>
+    public void Backward_MatchesFiniteDifferences(int height, int width, int channels, int filters, int kernel, int stride)
+    {
         LayerGradientTests.CheckLayer(new Conv2dLayer(height, width, channels, filters, kernel, stride), batch: 3, seed: 31);
+        LayerGradientTests.CheckLayer(new Conv2dLayer(height, width, channels, filters, kernel, stride, bias: false), batch: 3, seed: 33);
+    }
+
+    [Fact]
+    public void Forward_WithoutBias_IsWithBiasZero()
+    {
+        var rng = new Xoshiro256(34);
+        var (with, without) = (new Conv2dLayer(5, 5, 3, 4, 3, 2), new Conv2dLayer(5, 5, 3, 4, 3, 2, bias: false));
+        Assert.Equal(with.ParameterCount - 4, without.ParameterCount);
+        var weights = LayerGradientTests.Random(without.ParameterCount, rng);
+        var input = LayerGradientTests.Random(2 * with.InputSize, rng);
+        var (a, b) = (new float[2 * with.OutputSize], new float[2 * with.OutputSize]);
+        with.Forward([.. weights, 0, 0, 0, 0], input, a, 2);
+        without.Forward(weights, input, b, 2);
+        Assert.Equal(a, b);
+    }
 
     [Theory]
     [InlineData(5, 6, 2, 3, 3, 1)]

@@ -10,8 +10,26 @@ public class DepthwiseConv2dLayerTests
     [InlineData(6, 5, 11, 3, 2)]   // vector and tail, stride 2
     [InlineData(7, 7, 16, 5, 2)]
     [InlineData(4, 4, 2, 1, 1)]
-    public void Backward_MatchesFiniteDifferences(int height, int width, int channels, int kernel, int stride) =>
+    public void Backward_MatchesFiniteDifferences(int height, int width, int channels, int kernel, int stride)
+    {
         LayerGradientTests.CheckLayer(new DepthwiseConv2dLayer(height, width, channels, kernel, stride), batch: 2, seed: 21);
+        LayerGradientTests.CheckLayer(new DepthwiseConv2dLayer(height, width, channels, kernel, stride, bias: false), batch: 2, seed: 23);
+    }
+
+    [Fact]
+    public void Forward_WithoutBias_IsWithBiasZero()
+    {
+        var rng = new Xoshiro256(24);
+        var (with, without) = (new DepthwiseConv2dLayer(5, 4, 11, 3, 2), new DepthwiseConv2dLayer(5, 4, 11, 3, 2, bias: false));
+        Assert.Equal(with.ParameterCount - 11, without.ParameterCount);
+        var weights = LayerGradientTests.Random(without.ParameterCount, rng);
+        var input = LayerGradientTests.Random(2 * with.InputSize, rng);
+        var (a, b) = (new float[2 * with.OutputSize], new float[2 * with.OutputSize]);
+        with.Forward([.. weights, .. new float[11]], input, a, 2);
+        Array.Fill(b, 7f); // stale values must be overwritten
+        without.Forward(weights, input, b, 2);
+        Assert.Equal(a, b);
+    }
 
     [Theory]
     [InlineData(5, 6, 11, 3, 1)]
