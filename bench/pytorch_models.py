@@ -11,7 +11,7 @@ computation per mini-batch: forward, mean cross-entropy, backward, SGD step w -=
 plus a 256x256x256 SGEMM. Throughput is per CPU second of the process (the machine is shared, so wall time would
 measure the neighbours too). Prints one table with StepML/PyTorch ratios.
 
-Usage: /usr/bin/python3 bench/pytorch_models.py [--rows 8192] [--batch 64] [--seconds 5]
+Usage: /usr/bin/python3 bench/pytorch_models.py [--rows 8192] [--batch 64] [--seconds 5] [--stepml path/to/stepml.dll]
 """
 import argparse
 import gzip
@@ -141,8 +141,7 @@ def mobilenet(width):
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, 10))
 
 
-def stepml_figures(images_path, labels_path, rows, batch, seconds):
-    dll = os.path.join(REPO, "cli/StepML.Cli/bin/Release/net10.0/stepml.dll")
+def stepml_figures(images_path, labels_path, rows, batch, seconds, dll):
     if not os.path.exists(dll):
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(REPO, "cli/StepML.Cli")], check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run(["dotnet", dll, "bench-neural", "--images", images_path, "--labels", labels_path,
@@ -158,11 +157,13 @@ def main():
     parser.add_argument("--rows", type=int, default=8192)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--stepml", default=os.path.join(REPO, "cli/StepML.Cli/bin/Release/net10.0/stepml.dll"),
+                        help="the stepml.dll to time (default: this checkout's Release build, built if missing)")
     args = parser.parse_args()
     ensure_torch()
     import torch
     images, labels = read_idx(args.images), read_idx(args.labels)
-    ours = stepml_figures(args.images, args.labels, args.rows, args.batch, args.seconds)
+    ours = stepml_figures(args.images, args.labels, args.rows, args.batch, args.seconds, args.stepml)
     theirs = torch_figures(images, labels, args.rows, args.batch, args.seconds)
     units = {"sgemm 256x256x256": "GFLOP/cpu-s", "mlp train": "samples/cpu-s", "cnn train": "samples/cpu-s",
              "resnet20 train": "samples/cpu-s", "mobilenet0.5 train": "samples/cpu-s"}

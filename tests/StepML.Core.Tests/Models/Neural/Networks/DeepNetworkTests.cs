@@ -42,6 +42,24 @@ public class DeepNetworkTests
         Assert.Equal(2 * 2 * 512, model.Layers.OfType<GlobalAveragePoolLayer>().Single().InputSize);
     }
 
+    /// <summary>The README's size table: trainable parameters as PyTorch counts them (bench/pytorch_models.py builds
+    /// the same networks) plus two floats of batch-norm state per channel.</summary>
+    [Theory]
+    [InlineData("resnet", 8, 0.25, 5_142, 168)]
+    [InlineData("resnet", 8, 0.5, 19_810, 336)]
+    [InlineData("resnet", 20, 1.0, 272_186, 1_568)]
+    [InlineData("mobilenet", 0, 0.125, 58_698, 2_736)]
+    [InlineData("mobilenet", 0, 0.5, 823_434, 10_944)]
+    [InlineData("mobilenet", 0, 1.0, 3_216_650, 21_888)]
+    public void ParameterCount_FashionShape_MatchesReadmeTable(string type, int depth, double width, int trainable, int state)
+    {
+        var model = type == "resnet" ? ResNet.Create(28, 28, 1, depth, width, 10) : MobileNet.Create(28, 28, 1, width, 10);
+        var mask = new float[model.ParameterCount];
+        model.StateMask(mask);
+        var stateCount = mask.Count(m => m != 0f);
+        Assert.Equal((trainable, state), (model.ParameterCount - stateCount, stateCount));
+    }
+
     [Fact]
     public void ResNetCreate_BadDepth_NamesModelDepth()
     {
