@@ -93,7 +93,7 @@ public sealed class BatchNormLayer : ILayer
             var mean = buffer.AsSpan(0, c);
             var variance = buffer.AsSpan(c, c);
             var shift = buffer.AsSpan(2 * c, c);
-            BatchMoments(input, batch, mean, variance);
+            using (var channelRows = new ChannelRows(c)) BatchMoments(channelRows, input, batch, mean, variance);
             ToScaleShift(parameters, mean, variance, variance, shift);
             Apply(input, output, batch, variance, shift);
         }
@@ -109,43 +109,39 @@ public sealed class BatchNormLayer : ILayer
         var c = _channels;
         var rows = batch * Pixels;
         var buffer = ArrayPool<float>.Shared.Rent(6 * c);
+        using var channelRows = new ChannelRows(c);
         try
         {
             var mean = buffer.AsSpan(0, c);
             var inverse = buffer.AsSpan(c, c);
             var sumDy = buffer.AsSpan(2 * c, c);
             var sumDyXhat = buffer.AsSpan(3 * c, c);
-            var xhat = buffer.AsSpan(4 * c, c);
-            var scale = buffer.AsSpan(5 * c, c);
-            BatchMoments(input, batch, mean, inverse);
+            var scale = buffer.AsSpan(4 * c, c);
+            var offset = buffer.AsSpan(5 * c, c);
+            BatchMoments(channelRows, input, batch, mean, inverse);
+            AddStateSums(mean, inverse, batch, parameterGradient.Slice(2 * c, 2 * c));
             TensorPrimitives.Add(inverse, Epsilon, inverse);
             TensorPrimitives.ReciprocalSqrt(inverse, inverse); // 1/√(σ² + ε)
-            sumDy.Clear();
-            sumDyXhat.Clear();
-            for (var r = 0; r < rows; r++)
-            {
-                var dy = outputGradient.Slice(r * c, c);
-                Normalize(input.Slice(r * c, c), mean, inverse, xhat);
-                TensorPrimitives.Add(sumDy, dy, sumDy);
-                TensorPrimitives.MultiplyAdd(dy, xhat, sumDyXhat, sumDyXhat);
-            }
+            channelRows.Sum(outputGradient, rows, sumDy);
+            // Σ∂y·x̂ = (1/√(σ² + ε))·Σ∂y·(x − μ)
+            channelRows.SumProductOfDeviation(outputGradient, input, rows, mean, sumDyXhat);
+            TensorPrimitives.Multiply(sumDyXhat, inverse, sumDyXhat);
             TensorPrimitives.Add(parameterGradient[..c], sumDyXhat, parameterGradient[..c]);
             TensorPrimitives.Add(parameterGradient.Slice(c, c), sumDy, parameterGradient.Slice(c, c));
-            AddStateSums(input, batch, parameterGradient.Slice(2 * c, 2 * c));
             if (inputGradient.IsEmpty) return;
-            // With a = γ/√(σ² + ε): ∂x = a·∂y + (−a·∂β/N) + x̂·(−a·∂γ/N), the last two per channel.
+            // With a = γ/√(σ² + ε): ∂x = a·∂y − a·∂β/N − x̂·a·∂γ/N = a·∂y + e·x + (b − e·μ), per channel
+            // b = −a·∂β/N and e = −a·∂γ/N/√(σ² + ε) (x̂ = (x − μ)/√(σ² + ε) unfolded): two affine passes.
             TensorPrimitives.Multiply(parameters[..c], inverse, scale);
             TensorPrimitives.Multiply(sumDy, scale, sumDy);
-            TensorPrimitives.Multiply(sumDy, -1f / rows, sumDy);
+            TensorPrimitives.Multiply(sumDy, -1f / rows, sumDy);             // b
             TensorPrimitives.Multiply(sumDyXhat, scale, sumDyXhat);
-            TensorPrimitives.Multiply(sumDyXhat, -1f / rows, sumDyXhat);
-            for (var r = 0; r < rows; r++)
-            {
-                var dx = inputGradient.Slice(r * c, c);
-                Normalize(input.Slice(r * c, c), mean, inverse, xhat);
-                TensorPrimitives.MultiplyAdd(outputGradient.Slice(r * c, c), scale, sumDy, dx);
-                TensorPrimitives.MultiplyAdd(xhat, sumDyXhat, dx, dx);
-            }
+            TensorPrimitives.Multiply(sumDyXhat, inverse, sumDyXhat);
+            TensorPrimitives.Multiply(sumDyXhat, -1f / rows, sumDyXhat);     // e
+            TensorPrimitives.Multiply(sumDyXhat, mean, offset);
+            TensorPrimitives.Subtract(sumDy, offset, offset);                // b − e·μ
+            var dx = inputGradient[..(rows * c)];
+            channelRows.Affine(outputGradient, rows, scale, offset, dx);
+            channelRows.Affine(input, rows, sumDyXhat, offset, dx, accumulate: true);
         }
         finally
         {
@@ -153,65 +149,25 @@ public sealed class BatchNormLayer : ILayer
         }
     }
 
-    private static void Normalize(ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> inverse, Span<float> xhat)
-    {
-        TensorPrimitives.Subtract(x, mean, xhat);
-        TensorPrimitives.Multiply(xhat, inverse, xhat);
-    }
-
-    // Σ over the batch's samples of each sample's per-channel mean of x and of x²: divided by the rows, the batch moments.
-    private void AddStateSums(ReadOnlySpan<float> input, int batch, Span<float> sums)
+    // Σ over the batch's samples of each sample's per-channel mean of x and of x² (divided by the rows later, the batch
+    // moments): Σ_rows x / pixels = batch·μ and Σ_rows x² / pixels = batch·(σ² + μ²).
+    private void AddStateSums(ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, int batch, Span<float> sums)
     {
         var c = _channels;
-        var rows = batch * Pixels;
-        var first = sums[..c];
-        var second = sums.Slice(c, c);
-        var buffer = ArrayPool<float>.Shared.Rent(2 * c);
-        try
+        for (var ch = 0; ch < c; ch++)
         {
-            var s1 = buffer.AsSpan(0, c);
-            var s2 = buffer.AsSpan(c, c);
-            s1.Clear();
-            s2.Clear();
-            for (var r = 0; r < rows; r++)
-            {
-                var x = input.Slice(r * c, c);
-                TensorPrimitives.Add(s1, x, s1);
-                TensorPrimitives.MultiplyAdd(x, x, s2, s2);
-            }
-            var perSample = 1f / Pixels;
-            TensorPrimitives.MultiplyAdd(s1, perSample, first, first);
-            TensorPrimitives.MultiplyAdd(s2, perSample, second, second);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
+            sums[ch] += batch * mean[ch];
+            sums[c + ch] += batch * (variance[ch] + mean[ch] * mean[ch]);
         }
     }
 
     // Two passes (mean, then Σ(x − μ)²): the one-pass E[x²] − μ² loses digits in float when |μ| ≫ σ.
-    private void BatchMoments(ReadOnlySpan<float> input, int batch, Span<float> mean, Span<float> variance)
+    private void BatchMoments(ChannelRows channelRows, ReadOnlySpan<float> input, int batch, Span<float> mean, Span<float> variance)
     {
-        var c = _channels;
         var rows = batch * Pixels;
-        mean.Clear();
-        variance.Clear();
-        for (var r = 0; r < rows; r++) TensorPrimitives.Add(mean, input.Slice(r * c, c), mean);
+        channelRows.Sum(input, rows, mean);
         TensorPrimitives.Multiply(mean, 1f / rows, mean);
-        var buffer = ArrayPool<float>.Shared.Rent(c);
-        try
-        {
-            var d = buffer.AsSpan(0, c);
-            for (var r = 0; r < rows; r++)
-            {
-                TensorPrimitives.Subtract(input.Slice(r * c, c), mean, d);
-                TensorPrimitives.MultiplyAdd(d, d, variance, variance);
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
+        channelRows.SumProductOfDeviation(input, input, rows, mean, variance);
         TensorPrimitives.Multiply(variance, 1f / rows, variance);
     }
 
@@ -228,8 +184,7 @@ public sealed class BatchNormLayer : ILayer
 
     private void Apply(ReadOnlySpan<float> input, Span<float> output, int batch, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
     {
-        var c = _channels;
-        var rows = batch * Pixels;
-        for (var r = 0; r < rows; r++) TensorPrimitives.FusedMultiplyAdd(input.Slice(r * c, c), scale, shift, output.Slice(r * c, c));
+        using var channelRows = new ChannelRows(_channels);
+        channelRows.Affine(input, batch * Pixels, scale, shift, output);
     }
 }
