@@ -27,7 +27,7 @@ internal static class ModelBench
         // JSON lines by default, as `stepml bench` prints JSON; --json is the former switch, kept so old scripts run.
         var json = new Option<bool>("--json") { Description = "Accepted for compatibility: the output is JSON lines anyway", Hidden = true };
         var table = new Option<bool>("--table") { Description = "Aligned text instead of one JSON line per figure" };
-        var command = new Command("bench-neural", "Training samples per CPU second of the MLP and the CNN, and SGEMM GFLOP per CPU second, on one thread")
+        var command = new Command("bench-neural", "Training samples per CPU second of the MLP, the CNN, ResNet-20 and MobileNet (α 0.5), and SGEMM GFLOP per CPU second, on one thread")
         {
             images, labels, rows, batch, seconds, table, json,
         };
@@ -90,6 +90,14 @@ internal static class ModelBench
         var side = (int)Math.Sqrt(data.Features);
         yield return ("mlp train", SamplesPerSecond(NeuralModels.Mlp(data.Features, [128], 10), data, batch, seconds), "samples/s");
         yield return ("cnn train", SamplesPerSecond(NeuralModels.Cnn(side, side, 1, [16, 32], 3, 10), data, batch, seconds), "samples/s");
+        // The deep networks of issue 13, as bench/pytorch_models.py builds them in PyTorch.
+        var resnet = ResNet.Create(side, side, 1, 20, 1.0, 10);
+        var mobilenet = MobileNet.Create(side, side, 1, 0.5, 10);
+        yield return ("resnet20 train", SamplesPerSecond(resnet, data, batch, seconds), "samples/s");
+        yield return ("mobilenet0.5 train", SamplesPerSecond(mobilenet, data, batch, seconds), "samples/s");
+        // The model tensor a round moves: trained parameters plus the batch-norm state (running E[x], E[x²]).
+        yield return ("resnet20 parameters", resnet.ParameterCount, "floats");
+        yield return ("mobilenet0.5 parameters", mobilenet.ParameterCount, "floats");
     }
 
     private static double Gflops(int size, double seconds)

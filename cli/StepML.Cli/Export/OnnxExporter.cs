@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using StepML.Core.Jobs;
 using StepML.Core.Models;
 using StepML.Core.Models.Neural;
 
@@ -16,7 +17,8 @@ internal static class OnnxExporter
     private const int FloatType = 1, Int64Type = 7;          // TensorProto.DataType
     private const int AttributeInt = 2, AttributeInts = 7;   // AttributeProto.AttributeType
 
-    public static bool CanExport(IModel model) => model is LogisticRegression or LinearSvm or FeedForwardModel;
+    // The deep networks (batch norm, residual blocks, depthwise convolutions) have no ONNX mapping yet: --format npy.
+    public static bool CanExport(IModel model) => model is LogisticRegression or LinearSvm || model is FeedForwardModel { Type: ModelTypes.Softmax or ModelTypes.Mlp or ModelTypes.Cnn };
 
     public static byte[] Export(IModel model, float[] parameters, string graphName)
     {

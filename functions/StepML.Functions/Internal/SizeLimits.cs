@@ -86,6 +86,7 @@ public static class SizeLimits
         ModelTypes.KMeans => "model.clusters",
         ModelTypes.Mlp => "model.hidden",
         ModelTypes.Softmax or ModelTypes.Cnn => "model.classes",
+        ModelTypes.ResNet or ModelTypes.MobileNet => "model.widthMultiplier",
         _ => "dataset.features",
     };
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using StepML.Core.Algorithms;
 using StepML.Core.Communication;
 using StepML.Core.Jobs;
+using StepML.Core.Models;
 using StepML.Core.Tensors;
 using StepML.Storage;
 
@@ -95,6 +96,8 @@ public static class MergeStep
             var mask = new float[model.ParameterCount];
             model.RegularizationMask(mask);
             algorithm.Update(round, current, merged, mask.AsSpan((int)start, len), previousOptimizer, optimizer, updated);
+            if (ModelState.Any(model, out var state))
+                ModelState.Apply(state.AsSpan((int)start, len), merged, updated, optimizer, stride);
             dual = algorithm.Certify(merged, mask.AsSpan((int)start, len))?.ToArray();
         }
         await TensorIo.WriteAsync(context.Channel(setup.Job), RunLayout.Merged(runId, round, shard), updated, round, layout.BlockElements).ConfigureAwait(false);

@@ -142,7 +142,7 @@ public static class PrepareStep
         await RunClaims.ClaimNewRunAsync(context, runId, owner).ConfigureAwait(false);
         var pending = new PendingRun(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }), record);
         // When the job states the features (and classes), the model's size is checked before reading any data.
-        if (job.Dataset.Features > 0 && (job.Model.Classes > 0 || !ModelTypes.IsClassifier(job.Model.Type)) && (job.Model.Type != ModelTypes.Cnn || job.Model.InputShape.Length > 0))
+        if (job.Dataset.Features > 0 && (job.Model.Classes > 0 || !ModelTypes.IsClassifier(job.Model.Type)) && (!ModelTypes.IsImageNetwork(job.Model.Type) || job.Model.InputShape.Length > 0))
             SizeLimits.CheckModel(job, job.Model, job.Dataset.Features);
 
         var shards = job.Communication.Shards;

@@ -1,3 +1,4 @@
+using StepML.Core.Models;
 using StepML.Core.Jobs;
 
 namespace StepML.Core.Algorithms;
@@ -69,6 +70,7 @@ internal static class LocalSgd
         int[]? order = null;
         long orderEpoch = -1;
         long visited = 0;
+        var hasState = ModelState.Any(model, out var state);
         var budget = input.Budget;
         for (long s = 0; s < steps; s++)
         {
@@ -80,6 +82,11 @@ internal static class LocalSgd
             if (s == 0 && fullBatch) startLoss = loss;
             for (var i = 0; i < n; i++)
             {
+                if (hasState && state[i] != 0f)
+                {
+                    x[i] = gradient[i]; // state (batch-norm moments): the model gives its new value, not a gradient
+                    continue;
+                }
                 var g = gradient[i] + lambda * mask[i] * x[i];
                 if (rho > 0) g += rho * (x[i] - proximalCenter[i]);
                 x[i] = Proximal.SoftThreshold(x[i] - eta * g, eta * l1 * mask[i]);

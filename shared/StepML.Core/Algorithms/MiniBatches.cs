@@ -30,9 +30,12 @@ public static class MiniBatches
     }
 
     /// <summary>The batch that global step <paramref name="step"/> of a partition uses.</summary>
+    /// <remarks>The batch carries a seed of its own (for augmentation), distinct for every (seed, partition, step).</remarks>
     public static RowSelection Batch(Partition data, int batchSize, ulong seed, int partition, long step, ref int[]? order, ref long orderEpoch)
     {
-        if (IsFullBatch(batchSize, data.Rows)) return RowSelection.All(data);
+        // Salted so the batch's seed is not the permutation's; | 1 keeps it non-zero (0 means no augmentation).
+        var batchSeed = Mix(seed ^ 0x5DEECE66DUL, (ulong)partition, (ulong)step) | 1;
+        if (IsFullBatch(batchSize, data.Rows)) return RowSelection.All(data) with { Seed = batchSeed };
         var perEpoch = BatchesPerEpoch(batchSize, data.Rows);
         var epoch = step / perEpoch;
         var index = (int)(step % perEpoch);
@@ -42,7 +45,7 @@ public static class MiniBatches
             orderEpoch = epoch;
         }
         var start = index * batchSize;
-        return new RowSelection(start, Math.Min(batchSize, data.Rows - start), order);
+        return new RowSelection(start, Math.Min(batchSize, data.Rows - start), order) { Seed = batchSeed };
     }
 
     private static ulong Mix(ulong a, ulong b, ulong c)

@@ -66,11 +66,20 @@ public sealed record ModelSpec
     public int KernelSize { get; init; } = 3;
     /// <summary>cnn: [height, width, channels] of the input images; empty = taken from the image dataset by Prepare.</summary>
     public int[] InputShape { get; init; } = [];
+    /// <summary>resnet: depth 6n + 2 (the CIFAR family: 8, 20, 32, 56, 110) or 18 (ResNet-18 adapted to 32 × 32).</summary>
+    public int Depth { get; init; } = 20;
+    /// <summary>resnet, mobilenet: the width multiplier α that scales every layer's channel count.</summary>
+    public double WidthMultiplier { get; init; } = 1.0;
+    /// <summary>cnn, resnet, mobilenet: training crops of the image padded by this many zeros per side (0 = none).</summary>
+    public int CropPadding { get; init; }
+    /// <summary>cnn, resnet, mobilenet: flip training images left–right with probability 1/2.</summary>
+    public bool HorizontalFlip { get; init; }
 
     // Arrays compare by content, so a re-submitted job equals the stored one.
     public bool Equals(ModelSpec? other) => other is not null && Type == other.Type && L2.Equals(other.L2) && L1.Equals(other.L1) && Loss == other.Loss && Clusters == other.Clusters && Classes == other.Classes
         && Hidden.AsSpan().SequenceEqual(other.Hidden) && Channels.AsSpan().SequenceEqual(other.Channels)
-        && KernelSize == other.KernelSize && InputShape.AsSpan().SequenceEqual(other.InputShape);
+        && KernelSize == other.KernelSize && InputShape.AsSpan().SequenceEqual(other.InputShape)
+        && Depth == other.Depth && WidthMultiplier.Equals(other.WidthMultiplier) && CropPadding == other.CropPadding && HorizontalFlip == other.HorizontalFlip;
 
     public override int GetHashCode() => HashCode.Combine(Type, HashCode.Combine(L2, L1), Loss, Clusters, Classes, KernelSize, HashCode.Combine(Hidden.Length, Channels.Length, InputShape.Length));
 }
@@ -163,10 +172,18 @@ public static class ModelTypes
     public const string Softmax = "softmax";
     public const string Mlp = "mlp";
     public const string Cnn = "cnn";
-    public static readonly string[] All = [Logistic, Svm, KMeans, Softmax, Mlp, Cnn];
+    public const string ResNet = "resnet";
+    public const string MobileNet = "mobilenet";
+    public static readonly string[] All = [Logistic, Svm, KMeans, Softmax, Mlp, Cnn, ResNet, MobileNet];
 
     /// <summary>Models whose labels are class ids 0..K−1 (kept raw by the partitioner).</summary>
-    public static bool IsClassifier(string type) => type is Softmax or Mlp or Cnn;
+    public static bool IsClassifier(string type) => type is Softmax or Mlp or Cnn or ResNet or MobileNet;
+
+    /// <summary>Convolutional networks, which need <see cref="ModelSpec.InputShape"/>.</summary>
+    public static bool IsImageNetwork(string type) => type is Cnn or ResNet or MobileNet;
+
+    /// <summary>Networks with batch normalisation, whose running moments are merged state (GA-SGD and MA-SGD only).</summary>
+    public static bool HasBatchNorm(string type) => type is ResNet or MobileNet;
 }
 
 public static class SvmLosses

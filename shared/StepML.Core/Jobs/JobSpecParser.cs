@@ -68,7 +68,7 @@ public static class JobSpecParser
 
     private static ModelSpec ParseModel(Obj o)
     {
-        o.Known("type", "l2", "l1", "loss", "clusters", "classes", "hidden", "channels", "kernelSize", "inputShape");
+        o.Known("type", "l2", "l1", "loss", "clusters", "classes", "hidden", "channels", "kernelSize", "inputShape", "depth", "widthMultiplier", "cropPadding", "horizontalFlip");
         var d = new ModelSpec();
         return new ModelSpec
         {
@@ -82,6 +82,10 @@ public static class JobSpecParser
             Channels = o.Ints("channels", d.Channels),
             KernelSize = o.Int("kernelSize", d.KernelSize),
             InputShape = o.Ints("inputShape", d.InputShape),
+            Depth = o.Int("depth", d.Depth),
+            WidthMultiplier = o.Double("widthMultiplier", d.WidthMultiplier),
+            CropPadding = o.Int("cropPadding", d.CropPadding),
+            HorizontalFlip = o.Bool("horizontalFlip", d.HorizontalFlip),
         };
     }
 
@@ -184,7 +188,14 @@ public static class JobSpecParser
         Check("model.channels", s.Model.Channels.Length is >= 1 and <= 4 && s.Model.Channels.All(c => c is >= 1 and <= 1024), $"[{string.Join(", ", s.Model.Channels)}] must be 1 to 4 filter counts, each between 1 and 1024");
         Check("model.kernelSize", s.Model.KernelSize is 1 or 3 or 5 or 7, $"{s.Model.KernelSize} must be 1, 3, 5 or 7 (odd, for \"same\" padding)");
         Check("model.inputShape", s.Model.InputShape.Length == 0 || (s.Model.InputShape.Length == 3 && s.Model.InputShape.All(v => v >= 1)), $"[{string.Join(", ", s.Model.InputShape)}] must be [height, width, channels] of positive numbers, or left out for image datasets");
+        Check("model.depth", Models.Neural.ResNet.IsValidDepth(s.Model.Depth), $"{s.Model.Depth} is not a ResNet depth: use 6n + 2 between 8 and 200 (8, 20, 32, 56, 110) or 18");
+        Check("model.widthMultiplier", s.Model.WidthMultiplier is > 0 and <= 8, $"{s.Model.WidthMultiplier} must be in (0, 8] (1 = the paper's channel counts)");
+        Check("model.cropPadding", s.Model.CropPadding is >= 0 and <= 16, $"{s.Model.CropPadding} must be between 0 and 16 pixels (4 is the CIFAR standard)");
+        Check("model.cropPadding", s.Model.CropPadding == 0 || ModelTypes.IsImageNetwork(s.Model.Type), $"{s.Model.CropPadding}: image augmentation applies to \"cnn\", \"resnet\" and \"mobilenet\"; leave it out for '{s.Model.Type}'");
+        Check("model.horizontalFlip", !s.Model.HorizontalFlip || ModelTypes.IsImageNetwork(s.Model.Type), $"image augmentation applies to \"cnn\", \"resnet\" and \"mobilenet\"; leave it out for '{s.Model.Type}'");
         OneOf("algorithm.type", s.Algorithm.Type, AlgorithmTypes.All);
+        Check("algorithm.type", !ModelTypes.HasBatchNorm(s.Model.Type) || s.Algorithm.Type is AlgorithmTypes.GaSgd or AlgorithmTypes.MaSgd,
+            $"'{s.Algorithm.Type}' cannot train '{s.Model.Type}': its batch-norm statistics are merged by GA-SGD and MA-SGD only; use \"ga-sgd\" or \"ma-sgd\"");
         Check("algorithm.type", (s.Model.Type == ModelTypes.KMeans) == (s.Algorithm.Type == AlgorithmTypes.KMeansEm),
             s.Model.Type == ModelTypes.KMeans
                 ? $"'{s.Algorithm.Type}' cannot train kmeans, which has no gradient: use \"kmeans-em\""
@@ -458,6 +469,10 @@ public static class JobSpecParser
             WriteInts(w, "channels", s.Model.Channels);
             w.WriteNumber("kernelSize", s.Model.KernelSize);
             WriteInts(w, "inputShape", s.Model.InputShape);
+            w.WriteNumber("depth", s.Model.Depth);
+            w.WriteNumber("widthMultiplier", s.Model.WidthMultiplier);
+            w.WriteNumber("cropPadding", s.Model.CropPadding);
+            w.WriteBoolean("horizontalFlip", s.Model.HorizontalFlip);
             w.WriteEndObject();
             w.WriteStartObject("algorithm");
             w.WriteString("type", s.Algorithm.Type);

@@ -31,6 +31,11 @@ public interface IModel
     /// <summary>Sums over all rows of the data loss and of the metric (correct predictions, or squared distances for
     /// inertia).</summary>
     Evaluation Evaluate(ReadOnlySpan<float> parameters, Partition data);
+
+    /// <summary>Writes 1 for <b>state</b>: parameters that training sets without a gradient (batch normalisation's
+    /// running moments), 0 elsewhere. For those the worker's statistic is the state's new value, so the merged
+    /// statistic, a sample-weighted average, is the new state (<see cref="ModelState.Apply"/>).</summary>
+    void StateMask(Span<float> mask) => mask.Clear();
 }
 
 /// <summary>A model trained by gradients (every model but KMeans).</summary>
@@ -48,6 +53,10 @@ public readonly record struct RowSelection(int Start, int Count, int[]? Order = 
     public static RowSelection All(Partition data) => new(0, data.Rows);
 
     public int RowAt(int i) => Order is null ? Start + i : Order[Start + i];
+
+    /// <summary>Seed for the batch's own randomness (image augmentation), drawn from (job seed, partition, step) by
+    /// the batch schedule; 0 = none (evaluation, tests).</summary>
+    public ulong Seed { get; init; }
 }
 
 public readonly record struct Evaluation(double LossSum, double CorrectSum, long Rows)
@@ -65,7 +74,7 @@ public static class Models
         Jobs.ModelTypes.Logistic => new LogisticRegression(features),
         Jobs.ModelTypes.Svm => new LinearSvm(features, spec.Loss),
         Jobs.ModelTypes.KMeans => new KMeans(features, spec.Clusters),
-        Jobs.ModelTypes.Softmax or Jobs.ModelTypes.Mlp or Jobs.ModelTypes.Cnn => Neural.NeuralModels.Create(spec, features),
+        Jobs.ModelTypes.Softmax or Jobs.ModelTypes.Mlp or Jobs.ModelTypes.Cnn or Jobs.ModelTypes.ResNet or Jobs.ModelTypes.MobileNet => Neural.NeuralModels.Create(spec, features),
         _ => throw new Jobs.JobSpecException("model.type", $"'{spec.Type}' is not a model: use one of {string.Join(", ", Jobs.ModelTypes.All)}"),
     };
 

@@ -29,28 +29,59 @@ public static class ParameterLayout
                 return [new("centroids", 0, [k.Clusters, k.Features])];
             case FeedForwardModel network:
                 var list = new List<ParameterTensor>();
-                var offset = 0;
-                int dense = 0, conv = 0;
-                foreach (var layer in network.Layers)
-                {
-                    switch (layer)
-                    {
-                        case DenseLayer d:
-                            list.Add(new($"dense{dense}.weight", offset, [d.InputSize, d.OutputSize]));
-                            list.Add(new($"dense{dense}.bias", offset + d.InputSize * d.OutputSize, [d.OutputSize]));
-                            dense++;
-                            break;
-                        case Conv2dLayer c:
-                            list.Add(new($"conv{conv}.weight", offset, [c.Kernel, c.Kernel, c.Channels, c.Filters]));
-                            list.Add(new($"conv{conv}.bias", offset + c.Kernel * c.Kernel * c.Channels * c.Filters, [c.Filters]));
-                            conv++;
-                            break;
-                    }
-                    offset += layer.ParameterCount;
-                }
+                var counters = new Dictionary<string, int>();
+                Layers(network.Layers, 0, "", counters, list);
                 return list;
             default:
                 throw new ArgumentException($"no parameter layout for model '{model.Type}'");
         }
+    }
+
+    // Names count each kind of layer in order (conv0, conv1, …, bn0, …); a residual block's layers are named inside
+    // block{i}.main. and block{i}.shortcut., so a ResNet reads block3.main.conv1.weight.
+    private static int Layers(IEnumerable<ILayer> layers, int offset, string prefix, Dictionary<string, int> counters, List<ParameterTensor> list)
+    {
+        string Next(string kind)
+        {
+            var key = prefix + kind;
+            counters[key] = counters.GetValueOrDefault(key) + 1;
+            return $"{key}{counters[key] - 1}";
+        }
+        foreach (var layer in layers)
+        {
+            switch (layer)
+            {
+                case DenseLayer d:
+                    var dense = Next("dense");
+                    list.Add(new($"{dense}.weight", offset, [d.InputSize, d.OutputSize]));
+                    list.Add(new($"{dense}.bias", offset + d.InputSize * d.OutputSize, [d.OutputSize]));
+                    break;
+                case Conv2dLayer c:
+                    var conv = Next("conv");
+                    list.Add(new($"{conv}.weight", offset, [c.Kernel, c.Kernel, c.Channels, c.Filters]));
+                    if (c.HasBias) list.Add(new($"{conv}.bias", offset + c.Kernel * c.Kernel * c.Channels * c.Filters, [c.Filters]));
+                    break;
+                case DepthwiseConv2dLayer dw:
+                    var depthwise = Next("depthwise");
+                    list.Add(new($"{depthwise}.weight", offset, [dw.Kernel, dw.Kernel, dw.Channels]));
+                    if (dw.HasBias) list.Add(new($"{depthwise}.bias", offset + dw.Kernel * dw.Kernel * dw.Channels, [dw.Channels]));
+                    break;
+                case BatchNormLayer bn:
+                    var norm = Next("bn");
+                    var c4 = bn.Channels;
+                    list.Add(new($"{norm}.weight", offset, [c4]));
+                    list.Add(new($"{norm}.bias", offset + c4, [c4]));
+                    list.Add(new($"{norm}.running_mean", offset + 2 * c4, [c4]));
+                    list.Add(new($"{norm}.running_square", offset + 3 * c4, [c4]));
+                    break;
+                case ResidualBlock block:
+                    var name = Next("block");
+                    var after = Layers(block.Main, offset, $"{name}.main.", counters, list);
+                    Layers(block.Shortcut, after, $"{name}.shortcut.", counters, list);
+                    break;
+            }
+            offset += layer.ParameterCount;
+        }
+        return offset;
     }
 }

@@ -106,7 +106,9 @@ public class MiniBatchesTests
 
         Assert.True(MiniBatches.IsFullBatch(batchSize, 40));
         Assert.Equal(1, MiniBatches.BatchesPerEpoch(batchSize, 40));
-        Assert.Equal(new RowSelection(0, 40), batch);
+        Assert.Equal((0, 40), (batch.Start, batch.Count));
+        Assert.Null(batch.Order);
+        Assert.NotEqual(0UL, batch.Seed); // the step's augmentation seed
         Assert.Null(order);
     }
 }

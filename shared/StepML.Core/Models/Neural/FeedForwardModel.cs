@@ -6,7 +6,10 @@ namespace StepML.Core.Models.Neural;
 
 /// <summary>
 /// A feed-forward classifier over one flat parameter vector (the layers' parameters back to back): logits z = f(x),
-/// loss = mean cross-entropy −log softmax(z)_y with labels y the class ids 0..K−1, metric = accuracy. Rows are
+/// loss = mean cross-entropy −log softmax(z)_y with labels y the class ids 0..K−1, metric = accuracy.
+/// <see cref="LossAndGradient"/> runs the layers in training mode, and for state parameters (batch normalisation's
+/// running moments, <see cref="StateMask"/>) its "gradient" is the state's new value after the batch. Evaluation and
+/// prediction run in inference mode. Rows are
 /// processed in chunks of <see cref="ChunkRows"/> so memory does not grow with the batch.
 /// </summary>
 public sealed class FeedForwardModel : IDifferentiableModel
@@ -15,7 +18,8 @@ public sealed class FeedForwardModel : IDifferentiableModel
     private readonly ILayer[] _layers;
     private readonly int[] _offsets;
 
-    public FeedForwardModel(string type, int classes, IReadOnlyList<ILayer> layers)
+    /// <param name="augmentation">Applied to training batches that carry a seed (<see cref="RowSelection.Seed"/>).</param>
+    public FeedForwardModel(string type, int classes, IReadOnlyList<ILayer> layers, ImageAugmentation? augmentation = null)
     {
         if (layers.Count == 0) throw new ArgumentException("a network needs at least one layer");
         if (classes < 2) throw new ArgumentException($"a classifier needs at least 2 classes (got {classes})");
@@ -23,8 +27,11 @@ public sealed class FeedForwardModel : IDifferentiableModel
             if (layers[i].InputSize != layers[i - 1].OutputSize)
                 throw new ArgumentException($"layer {i} takes {layers[i].InputSize} values but layer {i - 1} gives {layers[i - 1].OutputSize}");
         if (layers[^1].OutputSize != classes) throw new ArgumentException($"the last layer gives {layers[^1].OutputSize} values, not one per class ({classes})");
+        if (augmentation is { IsActive: true } && (long)augmentation.Height * augmentation.Width * augmentation.Channels != layers[0].InputSize)
+            throw new ArgumentException($"augmentation of {augmentation.Height}×{augmentation.Width}×{augmentation.Channels} images does not fit the network's {layers[0].InputSize} inputs");
         Type = type;
         Classes = classes;
+        Augmentation = augmentation is { IsActive: true } ? augmentation : null;
         _layers = [.. layers];
         _offsets = new int[_layers.Length + 1];
         for (var i = 0; i < _layers.Length; i++) _offsets[i + 1] = checked(_offsets[i] + _layers[i].ParameterCount);
@@ -35,6 +42,7 @@ public sealed class FeedForwardModel : IDifferentiableModel
     public int Features => _layers[0].InputSize;
     public int ParameterCount => _offsets[^1];
     public IReadOnlyList<ILayer> Layers => _layers;
+    public ImageAugmentation? Augmentation { get; }
 
     public void Initialize(Span<float> parameters, ulong seed)
     {
@@ -49,6 +57,13 @@ public sealed class FeedForwardModel : IDifferentiableModel
         for (var i = 0; i < _layers.Length; i++) _layers[i].RegularizationMask(Slice(mask, i));
     }
 
+    public void StateMask(Span<float> mask)
+    {
+        CheckLength(mask.Length, nameof(mask));
+        mask.Clear();
+        for (var i = 0; i < _layers.Length; i++) _layers[i].StateMask(Slice(mask, i));
+    }
+
     public double LossAndGradient(ReadOnlySpan<float> parameters, Partition data, RowSelection rows, Span<float> gradient)
     {
         CheckShapes(parameters, data);
@@ -61,16 +76,19 @@ public sealed class FeedForwardModel : IDifferentiableModel
         {
             var n = Math.Min(ChunkRows, rows.Count - start);
             Gather(data, rows, start, n, buffers);
-            Forward(parameters, buffers, n);
+            for (var i = 0; i < _layers.Length; i++)
+                _layers[i].ForwardTraining(Slice(parameters, i), buffers.Activations[i], buffers.Activations[i + 1].AsSpan(0, n * _layers[i].OutputSize), n,
+                    buffers.Scratch[i].AsSpan(0, _layers[i].ScratchSize(n)));
             loss += SoftmaxCrossEntropy(buffers.Activations[^1], buffers.Labels, n, Classes, buffers.Gradients[^1], out _);
             for (var i = _layers.Length - 1; i >= 0; i--)
             {
                 var inputGradient = i == 0 ? Span<float>.Empty : buffers.Gradients[i].AsSpan(0, n * _layers[i].InputSize);
-                _layers[i].Backward(Slice(parameters, i), buffers.Activations[i], buffers.Activations[i + 1], buffers.Gradients[i + 1],
-                    inputGradient, Slice(gradient, i), n);
+                _layers[i].BackwardTraining(Slice(parameters, i), buffers.Activations[i], buffers.Activations[i + 1], buffers.Gradients[i + 1],
+                    inputGradient, Slice(gradient, i), n, buffers.Scratch[i].AsSpan(0, _layers[i].ScratchSize(n)));
             }
         }
         TensorPrimitives.Multiply(gradient, 1f / rows.Count, gradient);
+        for (var i = 0; i < _layers.Length; i++) _layers[i].FinishState(Slice(parameters, i), Slice(gradient, i));
         return loss / rows.Count;
     }
 
@@ -139,7 +157,10 @@ public sealed class FeedForwardModel : IDifferentiableModel
         for (var i = 0; i < n; i++)
         {
             var r = rows.RowAt(start + i);
-            x.AsSpan(r * d, d).CopyTo(buffers.Activations[0].AsSpan(i * d, d));
+            if (Augmentation is not null && rows.Seed != 0)
+                Augmentation.Apply(x.AsSpan(r * d, d), buffers.Activations[0].AsSpan(i * d, d), rows.Seed + (ulong)r * 0x9E3779B97F4A7C15UL);
+            else
+                x.AsSpan(r * d, d).CopyTo(buffers.Activations[0].AsSpan(i * d, d));
             var y = data.Labels[r];
             var label = (int)y;
             if (label != y || (uint)label >= (uint)Classes)
@@ -197,6 +218,8 @@ public sealed class FeedForwardModel : IDifferentiableModel
         {
             Activations = new float[layers.Length + 1][];
             Gradients = new float[layers.Length + 1][];
+            Scratch = new float[layers.Length][];
+            for (var i = 0; i < layers.Length; i++) Scratch[i] = layers[i].ScratchSize(rows) is var size and > 0 ? ArrayPool<float>.Shared.Rent(size) : [];
             Activations[0] = ArrayPool<float>.Shared.Rent(rows * layers[0].InputSize);
             Gradients[0] = [];
             for (var i = 0; i < layers.Length; i++)
@@ -209,12 +232,14 @@ public sealed class FeedForwardModel : IDifferentiableModel
 
         public float[][] Activations { get; }
         public float[][] Gradients { get; }
+        public float[][] Scratch { get; }
         public int[] Labels { get; }
 
         public void Dispose()
         {
             foreach (var a in Activations) ArrayPool<float>.Shared.Return(a);
             foreach (var g in Gradients) if (g.Length > 0) ArrayPool<float>.Shared.Return(g);
+            foreach (var s in Scratch) if (s.Length > 0) ArrayPool<float>.Shared.Return(s);
             ArrayPool<int>.Shared.Return(Labels);
         }
     }

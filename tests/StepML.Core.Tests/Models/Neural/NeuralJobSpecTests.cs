@@ -39,11 +39,37 @@ public class NeuralJobSpecTests
     [InlineData("""{"type": "cnn", "channels": []}""", "model.channels")]
     [InlineData("""{"type": "cnn", "inputShape": [28, 28]}""", "model.inputShape")]
     [InlineData("""{"type": "softmax", "classes": 1}""", "model.classes")]
+    [InlineData("""{"type": "resnet", "depth": 10}""", "model.depth")]
+    [InlineData("""{"type": "mobilenet", "widthMultiplier": 0}""", "model.widthMultiplier")]
+    [InlineData("""{"type": "resnet", "cropPadding": 17}""", "model.cropPadding")]
+    [InlineData("""{"type": "mlp", "cropPadding": 4}""", "model.cropPadding")]
+    [InlineData("""{"type": "softmax", "horizontalFlip": true}""", "model.horizontalFlip")]
+    [InlineData("""{"type": "resnet", "widthMultiplier": "wide"}""", "model.widthMultiplier")]
     public void Parse_BadModelField_NamesIt(string model, string field)
     {
         var json = Minimal.Replace("""{"type": "cnn"}""", model);
         var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(json));
         Assert.Equal(field, e.Field);
+    }
+
+    [Theory]
+    [InlineData("admm")]
+    [InlineData("newton")]
+    public void Parse_BatchNormNetworkWithOtherAlgorithm_NamesAlgorithmType(string algorithm)
+    {
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(Minimal.Replace("\"cnn\"}}", "\"resnet\"}, \"algorithm\": {\"type\": \"" + algorithm + "\"}}")));
+        Assert.Equal("algorithm.type", e.Field);
+        Assert.Contains("ga-sgd", e.Message);
+    }
+
+    [Fact]
+    public void ToJson_ThenParse_RoundTripsDeepNetworkFields()
+    {
+        var spec = JobSpecParser.Parse(Minimal.Replace("\"cnn\"}}", """ "resnet", "depth": 32, "widthMultiplier": 0.5, "cropPadding": 4, "horizontalFlip": true}, "algorithm": {"type": "ma-sgd"}}"""));
+        var again = JobSpecParser.Parse(JobSpecParser.ToJson(spec));
+        Assert.Equal(spec, again);
+        Assert.Equal((32, 0.5, 4, true), (again.Model.Depth, again.Model.WidthMultiplier, again.Model.CropPadding, again.Model.HorizontalFlip));
+        Assert.NotEqual(spec, spec with { Model = spec.Model with { Depth = 20 } });
     }
 
     [Fact]
