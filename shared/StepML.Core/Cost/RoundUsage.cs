@@ -39,8 +39,9 @@ public static class RoundUsage
         ? 1 + shape.Partitions + 1 + 1 + levels.Sum(size => 3 + size) + (levels.Count - 1) + 2
         : 5 + shape.Partitions + shape.Shards;
 
-    /// <summary>Prepare, Skip? and Partitioned? (each execution starts with them, a continued one too).</summary>
-    public const int StartTransitions = 3;
+    /// <summary>Prepare, Skip?, Partitioned? and Synchronization? (each execution starts with them, a continued one
+    /// too; Synchronization? follows Commit when the set is partitioned first).</summary>
+    public const int StartTransitions = 4;
     /// <summary>ContinueAsNew and Continued, at the end of an execution that continues as a new one.</summary>
     public const int ContinueTransitions = 2;
     /// <summary>Finalize.</summary>

@@ -26,15 +26,15 @@ public sealed class CostAccountingTests(PipelineFixture fixture) : IClassFixture
 
         Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
         // Hand count from statemachines/train.asl.json, one execution:
-        //   Prepare, Skip?, Partitioned?                                                        3
+        //   Prepare, Skip?, Partitioned?, Synchronization? (after Commit)                        4
         //   Partition (Map) + 1 range child (EXPRESS; the 24,000-row file is one 64 MiB range)   2
         //   Summarize, Assemble (Map)                                                            2
         //   3 output children (2 partitions + validation; STANDARD: started, enters AssembleOutput) 6
         //   Commit                                                                               1
         //   3 rounds × (Workers + 2 children + Aggregation? + Merge + MergeShard + Decide + Converged?) 3 × 8
         //   Finalize                                                                             1
-        const int handCount = 3 + 2 + 2 + 6 + 1 + 3 * 8 + 1;
-        Assert.Equal(39, handCount);
+        const int handCount = 4 + 2 + 2 + 6 + 1 + 3 * 8 + 1;
+        Assert.Equal(40, handCount);
         var summary = result.Summary!;
         Assert.Equal(handCount, summary.Cost!.Transitions);
 
@@ -66,7 +66,7 @@ public sealed class CostAccountingTests(PipelineFixture fixture) : IClassFixture
         Assert.Equal(cost["totalUsd"]!.GetValue<double>(), parts, 12);
         var report = System.Text.Encoding.UTF8.GetString(await store.GetAsync($"runs/{result.RunId}/report.html"));
         Assert.Contains("Lambda Merge (1769 MB)", report, StringComparison.Ordinal);
-        Assert.Contains("39 transitions", report, StringComparison.Ordinal);
+        Assert.Contains("40 transitions", report, StringComparison.Ordinal);
     }
 
     [Fact]
