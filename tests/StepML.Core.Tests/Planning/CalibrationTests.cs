@@ -6,6 +6,12 @@ using Xunit.Abstractions;
 
 namespace StepML.Core.Tests.Planning;
 
+/// <summary>Runs alone: other test classes of this assembly running beside a calibration share its cores and
+/// memory bandwidth, and the two sides of a ratio would not see the same machine.</summary>
+[CollectionDefinition(nameof(CalibrationCollection), DisableParallelization = true)]
+public sealed class CalibrationCollection;
+
+[Collection(nameof(CalibrationCollection))]
 public class CalibrationTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Jobs => ["cnn-ga-sgd", "softmax-ma-sgd", "mlp-ga-sgd"];
@@ -33,7 +39,8 @@ public class CalibrationTests(ITestOutputHelper output)
 
     /// <summary>A model-accuracy test, not a timing target: the calibration sees a sample (16 MB, or its time target) and predicts a
     /// round on a partition twice that; the measured rounds are interleaved with the calibrations, so both see the same
-    /// load on a shared machine, and each prediction is divided by the round measured right after it; the median of the five ratios is compared.</summary>
+    /// load on a shared machine; the fastest prediction is compared with the fastest measured round (other processes
+    /// only ever slow a round down, as the calibration itself assumes), and the median of the paired ratios is printed.</summary>
     [Theory]
     [MemberData(nameof(Jobs))]
     public void Measure_SmallSample_PredictsMeasuredRoundWithin30Percent(string name)
@@ -57,8 +64,9 @@ public class CalibrationTests(ITestOutputHelper output)
             measured.Add(runner.Time(partition, 1));
         }
 
-        var ratio = Refit.Median(predicted.Zip(measured, (p, m) => p / m));
-        output.WriteLine($"{name}: {partitionRows:N0} rows, predicted {predicted.Min() * 1e3:F1} ms, measured {measured.Min() * 1e3:F1} ms, ratio {ratio:F3}");
+        var ratio = predicted.Min() / measured.Min();
+        var paired = Refit.Median(predicted.Zip(measured, (p, m) => p / m));
+        output.WriteLine($"{name}: {partitionRows:N0} rows, predicted {predicted.Min() * 1e3:F1} ms, measured {measured.Min() * 1e3:F1} ms, ratio {ratio:F3} (median of paired ratios {paired:F3})");
         Assert.InRange(ratio, 0.7, 1.3);
     }
 
