@@ -59,7 +59,7 @@ internal static class PlanCommand
         if (facts.ImageShape is { } shape && spec.Model.InputShape.Length == 0) spec = spec with { Model = spec.Model with { InputShape = shape } };
         if (spec.Model.Classes == 0 && facts.Classes > 0) spec = spec with { Model = spec.Model with { Classes = facts.Classes } };
         var trainingRows = Math.Max(1, (long)Math.Round(facts.Rows * (1 - spec.Dataset.ValidationFraction)));
-        var calibration = Calibrate(spec, facts.Features, trainingRows / Math.Max(1, spec.Dataset.Partitions));
+        var calibration = Calibrate(spec, facts.Features, trainingRows / Math.Max(1, spec.Dataset.Partitions), facts.ValuesPerRow);
 
         var constants = constantsFile is null ? new CloudConstants() : ReadConstants(constantsFile);
         var source = "stop.maxRounds; stop.targetLoss, tolerance or gap may end the run sooner: use --rounds or --from RUN";
@@ -76,8 +76,8 @@ internal static class PlanCommand
     }
 
     /// <summary>A short calibration: a few seconds at most (16 MB of rows, <see cref="Calibration.MinimumSampleBytes"/>).</summary>
-    private static CalibrationResult Calibrate(JobSpec spec, int features, long partitionRows) =>
-        Calibration.Measure(spec, features, Math.Max(1, partitionRows), seed: spec.Seed);
+    private static CalibrationResult Calibrate(JobSpec spec, int features, long partitionRows, double valuesPerRow) =>
+        Calibration.Measure(spec, features, Math.Max(1, partitionRows), seed: spec.Seed, valuesPerRow: valuesPerRow);
 
     private static CloudConstants ReadConstants(FileInfo file)
     {
@@ -97,6 +97,23 @@ internal static class PlanCommand
     }
 
     /// <summary>The run's records against this machine's calibration of the run's own job.</summary>
+    /// <summary>The run's training partitions' mean non-zeros per row, from its partition set's manifest (0: dense or unknown).</summary>
+    private static async Task<double> ValuesPerRowAsync(IObjectStore store, string runId, CancellationToken ct)
+    {
+        try
+        {
+            var set = (await RunData.RecordAsync(store, runId, ct).ConfigureAwait(false)).PartitionSet;
+            var manifest = JsonSerializer.Deserialize(await store.GetAsync(RunLayout.SetManifest(set), ct).ConfigureAwait(false), ContractJson.Default.PartitionSetManifest);
+            if (manifest is null || !manifest.Sparse) return 0;
+            long rows = manifest.Rows[..^1].Sum(), values = manifest.Values[..^1].Sum();
+            return rows > 0 ? values / (double)rows : 0;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return 0;
+        }
+    }
+
     internal static async Task<(CloudConstants Constants, int Rounds)> RefitAsync(RunReader reader, string runId, CloudConstants constants, CancellationToken ct)
     {
         if (!await reader.ExistsAsync(runId, ct).ConfigureAwait(false)) throw new UsageException($"--from {runId}: no such run in the store (stepml runs lists them)");
@@ -115,7 +132,7 @@ internal static class PlanCommand
         }
         var workers = Math.Max(1, rounds[^1].Workers);
         var rowsPerWorker = Math.Max(1, rounds[^1].Samples / workers);
-        var calibration = Calibrate(job, job.Dataset.Features, rowsPerWorker);
+        var calibration = Calibrate(job, job.Dataset.Features, rowsPerWorker, await ValuesPerRowAsync(reader.Store, runId, ct).ConfigureAwait(false));
         var model = new CloudModel(new PlanInput(job, rowsPerWorker * workers, job.Dataset.Features, 0, calibration, rounds.Count),
             constants with { ComputeScale = 1 }, FunctionContext.Memory);
         return (Refit.From(constants, observed, model.Compute(job.Workers.MemoryMb, workers), model.WorkerCommunication(workers)), rounds.Count);

@@ -7,7 +7,8 @@ namespace StepML.Cli.Planning;
 
 /// <summary>What a plan needs to know of a dataset without partitioning it: rows, features, bytes, and for images
 /// their shape.</summary>
-internal sealed record DatasetFacts(long Rows, int Features, long Bytes, int[]? ImageShape = null, int Classes = 0);
+/// <param name="ValuesPerRow">LIBSVM: the mean non-zeros per row of the first rows read (0 when not counted).</param>
+internal sealed record DatasetFacts(long Rows, int Features, long Bytes, int[]? ImageShape = null, int Classes = 0, double ValuesPerRow = 0);
 
 /// <summary>
 /// Reads the job's dataset once, streaming: a local file (as <c>stepml run</c> finds it: absolute, beside the job
@@ -51,20 +52,24 @@ internal static class DatasetProbe
         long rows = 0;
         var features = job.Dataset.Features;
         var sniffed = 0;
+        long values = 0;
         while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
         {
             if (line.Length == 0) continue;
             rows++;
             if (rows == 1 && format == "csv" && job.Dataset.CsvHeader) { rows = 0; continue; }
-            if (job.Dataset.Features > 0 || sniffed++ >= SniffRows) continue;
-            if (format == "csv") features = Math.Max(features, line.Split(',').Length - 1);
+            if (sniffed++ >= SniffRows) continue;
+            if (format == "csv") features = Math.Max(features, job.Dataset.Features > 0 ? features : line.Split(',').Length - 1);
             else
                 foreach (var token in line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1))
                     if (token.IndexOf(':') is > 0 and var colon && int.TryParse(token.AsSpan(0, colon), out var index))
-                        features = Math.Max(features, index);
+                    {
+                        values++;
+                        if (job.Dataset.Features == 0) features = Math.Max(features, index);
+                    }
         }
         if (rows == 0) throw new JobSpecException("dataset.path", $"'{job.Dataset.Path}' has no rows");
-        return new DatasetFacts(rows, Math.Max(1, features), bytes);
+        return new DatasetFacts(rows, Math.Max(1, features), bytes, ValuesPerRow: format == "csv" ? 0 : values / (double)Math.Min(rows, SniffRows));
     }
 
     private static async Task<(Stream Stream, long Bytes)> OpenAsync(string path, string jobDirectory, IObjectStore store, CancellationToken ct)

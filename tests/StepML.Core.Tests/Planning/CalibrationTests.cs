@@ -71,6 +71,34 @@ public class CalibrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Sample_SparseJobWithValuesPerRow_CsrRowsOfThatManyDistinctSortedColumns()
+    {
+        var job = new JobSpec { Dataset = new DatasetSpec { Sparse = true }, Model = new ModelSpec { Type = ModelTypes.Logistic } };
+
+        var sample = Calibration.Sample(job, 47_236, 200, seed: 3, valuesPerRow: 75.4);
+        var slice = Calibration.Slice(sample, 50);
+
+        Assert.True(sample.IsSparse);
+        Assert.Equal(200, sample.Rows);
+        for (var r = 0; r < sample.Rows; r++)
+        {
+            var columns = sample.Indices.AsSpan(sample.RowOffsets![r], sample.RowOffsets[r + 1] - sample.RowOffsets[r]).ToArray();
+            Assert.Equal(75, columns.Length);
+            Assert.Equal(columns.Order(), columns);
+            Assert.Equal(columns.Length, columns.Distinct().Count());
+            Assert.All(columns, c => Assert.InRange(c, 0, 47_235));
+        }
+        Assert.All(sample.Values!, v => Assert.InRange(v, 1e-9f, 1f));
+        Assert.All(sample.Labels, y => Assert.Contains(y, new[] { -1f, 1f }));
+        Assert.True(slice.IsSparse);
+        Assert.Equal(50, slice.Rows);
+        Assert.Equal(sample.Indices![..(50 * 75)], slice.Indices);
+        // Dense data, or a job that does not read sparse partitions, keeps dense rows.
+        Assert.False(Calibration.Sample(job with { Dataset = new DatasetSpec { Sparse = false } }, 100, 10, 3, valuesPerRow: 5).IsSparse);
+        Assert.False(Calibration.Sample(job, 100, 10, 3, valuesPerRow: 0).IsSparse);
+    }
+
+    [Fact]
     public void RowsPerRound_ByAlgorithm_CountsTheRowsWorkTouches()
     {
         var job = new JobSpec();
