@@ -5,19 +5,11 @@ namespace StepML.Storage;
 /// memory is one chunk whatever the object's size, and a reader that stops early (a range task that has finished
 /// its last line) fetches nothing more.
 /// </summary>
-public sealed class StoreRangeStream(IObjectStore store, string key, long offset, long objectSize, int chunkBytes = 8 << 20) : Stream
+public sealed class StoreRangeStream(IObjectStore store, string key, long offset, long objectSize, int chunkBytes = 8 << 20) : ReadOnlyStream
 {
     private byte[] _chunk = [];
     private int _at;
     private long _next = offset;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -34,9 +26,4 @@ public sealed class StoreRangeStream(IObjectStore store, string key, long offset
         _at += n;
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
