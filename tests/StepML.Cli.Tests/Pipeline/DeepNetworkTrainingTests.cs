@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 
 namespace StepML.Cli.Tests.Pipeline;
 
-/// <summary>Issue 13, CI size: a small ResNet (GA-SGD with momentum, MA-SGD) and a small MobileNet (GA-SGD with Adam)
+/// <summary>Issue 13, CI size: a small ResNet (GA-SGD with momentum, MA-SGD) and a small MobileNet (GA-SGD with Adam, MA-SGD)
 /// train on 6,000 Fashion-MNIST images in 8 partitions through the real state machine, with crop and flip
 /// augmentation, and Finalize evaluates 1,000 test images with the merged batch-norm statistics; the bounds sit below
 /// the measured accuracies (each test states its figure) and far above chance (0.10). The full-size runs are
@@ -58,13 +58,14 @@ public sealed class DeepNetworkTrainingTests(FashionFixture fixture, ITestOutput
     {
         var store = fixture.NewStore();
         var model = new JsonObject { ["type"] = "resnet", ["depth"] = 8, ["widthMultiplier"] = 0.25 };
-        var job = FashionFixture.Job("resnet", new JsonObject { ["type"] = "ga-sgd", ["learningRate"] = 0.1, ["momentum"] = 0.9, ["batchSize"] = 16 }, maxRounds: 80,
+        var job = FashionFixture.Job("resnet", new JsonObject { ["type"] = "ga-sgd", ["learningRate"] = 0.03, ["momentum"] = 0.9, ["batchSize"] = 16 }, maxRounds: 80,
             With(model, s_augment));
 
         var accuracy = await TrainAsync(store, job);
 
-        // Measured 0.630 (seed 3; runs are deterministic); chance is 0.10.
-        Assert.InRange(accuracy, 0.55, 1.0);
+        // Measured 0.477 (seed 3; runs are deterministic); chance is 0.10. (0.630 at η 0.1 with He's initialisation of
+        // the convolutions, which batch norm follows; their smaller PyTorch-default weights take larger effective steps.)
+        Assert.InRange(accuracy, 0.40, 1.0);
         await AssertStateMovedAsync(store, "fashion-resnet", model);
     }
 
@@ -73,10 +74,10 @@ public sealed class DeepNetworkTrainingTests(FashionFixture fixture, ITestOutput
     {
         var store = fixture.NewStore();
         var model = new JsonObject { ["type"] = "resnet", ["depth"] = 8, ["widthMultiplier"] = 0.25 };
-        var job = FashionFixture.Job("resnet", new JsonObject { ["type"] = "ma-sgd", ["learningRate"] = 0.1, ["batchSize"] = 32, ["localEpochs"] = 1 }, maxRounds: 3, model);
+        var job = FashionFixture.Job("resnet", new JsonObject { ["type"] = "ma-sgd", ["learningRate"] = 0.05, ["batchSize"] = 32, ["localEpochs"] = 1 }, maxRounds: 3, model);
 
-        // Measured 0.437 after 3 rounds of one local epoch each.
-        Assert.InRange(await TrainAsync(store, job), 0.35, 1.0);
+        // Measured 0.388 after 3 rounds of one local epoch each.
+        Assert.InRange(await TrainAsync(store, job), 0.30, 1.0);
         await AssertStateMovedAsync(store, "fashion-resnet", model);
     }
 
@@ -88,8 +89,22 @@ public sealed class DeepNetworkTrainingTests(FashionFixture fixture, ITestOutput
         var job = FashionFixture.Job("mobilenet", new JsonObject { ["type"] = "ga-sgd", ["optimizer"] = "adam", ["learningRate"] = 0.003, ["batchSize"] = 16 }, maxRounds: 80,
             With(model, s_augment));
 
-        // Measured 0.333: the 28-layer plain network at width 0.125 learns slowly on this budget (see README).
+        // Measured 0.343: the 28-layer plain network at width 0.125 learns slowly on this budget (see README).
         Assert.InRange(await TrainAsync(store, job), 0.25, 1.0);
+        await AssertStateMovedAsync(store, "fashion-mobilenet", model);
+    }
+
+    [Fact]
+    public async Task MobileNet_MaSgd_ReachesTestAccuracyBound()
+    {
+        var store = fixture.NewStore();
+        var model = new JsonObject { ["type"] = "mobilenet", ["widthMultiplier"] = 0.125 };
+        // Batches of 128 make a round's local epoch 6 steps: averaging after 23 steps of batch 32 left MobileNet at
+        // chance after 4 rounds, in PyTorch as here (README), while ResNet's shortcuts average well.
+        var job = FashionFixture.Job("mobilenet", new JsonObject { ["type"] = "ma-sgd", ["learningRate"] = 0.2, ["batchSize"] = 128, ["localEpochs"] = 1 }, maxRounds: 12, model);
+
+        // Measured 0.600 after 12 rounds (diverged at η 0.4 on this subset).
+        Assert.InRange(await TrainAsync(store, job), 0.45, 1.0);
         await AssertStateMovedAsync(store, "fashion-mobilenet", model);
     }
 }

@@ -46,7 +46,7 @@ public sealed class Conv2dLayer : ILayer
 
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {
-        Init.Gaussian(parameters[..(PatchLength * _filters)], PatchLength, _filters, WeightInit.He, random);
+        Init.Random(parameters[..(PatchLength * _filters)], PatchLength, _filters, _bias ? WeightInit.He : WeightInit.Uniform, random);
         parameters[(PatchLength * _filters)..ParameterCount].Clear();
     }
 

@@ -11,7 +11,7 @@ public sealed class DenseLayer(int inputs, int outputs, WeightInit init) : ILaye
 
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {
-        Init.Gaussian(parameters[..(InputSize * OutputSize)], InputSize, OutputSize, init, random);
+        Init.Random(parameters[..(InputSize * OutputSize)], InputSize, OutputSize, init, random);
         parameters[(InputSize * OutputSize)..].Clear();
     }
 

@@ -36,7 +36,7 @@ public sealed class DepthwiseConv2dLayer : ILayer
 
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {
-        Init.Gaussian(parameters[..WeightCount], _kernel * _kernel, _kernel * _kernel, WeightInit.He, random);
+        Init.Random(parameters[..WeightCount], _kernel * _kernel, _kernel * _kernel, _bias ? WeightInit.He : WeightInit.Uniform, random);
         parameters[WeightCount..ParameterCount].Clear();
     }
 
