@@ -29,6 +29,9 @@ public sealed class Conv2dLayer : ILayer
         (_height, _width, _channels, _filters, _kernel, _pad, _stride, _bias) = (height, width, channels, filters, kernel, kernel / 2, stride, bias);
     }
 
+    /// <summary>Vector512 register tiles (the default where AVX-512 is accelerated) or Vector256 ones; tests set both.</summary>
+    internal bool WideKernels { get; init; } = DirectConv.Wide;
+
     public int Height => _height;
     public int Width => _width;
     public int Channels => _channels;
@@ -76,7 +79,7 @@ public sealed class Conv2dLayer : ILayer
             return;
         }
         var chunk = DirectChunk(batch);
-        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_channels));
+        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_channels) + DirectConv.Slack);
         var offsets = ArrayPool<int>.Shared.Rent(chunk * OutputPixels);
         var packed = ArrayPool<float>.Shared.Rent(DirectConv.Strips(_filters) * k * DirectConv.Nr);
         try
@@ -87,10 +90,10 @@ public sealed class Conv2dLayer : ILayer
             {
                 var count = Math.Min(chunk, batch - s);
                 var pixels = count * OutputPixels;
-                DirectConv.Pad(input.Slice(s * InputSize, count * InputSize), count, _height, _width, _channels, _pad, padded);
+                var x = padded.AsSpan(0, count * PaddedSize(_channels) + DirectConv.Slack);
+                DirectConv.Pad(input.Slice(s * InputSize, count * InputSize), count, _height, _width, _channels, _pad, x);
                 var y = output.Slice(s * OutputSize, count * OutputSize);
-                DirectConv.Forward(padded.AsSpan(0, count * PaddedSize(_channels)), offsets.AsSpan(0, pixels), _kernel, _kernel * _channels,
-                    (_width + 2 * _pad) * _channels, packed, _filters, y);
+                DirectConv.Forward(x, offsets.AsSpan(0, pixels), _kernel, _kernel * _channels, (_width + 2 * _pad) * _channels, packed, _filters, y, WideKernels);
                 if (_bias) Init.AddRowBias(y, pixels, bias);
             }
         }
@@ -133,7 +136,7 @@ public sealed class Conv2dLayer : ILayer
         var strips = DirectConv.Strips(_filters);
         var chunk = DirectChunk(batch);
         var accumulatorSize = strips * _kernel * DirectConv.RoundRows(kc) * DirectConv.Nr;
-        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_channels));
+        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_channels) + DirectConv.Slack);
         var offsets = ArrayPool<int>.Shared.Rent(chunk * OutputPixels);
         var accumulator = ArrayPool<float>.Shared.Rent(accumulatorSize);
         var block = ArrayPool<float>.Shared.Rent(DirectConv.BlockSize(_filters));
@@ -145,10 +148,10 @@ public sealed class Conv2dLayer : ILayer
             {
                 var count = Math.Min(chunk, batch - s);
                 var pixels = count * OutputPixels;
-                DirectConv.Pad(input.Slice(s * InputSize, count * InputSize), count, _height, _width, _channels, _pad, padded);
-                DirectConv.WeightGradient(padded.AsSpan(0, count * PaddedSize(_channels)), offsets.AsSpan(0, pixels), _kernel, kc,
-                    (_width + 2 * _pad) * _channels, outputGradient.Slice(s * OutputSize, count * OutputSize), _filters,
-                    accumulator.AsSpan(0, accumulatorSize), block);
+                var x = padded.AsSpan(0, count * PaddedSize(_channels) + DirectConv.Slack);
+                DirectConv.Pad(input.Slice(s * InputSize, count * InputSize), count, _height, _width, _channels, _pad, x);
+                DirectConv.WeightGradient(x, offsets.AsSpan(0, pixels), _kernel, kc, (_width + 2 * _pad) * _channels,
+                    outputGradient.Slice(s * OutputSize, count * OutputSize), _filters, accumulator.AsSpan(0, accumulatorSize), block, WideKernels);
             }
             DirectConv.AddAccumulated(accumulator, _kernel, kc, _filters, weightGradient);
         }
@@ -165,7 +168,7 @@ public sealed class Conv2dLayer : ILayer
     private void InputGradientDirect(ReadOnlySpan<float> weights, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
         var chunk = Math.Clamp(PaddedBudget / PaddedSize(_filters), 1, batch);
-        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_filters));
+        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_filters) + DirectConv.Slack);
         var offsets = ArrayPool<int>.Shared.Rent(chunk * _height * _width);
         var flipped = ArrayPool<float>.Shared.Rent(DirectConv.Strips(_channels) * PatchLength / _channels * _filters * DirectConv.Nr);
         try
@@ -175,9 +178,10 @@ public sealed class Conv2dLayer : ILayer
             for (var s = 0; s < batch; s += chunk)
             {
                 var count = Math.Min(chunk, batch - s);
-                DirectConv.Pad(outputGradient.Slice(s * OutputSize, count * OutputSize), count, _height, _width, _filters, _pad, padded);
-                DirectConv.Forward(padded.AsSpan(0, count * PaddedSize(_filters)), offsets.AsSpan(0, count * _height * _width), _kernel,
-                    _kernel * _filters, (_width + 2 * _pad) * _filters, flipped, _channels, inputGradient.Slice(s * InputSize, count * InputSize));
+                var dy = padded.AsSpan(0, count * PaddedSize(_filters) + DirectConv.Slack);
+                DirectConv.Pad(outputGradient.Slice(s * OutputSize, count * OutputSize), count, _height, _width, _filters, _pad, dy);
+                DirectConv.Forward(dy, offsets.AsSpan(0, count * _height * _width), _kernel, _kernel * _filters, (_width + 2 * _pad) * _filters,
+                    flipped, _channels, inputGradient.Slice(s * InputSize, count * InputSize), WideKernels);
             }
         }
         finally

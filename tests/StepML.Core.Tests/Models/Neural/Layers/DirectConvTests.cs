@@ -12,24 +12,32 @@ namespace StepML.Core.Tests.Models.Neural.Layers;
 /// </summary>
 public class DirectConvTests
 {
-    public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
+    private static readonly (int H, int W, int C, int F, int K, int Stride, int Batch)[] Cases =
+    [
+        (28, 28, 16, 16, 3, 1, 2),  // ResNet's first stage: full tiles, 1,568 pixels in 7 ∂W blocks
+        (28, 28, 64, 8, 3, 1, 5),   // padded input 57,600 floats: chunks of 4 samples, so 2 chunks
+        (7, 7, 64, 64, 3, 1, 3),    // 4 strips, 147 pixels (tile tails of 3 and 3)
+        (5, 7, 3, 20, 3, 2, 1),     // stride 2, batch 1, a strip of 4
+        (6, 5, 1, 17, 5, 1, 3),     // C = 1, 5×5, kC = 5 (rows of ∂W padded to 12)
+        (9, 4, 5, 33, 1, 2, 2),     // strided pointwise, 3 strips
+        (3, 3, 2, 3, 3, 1, 1),      // 9 pixels: one tile and a tail
+        (1, 1, 4, 1, 3, 1, 2),      // one pixel per image, one filter
+    ];
+
+    /// <summary>Every case with the Vector512 tiles and with the Vector256 ones (emulated where the CPU lacks them).</summary>
+    public static TheoryData<int, int, int, int, int, int, int, bool> Shapes()
     {
-        // h, w, c, filters, kernel, stride, batch
-        { 28, 28, 16, 16, 3, 1, 2 },  // ResNet's first stage: full tiles, 1,568 pixels in 7 ∂W blocks
-        { 28, 28, 64, 8, 3, 1, 5 },   // padded input 57,600 floats: chunks of 4 samples, so 2 chunks
-        { 7, 7, 64, 64, 3, 1, 3 },    // 4 strips, 147 pixels (a tile tail of 3)
-        { 5, 7, 3, 20, 3, 2, 1 },     // stride 2, batch 1, a strip of 4
-        { 6, 5, 1, 17, 5, 1, 3 },     // C = 1, 5×5, kC = 5 (rows of ∂W padded to 6)
-        { 9, 4, 5, 33, 1, 2, 2 },     // strided pointwise, 3 strips
-        { 3, 3, 2, 3, 3, 1, 1 },      // 9 pixels: one tile and a tail of 3
-        { 1, 1, 4, 1, 3, 1, 2 },      // one pixel per image, one filter
-    };
+        var data = new TheoryData<int, int, int, int, int, int, int, bool>();
+        foreach (var wide in new[] { true, false })
+            foreach (var (h, w, c, f, k, stride, batch) in Cases) data.Add(h, w, c, f, k, stride, batch, wide);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Forward_MatchesScalarConvolution(int h, int w, int c, int f, int k, int stride, int batch)
+    public void Forward_MatchesScalarConvolution(int h, int w, int c, int f, int k, int stride, int batch, bool wide)
     {
-        var (layer, parameters, input, _) = Setup(h, w, c, f, k, stride, batch);
+        var (layer, parameters, input, _) = Setup(h, w, c, f, k, stride, batch, wide);
         var output = new float[batch * layer.OutputSize];
         layer.Forward(parameters, input, output, batch);
         var expected = new double[output.Length];
@@ -53,9 +61,9 @@ public class DirectConvTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Backward_MatchesScalarGradients(int h, int w, int c, int f, int k, int stride, int batch)
+    public void Backward_MatchesScalarGradients(int h, int w, int c, int f, int k, int stride, int batch, bool wide)
     {
-        var (layer, parameters, input, outputGradient) = Setup(h, w, c, f, k, stride, batch);
+        var (layer, parameters, input, outputGradient) = Setup(h, w, c, f, k, stride, batch, wide);
         var parameterGradient = new float[layer.ParameterCount];
         parameterGradient.AsSpan().Fill(0.5f); // Backward adds to it
         var inputGradient = new float[input.Length];
@@ -88,10 +96,12 @@ public class DirectConvTests
         AssertClose(dx, dxScale, inputGradient, "∂X");
     }
 
-    [Fact]
-    public void Backward_RunTwice_IsBitIdentical()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Backward_RunTwice_IsBitIdentical(bool wide)
     {
-        var (layer, parameters, input, outputGradient) = Setup(14, 14, 32, 32, 3, 1, 3);
+        var (layer, parameters, input, outputGradient) = Setup(14, 14, 32, 32, 3, 1, 3, wide);
         float[] Run(out float[] dx)
         {
             var dw = new float[layer.ParameterCount];
@@ -103,20 +113,24 @@ public class DirectConvTests
         Assert.Equal(first, second);
     }
 
-    [Fact]
-    public void Forward_PaddedInputTooShort_Throws()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Forward_PaddedInputTooShort_Throws(bool wide)
     {
+        // A 4×4×2 padded image, 2×3 outputs: the last offset is (1·4 + 2)·2 = 12, its window ends at 12 + 2·8 + 6 = 34.
         var offsets = new int[6];
         DirectConv.PixelOffsets(1, 4, 4, 2, 2, 3, 1, offsets);
+        DirectConv.Forward(new float[34], offsets, 3, 6, 8, new float[3 * 6 * 16], 1, new float[6], wide);
         var ex = Assert.Throws<ArgumentException>(() =>
-            DirectConv.Forward(new float[30], offsets, 3, 6, 8, new float[3 * 6 * 16], 1, new float[6]));
+            DirectConv.Forward(new float[33], offsets, 3, 6, 8, new float[3 * 6 * 16], 1, new float[6], wide));
         Assert.Contains("reaches past", ex.Message);
     }
 
-    private static (Conv2dLayer Layer, float[] Parameters, float[] Input, float[] OutputGradient) Setup(int h, int w, int c, int f, int k, int stride, int batch)
+    private static (Conv2dLayer Layer, float[] Parameters, float[] Input, float[] OutputGradient) Setup(int h, int w, int c, int f, int k, int stride, int batch, bool wide)
     {
         var rng = new Xoshiro256((ulong)(h * 1000 + c * 10 + f));
-        var layer = new Conv2dLayer(h, w, c, f, k, stride);
+        var layer = new Conv2dLayer(h, w, c, f, k, stride) { WideKernels = wide };
         return (layer, LayerGradientTests.Random(layer.ParameterCount, rng), LayerGradientTests.Random(batch * layer.InputSize, rng),
             LayerGradientTests.Random(batch * layer.OutputSize, rng));
     }
