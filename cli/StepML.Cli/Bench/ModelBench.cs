@@ -119,10 +119,9 @@ internal static class ModelBench
             "mobilenet0.5" => MobileNet.Create(side, side, 1, 0.5, 10),
             _ => (FeedForwardModel)NeuralModels.Cnn(side, side, 1, [16, 32], 3, 10),
         };
-        // About `seconds` of steps, sized by one timed step.
-        var one = Stopwatch.StartNew();
-        LayerProfile.Run(model, data, batch, 1);
-        var steps = Math.Max(3, (int)(seconds / one.Elapsed.TotalSeconds));
+        // About `seconds` of steps, sized by one timed step (after the warm-up that Run does first).
+        var first = LayerProfile.Run(model, data, batch, 1).Sum(r => r.SecondsPerStep);
+        var steps = Math.Max(3, (int)(seconds / first));
         var rows = LayerProfile.Run(model, data, batch, steps);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{network}, batch {batch}, {steps} steps: {rows.Sum(r => r.SecondsPerStep) * 1000:F1} ms per step (wall time)"));
         foreach (var (name, perStep, share) in rows)
