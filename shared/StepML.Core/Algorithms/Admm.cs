@@ -16,7 +16,7 @@ namespace StepML.Core.Algorithms;
 /// too: the elastic net). With λ₁ = 0 it is the plain L2 z-update. The local x-problems never see λ₁.
 /// The worker keeps (x_i, u_i) in its state object between rounds.
 /// </summary>
-public sealed class Admm(AlgorithmSpec spec, double l2, double l1 = 0, SparseUpdates sparseUpdates = SparseUpdates.Lazy) : IAlgorithm
+public sealed class Admm(AlgorithmSpec spec, double l2, double l1 = 0, SparseUpdates sparseUpdates = SparseUpdates.Lazy, LearningRateSchedule? schedule = null) : IAlgorithm
 {
     private readonly float _rho = (float)spec.Rho;
     private readonly float _lambda = (float)l2;
@@ -47,7 +47,7 @@ public sealed class Admm(AlgorithmSpec spec, double l2, double l1 = 0, SparseUpd
         for (var i = 0; i < n; i++) center[i] = globalModel[i] - u[i];
         // The loss users read is that of the global model z, not of the local x_i.
         var loss = input.Model.Evaluate(globalModel, input.Data).MeanLoss;
-        var run = LocalSgd.Run(input, spec, x, lambda: 0, l1: 0, center, _rho, lossAtStart: false, sparseUpdates);
+        var run = LocalSgd.Run(input, LocalSgd.AtRound(spec, schedule, input.Round), x, lambda: 0, l1: 0, center, _rho, lossAtStart: false, sparseUpdates);
         for (var i = 0; i < n; i++) statistic[i] = x[i] + u[i];
         // The weight stays n_i even when the budget cut the x-update short: it is the consensus weight α_i of the
         // objective, not an amount of work; a partial x-update is an inexact ADMM step, which still converges

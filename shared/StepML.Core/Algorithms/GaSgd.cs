@@ -19,9 +19,10 @@ namespace StepML.Core.Algorithms;
 /// the per-coordinate step a_j = η̂/(√v_j + ε) gives w_j ← S_{a_jλ₁m_j}(w_j − a_j·m_j) (a proximal step in Adam's
 /// diagonal metric), so the L1 term never enters the averaged gradient and exact zeros appear.
 /// </summary>
-public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgorithm
+/// <param name="schedule">η per round (<see cref="LearningRateSchedule"/>); the spec's constant rate when absent.</param>
+public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0, LearningRateSchedule? schedule = null) : IAlgorithm
 {
-    private readonly float _eta = (float)spec.LearningRate;
+    private readonly LearningRateSchedule _schedule = schedule ?? LearningRateSchedule.Constant(spec.LearningRate);
     private readonly float _mu = (float)spec.Momentum;
     private readonly float _lambda = (float)l2;
     private readonly float _l1 = (float)l1;
@@ -49,13 +50,14 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgor
             AdamUpdate(round, model, merged, mask, previousOptimizer, newOptimizer, newModel);
             return;
         }
+        var eta = (float)_schedule.At(round);
         if (_mu > 0 && _l1 > 0)
         {
             for (var i = 0; i < model.Length; i++)
             {
                 var g = merged[i] + _lambda * mask[i] * model[i];
                 var d = previousOptimizer.IsEmpty ? 0f : previousOptimizer[i];
-                var w = Proximal.SoftThreshold(model[i] - _eta * g + _mu * d, _eta * _l1 * mask[i]);
+                var w = Proximal.SoftThreshold(model[i] - eta * g + _mu * d, eta * _l1 * mask[i]);
                 newOptimizer[i] = w - model[i];
                 newModel[i] = w;
             }
@@ -70,7 +72,7 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgor
                 newOptimizer[i] = v;
                 g = v;
             }
-            newModel[i] = Proximal.SoftThreshold(model[i] - _eta * g, _eta * _l1 * mask[i]);
+            newModel[i] = Proximal.SoftThreshold(model[i] - eta * g, eta * _l1 * mask[i]);
         }
     }
 
@@ -82,7 +84,7 @@ public sealed class GaSgd(AlgorithmSpec spec, double l2, double l1 = 0) : IAlgor
         var t = (double)round + 1;
         // Folding both corrections into the step: w ← w − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε·√(1−β₂ᵗ)).
         var correction2 = Math.Sqrt(1 - Math.Pow(beta2, t));
-        var step = (float)(spec.LearningRate * correction2 / (1 - Math.Pow(beta1, t)));
+        var step = (float)(_schedule.At(round) * correction2 / (1 - Math.Pow(beta1, t)));
         var epsilon = (float)(spec.Epsilon * correction2);
         for (var i = 0; i < model.Length; i++)
         {

@@ -73,9 +73,9 @@ public static class Algorithms
 {
     public static IAlgorithm Create(JobSpec job) => job.Algorithm.Type switch
     {
-        AlgorithmTypes.GaSgd => new GaSgd(job.Algorithm, job.Model.L2, job.Model.L1),
-        AlgorithmTypes.MaSgd => new MaSgd(job.Algorithm, job.Model.L2, job.Model.L1),
-        AlgorithmTypes.Admm => new Admm(job.Algorithm, job.Model.L2, job.Model.L1),
+        AlgorithmTypes.GaSgd => new GaSgd(job.Algorithm, job.Model.L2, job.Model.L1, LearningRateSchedule.For(job)),
+        AlgorithmTypes.MaSgd => new MaSgd(job.Algorithm, job.Model.L2, job.Model.L1, schedule: LearningRateSchedule.For(job)),
+        AlgorithmTypes.Admm => new Admm(job.Algorithm, job.Model.L2, job.Model.L1, schedule: LearningRateSchedule.For(job)),
         AlgorithmTypes.KMeansEm => new KMeansEm(),
         AlgorithmTypes.Newton => new Newton(job),
         AlgorithmTypes.Cocoa => new Cocoa(job),

@@ -16,7 +16,8 @@ namespace StepML.Core.Algorithms;
 /// </summary>
 /// <param name="sparseUpdates">On CSR partitions of the linear models, local steps touch only the batch's non-zeros
 /// (<see cref="SparseLocalSgd"/>); <see cref="SparseUpdates.Dense"/> keeps the O(d) step for comparison.</param>
-public sealed class MaSgd(AlgorithmSpec spec, double l2, double l1 = 0, SparseUpdates sparseUpdates = SparseUpdates.Lazy) : IAlgorithm
+/// <param name="schedule">η per round for the local steps (<see cref="LearningRateSchedule"/>); constant when absent.</param>
+public sealed class MaSgd(AlgorithmSpec spec, double l2, double l1 = 0, SparseUpdates sparseUpdates = SparseUpdates.Lazy, LearningRateSchedule? schedule = null) : IAlgorithm
 {
     public string Type => AlgorithmTypes.MaSgd;
     public int WorkerStateLength(int parameters, int rows) => 0;
@@ -25,7 +26,7 @@ public sealed class MaSgd(AlgorithmSpec spec, double l2, double l1 = 0, SparseUp
     public WorkerResult Work(WorkerInput input, ReadOnlySpan<float> globalModel, ReadOnlySpan<float> previousState, Span<float> newState, Span<float> statistic)
     {
         globalModel.CopyTo(statistic);
-        var run = LocalSgd.Run(input, spec, statistic, (float)l2, (float)l1, proximalCenter: default, rho: 0, lossAtStart: true, sparseUpdates);
+        var run = LocalSgd.Run(input, LocalSgd.AtRound(spec, schedule, input.Round), statistic, (float)l2, (float)l1, proximalCenter: default, rho: 0, lossAtStart: true, sparseUpdates);
         // Cut short by the budget, a worker weighs what it used: the rows its steps visited (at most the partition).
         var samples = run.BudgetCut ? Math.Min(input.Data.Rows, run.SamplesVisited) : input.Data.Rows;
         return new WorkerResult(samples, run.Loss, run.BudgetCut);
@@ -44,6 +45,10 @@ internal static class LocalSgd
     /// <param name="SamplesVisited">Rows over all steps taken (a row counts once per visit).</param>
     /// <param name="BudgetCut">The work budget stopped the steps before all localEpochs were done.</param>
     public readonly record struct Outcome(double Loss, long SamplesVisited, bool BudgetCut);
+
+    /// <summary>The spec with round r's scheduled step size, which every local step of that round takes.</summary>
+    public static AlgorithmSpec AtRound(AlgorithmSpec spec, LearningRateSchedule? schedule, long round) =>
+        schedule is null || !spec.IsScheduled ? spec : spec with { LearningRate = schedule.At(round) };
 
     public static Outcome Run(WorkerInput input, AlgorithmSpec spec, Span<float> x, float lambda, float l1, ReadOnlySpan<float> proximalCenter, float rho, bool lossAtStart,
         SparseUpdates sparseUpdates = SparseUpdates.Lazy)

@@ -104,6 +104,13 @@ public sealed record AlgorithmSpec
     public double Beta2 { get; init; } = 0.999;
     /// <summary>Adam ε added to √v̂.</summary>
     public double Epsilon { get; init; } = 1e-8;
+    /// <summary>How the step size moves over the rounds (<see cref="Schedules"/>, <see cref="Algorithms.LearningRateSchedule"/>).</summary>
+    public string Schedule { get; init; } = Schedules.Constant;
+    /// <summary>Rounds of linear warm-up from η/W to η before the schedule starts.</summary>
+    public int WarmupRounds { get; init; }
+
+    /// <summary>True when η changes with the round.</summary>
+    public bool IsScheduled => Schedule != Schedules.Constant || WarmupRounds > 0;
 }
 
 public sealed record CommunicationSpec
@@ -198,6 +205,13 @@ public static class Optimizers
     public const string Sgd = "sgd";
     public const string Adam = "adam";
     public static readonly string[] All = [Sgd, Adam];
+}
+
+public static class Schedules
+{
+    public const string Constant = "constant";
+    public const string Cosine = "cosine";
+    public static readonly string[] All = [Constant, Cosine];
 }
 
 public static class AlgorithmTypes

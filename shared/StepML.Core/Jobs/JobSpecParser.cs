@@ -91,7 +91,7 @@ public static class JobSpecParser
 
     private static AlgorithmSpec ParseAlgorithm(Obj o)
     {
-        o.Known("type", "learningRate", "batchSize", "localEpochs", "rho", "momentum", "optimizer", "beta1", "beta2", "epsilon");
+        o.Known("type", "learningRate", "batchSize", "localEpochs", "rho", "momentum", "optimizer", "beta1", "beta2", "epsilon", "schedule", "warmupRounds");
         var d = new AlgorithmSpec();
         return new AlgorithmSpec
         {
@@ -105,6 +105,8 @@ public static class JobSpecParser
             Beta1 = o.Double("beta1", d.Beta1),
             Beta2 = o.Double("beta2", d.Beta2),
             Epsilon = o.Double("epsilon", d.Epsilon),
+            Schedule = o.String("schedule", d.Schedule),
+            WarmupRounds = o.Int("warmupRounds", d.WarmupRounds),
         };
     }
 
@@ -228,6 +230,7 @@ public static class JobSpecParser
         ValidateSynchronization(s);
         if (s.Stop.TargetLoss is { } t) Check("stop.targetLoss", double.IsFinite(t), "must be a finite number");
         Check("stop.maxRounds", s.Stop.MaxRounds is >= 1 and <= 1_000_000, $"{s.Stop.MaxRounds} must be between 1 and 1000000");
+        ValidateSchedule(s);
         Check("stop.maxSeconds", s.Stop.MaxSeconds > 0, $"{s.Stop.MaxSeconds} must be > 0");
         if (s.Stop.MaxCostUsd is { } c) Check("stop.maxCostUsd", c > 0, $"{c} must be > 0");
         Check("stop.tolerance", s.Stop.Tolerance is >= 0 and < 1, $"{s.Stop.Tolerance} must be in [0, 1)");
@@ -249,6 +252,22 @@ public static class JobSpecParser
         if (s.Workers.ToleratedFailurePercentage is { } tolerated)
             Check("workers.toleratedFailurePercentage", tolerated is >= 0 and <= 100, $"{tolerated} must be between 0 and 100");
         Check("workers.maxConcurrency", s.Workers.MaxConcurrency >= 0, $"{s.Workers.MaxConcurrency} must be ≥ 0 (0 = all partitions at once)");
+    }
+
+    /// <summary>A step-size schedule needs an algorithm that takes SGD steps, and a round count it can follow: the
+    /// synchronous round (stop.maxRounds bounds it). Newton, CoCoA+ and KMeans-EM take no step size.</summary>
+    private static void ValidateSchedule(JobSpec s)
+    {
+        var a = s.Algorithm;
+        OneOf("algorithm.schedule", a.Schedule, Schedules.All);
+        Check("algorithm.warmupRounds", a.WarmupRounds >= 0 && a.WarmupRounds < s.Stop.MaxRounds,
+            $"{a.WarmupRounds} must be ≥ 0 and below stop.maxRounds ({s.Stop.MaxRounds}): the warm-up must end before the run does");
+        if (!a.IsScheduled) return;
+        var field = a.Schedule != Schedules.Constant ? "algorithm.schedule" : "algorithm.warmupRounds";
+        Check(field, a.Type is AlgorithmTypes.GaSgd or AlgorithmTypes.MaSgd or AlgorithmTypes.Admm,
+            $"'{a.Type}' takes no step size, so it has no schedule; leave schedule and warmupRounds out, or use \"ga-sgd\", \"ma-sgd\" or \"admm\"");
+        Check(field, !s.Communication.IsAsync,
+            "a schedule follows the synchronous round; with communication.synchronization \"async\" every worker counts its own updates, so leave schedule and warmupRounds out");
     }
 
     /// <summary>Asynchronous training (S-ASP) needs an algorithm whose update a worker can apply alone to the current
@@ -485,6 +504,9 @@ public static class JobSpecParser
             w.WriteNumber("beta1", s.Algorithm.Beta1);
             w.WriteNumber("beta2", s.Algorithm.Beta2);
             w.WriteNumber("epsilon", s.Algorithm.Epsilon);
+            // Written only when set, so the stored form of every job from before schedules stays byte-identical.
+            if (s.Algorithm.Schedule != Schedules.Constant) w.WriteString("schedule", s.Algorithm.Schedule);
+            if (s.Algorithm.WarmupRounds > 0) w.WriteNumber("warmupRounds", s.Algorithm.WarmupRounds);
             w.WriteEndObject();
             w.WriteStartObject("communication");
             w.WriteString("channel", s.Communication.Channel);
