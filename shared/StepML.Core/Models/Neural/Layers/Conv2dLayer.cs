@@ -16,8 +16,8 @@ namespace StepML.Core.Models.Neural;
 /// </summary>
 public sealed class Conv2dLayer : ILayer
 {
-    private const int PatchBudget = 1 << 20;
-    private const int PaddedBudget = 1 << 18;
+    private const int PatchBudget = 1 << 20;  // floats of the strided ∂X's patch-gradient chunk (4 MiB)
+    private const int PaddedBudget = 1 << 18; // floats of a padded input chunk (1 MiB)
     private readonly int _height, _width, _channels, _filters, _kernel, _pad, _stride;
     private readonly bool _bias;
 
@@ -44,7 +44,7 @@ public sealed class Conv2dLayer : ILayer
     public int InputSize => _height * _width * _channels;
     public int OutputSize => OutputHeight * OutputWidth * _filters;
     private int OutputPixels => OutputHeight * OutputWidth;
-    private bool Direct => _kernel == 1 && _stride == 1;
+    private bool Pointwise => _kernel == 1 && _stride == 1;
     private int PatchLength => _kernel * _kernel * _channels;
     public int ParameterCount => checked((PatchLength + (_bias ? 1 : 0)) * _filters);
 
@@ -72,7 +72,7 @@ public sealed class Conv2dLayer : ILayer
         var k = PatchLength;
         var weights = parameters[..(k * _filters)];
         var bias = _bias ? parameters.Slice(k * _filters, _filters) : [];
-        if (Direct)
+        if (Pointwise)
         {
             Sgemm.Multiply(false, false, batch * OutputPixels, _filters, k, input, k, weights, _filters, output, _filters, accumulate: false);
             if (_bias) Init.AddRowBias(output, batch * OutputPixels, bias);
@@ -111,7 +111,7 @@ public sealed class Conv2dLayer : ILayer
         var k = PatchLength;
         var weights = parameters[..(k * _filters)];
         if (_bias) Init.AddColumnSums(outputGradient, batch * OutputPixels, _filters, parameterGradient.Slice(k * _filters, _filters));
-        if (Direct)
+        if (Pointwise)
         {
             // ∂W += Xᵀ·∂Y, ∂X = ∂Y·Wᵀ: X is the patch matrix.
             Sgemm.Multiply(true, false, k, _filters, batch * OutputPixels, input, k, outputGradient, _filters, parameterGradient, _filters, accumulate: true);
