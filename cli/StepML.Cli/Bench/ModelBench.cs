@@ -27,13 +27,23 @@ internal static class ModelBench
         // JSON lines by default, as `stepml bench` prints JSON; --json is the former switch, kept so old scripts run.
         var json = new Option<bool>("--json") { Description = "Accepted for compatibility: the output is JSON lines anyway", Hidden = true };
         var table = new Option<bool>("--table") { Description = "Aligned text instead of one JSON line per figure" };
+        var profile = new Option<string?>("--profile")
+        {
+            Description = "Instead of the throughput figures, where one network's training step spends its time, per layer kind and shape: resnet20, mobilenet0.5 or cnn",
+        };
+        profile.AcceptOnlyFromAmong("resnet20", "mobilenet0.5", "cnn");
         var command = new Command("bench-neural", "Training samples per CPU second of the MLP, the CNN, ResNet-20 and MobileNet (α 0.5), and SGEMM GFLOP per CPU second, on one thread")
         {
-            images, labels, rows, batch, seconds, table, json,
+            images, labels, rows, batch, seconds, table, json, profile,
         };
         command.SetAction(parse =>
         {
             var data = Load(parse.GetValue(images)!, parse.GetValue(labels)!, parse.GetValue(rows));
+            if (parse.GetValue(profile) is { } network)
+            {
+                PrintProfile(network, data, parse.GetValue(batch), parse.GetValue(seconds));
+                return 0;
+            }
             foreach (var (name, value, unit) in Run(data, parse.GetValue(batch), parse.GetValue(seconds)))
                 Console.WriteLine(!parse.GetValue(table)
                     ? string.Create(CultureInfo.InvariantCulture, $"{{\"name\":\"{name}\",\"value\":{value:G6},\"unit\":\"{unit}\"}}")
@@ -98,6 +108,24 @@ internal static class ModelBench
         // The model tensor a round moves: trained parameters plus the batch-norm state (running E[x], E[x²]).
         yield return ("resnet20 parameters", resnet.ParameterCount, "floats");
         yield return ("mobilenet0.5 parameters", mobilenet.ParameterCount, "floats");
+    }
+
+    private static void PrintProfile(string network, Partition data, int batch, double seconds)
+    {
+        var side = (int)Math.Sqrt(data.Features);
+        var model = network switch
+        {
+            "resnet20" => ResNet.Create(side, side, 1, 20, 1.0, 10),
+            "mobilenet0.5" => MobileNet.Create(side, side, 1, 0.5, 10),
+            _ => (FeedForwardModel)NeuralModels.Cnn(side, side, 1, [16, 32], 3, 10),
+        };
+        // About `seconds` of steps, sized by one timed step (after the warm-up that Run does first).
+        var first = LayerProfile.Run(model, data, batch, 1).Sum(r => r.SecondsPerStep);
+        var steps = Math.Max(3, (int)(seconds / first));
+        var rows = LayerProfile.Run(model, data, batch, steps);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{network}, batch {batch}, {steps} steps: {rows.Sum(r => r.SecondsPerStep) * 1000:F1} ms per step (wall time)"));
+        foreach (var (name, perStep, share) in rows)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-52} {perStep * 1000,9:F2} ms {share,7:P1}"));
     }
 
     private static double Gflops(int size, double seconds)

@@ -35,6 +35,9 @@ public sealed class BatchNormLayer : ILayer
     public int ParameterCount => 4 * _channels;
     private int Pixels => _size / _channels;
 
+    /// <summary>The batch's mean and variance per channel, kept by the training forward pass for the backward one.</summary>
+    public int ScratchSize(int batch) => 2 * _channels;
+
     public void Initialize(Span<float> parameters, Xoshiro256 random)
     {
         var c = _channels;
@@ -87,15 +90,18 @@ public sealed class BatchNormLayer : ILayer
     public void ForwardTraining(ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, Span<float> output, int batch, Span<float> scratch)
     {
         var c = _channels;
-        var buffer = ArrayPool<float>.Shared.Rent(3 * c);
+        var buffer = ArrayPool<float>.Shared.Rent(4 * c);
         try
         {
-            var mean = buffer.AsSpan(0, c);
-            var variance = buffer.AsSpan(c, c);
-            var shift = buffer.AsSpan(2 * c, c);
+            // The moments go to the scratch when there is one (a caller without it gets them recomputed in Backward).
+            var moments = scratch.Length >= 2 * c ? scratch : buffer.AsSpan(2 * c, 2 * c);
+            var mean = moments[..c];
+            var variance = moments.Slice(c, c);
+            var scale = buffer.AsSpan(0, c);
+            var shift = buffer.AsSpan(c, c);
             using (var channelRows = new ChannelRows(c)) BatchMoments(channelRows, input, batch, mean, variance);
-            ToScaleShift(parameters, mean, variance, variance, shift);
-            Apply(input, output, batch, variance, shift);
+            ToScaleShift(parameters, mean, variance, scale, shift);
+            Apply(input, output, batch, scale, shift);
         }
         finally
         {
@@ -104,7 +110,16 @@ public sealed class BatchNormLayer : ILayer
     }
 
     public void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient,
-        Span<float> inputGradient, Span<float> parameterGradient, int batch)
+        Span<float> inputGradient, Span<float> parameterGradient, int batch) =>
+        Backward(parameters, input, outputGradient, inputGradient, parameterGradient, batch, []);
+
+    /// <summary>Backward with the batch moments the training forward pass kept (the same values Backward recomputes).</summary>
+    public void BackwardTraining(ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient,
+        Span<float> inputGradient, Span<float> parameterGradient, int batch, ReadOnlySpan<float> scratch) =>
+        Backward(parameters, input, outputGradient, inputGradient, parameterGradient, batch, scratch.Length >= 2 * _channels ? scratch[..(2 * _channels)] : []);
+
+    private void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
+        Span<float> inputGradient, Span<float> parameterGradient, int batch, ReadOnlySpan<float> moments)
     {
         var c = _channels;
         var rows = batch * Pixels;
@@ -118,19 +133,23 @@ public sealed class BatchNormLayer : ILayer
             var sumDyXhat = buffer.AsSpan(3 * c, c);
             var scale = buffer.AsSpan(4 * c, c);
             var offset = buffer.AsSpan(5 * c, c);
-            BatchMoments(channelRows, input, batch, mean, inverse);
+            if (moments.IsEmpty) BatchMoments(channelRows, input, batch, mean, inverse);
+            else
+            {
+                moments[..c].CopyTo(mean);
+                moments.Slice(c, c).CopyTo(inverse);
+            }
             AddStateSums(mean, inverse, batch, parameterGradient.Slice(2 * c, 2 * c));
             TensorPrimitives.Add(inverse, Epsilon, inverse);
             TensorPrimitives.ReciprocalSqrt(inverse, inverse); // 1/√(σ² + ε)
-            channelRows.Sum(outputGradient, rows, sumDy);
-            // Σ∂y·x̂ = (1/√(σ² + ε))·Σ∂y·(x − μ)
-            channelRows.SumProductOfDeviation(outputGradient, input, rows, mean, sumDyXhat);
+            // Σ∂y, and Σ∂y·x̂ = (1/√(σ² + ε))·Σ∂y·(x − μ), in one pass
+            channelRows.SumAndSumProductOfDeviation(outputGradient, input, rows, mean, sumDy, sumDyXhat);
             TensorPrimitives.Multiply(sumDyXhat, inverse, sumDyXhat);
             TensorPrimitives.Add(parameterGradient[..c], sumDyXhat, parameterGradient[..c]);
             TensorPrimitives.Add(parameterGradient.Slice(c, c), sumDy, parameterGradient.Slice(c, c));
             if (inputGradient.IsEmpty) return;
             // With a = γ/√(σ² + ε): ∂x = a·∂y − a·∂β/N − x̂·a·∂γ/N = a·∂y + e·x + (b − e·μ), per channel
-            // b = −a·∂β/N and e = −a·∂γ/N/√(σ² + ε) (x̂ = (x − μ)/√(σ² + ε) unfolded): two affine passes.
+            // b = −a·∂β/N and e = −a·∂γ/N/√(σ² + ε) (x̂ = (x − μ)/√(σ² + ε) unfolded): one pass over ∂y and x.
             TensorPrimitives.Multiply(parameters[..c], inverse, scale);
             TensorPrimitives.Multiply(sumDy, scale, sumDy);
             TensorPrimitives.Multiply(sumDy, -1f / rows, sumDy);             // b
@@ -139,9 +158,7 @@ public sealed class BatchNormLayer : ILayer
             TensorPrimitives.Multiply(sumDyXhat, -1f / rows, sumDyXhat);     // e
             TensorPrimitives.Multiply(sumDyXhat, mean, offset);
             TensorPrimitives.Subtract(sumDy, offset, offset);                // b − e·μ
-            var dx = inputGradient[..(rows * c)];
-            channelRows.Affine(outputGradient, rows, scale, offset, dx);
-            channelRows.Affine(input, rows, sumDyXhat, offset, dx, accumulate: true);
+            channelRows.Affine(outputGradient, input, rows, scale, sumDyXhat, offset, inputGradient[..(rows * c)]);
         }
         finally
         {

@@ -13,7 +13,7 @@ internal sealed class ChannelRows : IDisposable
 {
     private const int Span = 512;
     private readonly int _channels, _tile;
-    private readonly float[] _a, _b, _c;
+    private readonly float[] _a, _b, _c, _d;
 
     public ChannelRows(int channels)
     {
@@ -23,6 +23,7 @@ internal sealed class ChannelRows : IDisposable
         _a = ArrayPool<float>.Shared.Rent(length);
         _b = ArrayPool<float>.Shared.Rent(length);
         _c = ArrayPool<float>.Shared.Rent(length);
+        _d = ArrayPool<float>.Shared.Rent(length);
     }
 
     private int Length => _tile * _channels;
@@ -32,6 +33,7 @@ internal sealed class ChannelRows : IDisposable
         ArrayPool<float>.Shared.Return(_a);
         ArrayPool<float>.Shared.Return(_b);
         ArrayPool<float>.Shared.Return(_c);
+        ArrayPool<float>.Shared.Return(_d);
     }
 
     private void Tile(ReadOnlySpan<float> perChannel, float[] into)
@@ -77,8 +79,54 @@ internal sealed class ChannelRows : IDisposable
         Fold(_a, result);
     }
 
-    /// <summary>out[r, c] = x[r, c]·scale_c + shift_c, or with <paramref name="accumulate"/> out += that.</summary>
-    public void Affine(ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output, bool accumulate = false)
+    /// <summary><see cref="Sum"/> of y and <see cref="SumProductOfDeviation"/> in one pass over the rows (each tile read
+    /// from memory once; the same operations in the same order, so the same sums).</summary>
+    public void SumAndSumProductOfDeviation(ReadOnlySpan<float> y, ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> mean,
+        Span<float> sum, Span<float> result)
+    {
+        var sums = _d.AsSpan(0, Length);
+        var acc = _a.AsSpan(0, Length);
+        var deviation = _b.AsSpan(0, Length);
+        Tile(mean, _c);
+        var tiledMean = _c.AsSpan(0, Length);
+        sums.Clear();
+        acc.Clear();
+        var total = rows * _channels;
+        for (var at = 0; at < total; at += Length)
+        {
+            var n = Math.Min(Length, total - at);
+            var ys = y.Slice(at, n);
+            TensorPrimitives.Add(sums[..n], ys, sums[..n]);
+            TensorPrimitives.Subtract(x.Slice(at, n), tiledMean[..n], deviation[..n]);
+            TensorPrimitives.MultiplyAdd(ys, deviation[..n], acc[..n], acc[..n]);
+        }
+        Fold(_d, sum);
+        Fold(_a, result);
+    }
+
+    /// <summary>out[r, c] = y[r, c]·a_c + shift_c, then out += x[r, c]·e_c, tile by tile: <see cref="Affine"/> and its
+    /// accumulating form in one pass.</summary>
+    public void Affine(ReadOnlySpan<float> y, ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> a, ReadOnlySpan<float> e,
+        ReadOnlySpan<float> shift, Span<float> output)
+    {
+        Tile(a, _b);
+        Tile(shift, _c);
+        Tile(e, _d);
+        var tiledA = _b.AsSpan(0, Length);
+        var tiledShift = _c.AsSpan(0, Length);
+        var tiledE = _d.AsSpan(0, Length);
+        var total = rows * _channels;
+        for (var at = 0; at < total; at += Length)
+        {
+            var n = Math.Min(Length, total - at);
+            var o = output.Slice(at, n);
+            TensorPrimitives.FusedMultiplyAdd(y.Slice(at, n), tiledA[..n], tiledShift[..n], o);
+            TensorPrimitives.MultiplyAdd(x.Slice(at, n), tiledE[..n], o, o);
+        }
+    }
+
+    /// <summary>out[r, c] = x[r, c]·scale_c + shift_c.</summary>
+    public void Affine(ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output)
     {
         Tile(scale, _b);
         Tile(shift, _c);
@@ -88,13 +136,7 @@ internal sealed class ChannelRows : IDisposable
         for (var at = 0; at < total; at += Length)
         {
             var n = Math.Min(Length, total - at);
-            var o = output.Slice(at, n);
-            if (accumulate)
-            {
-                TensorPrimitives.MultiplyAdd(x.Slice(at, n), tiledScale[..n], o, o);
-                continue;
-            }
-            TensorPrimitives.FusedMultiplyAdd(x.Slice(at, n), tiledScale[..n], tiledShift[..n], o);
+            TensorPrimitives.FusedMultiplyAdd(x.Slice(at, n), tiledScale[..n], tiledShift[..n], output.Slice(at, n));
         }
     }
 }

@@ -83,6 +83,31 @@ public class BatchNormLayerTests
         }
     }
 
+    /// <summary>The training forward pass keeps the batch moments in its scratch; backward with them gives exactly what
+    /// Backward gives by recomputing them (the one-pass ∂β, ∂γ sums and the one-pass ∂x included).</summary>
+    [Theory]
+    [InlineData(784, 16, 3)]  // ResNet's first stage: several 512-float tiles per call
+    [InlineData(5, 7, 2)]     // a partial tile
+    public void BackwardTraining_WithKeptMoments_EqualsBackward(int pixels, int c, int batch)
+    {
+        var rng = new Xoshiro256(14);
+        var layer = new BatchNormLayer(pixels * c, c);
+        var parameters = LayerGradientTests.Random(layer.ParameterCount, rng);
+        var input = LayerGradientTests.Random(batch * pixels * c, rng, scale: 2);
+        var outputGradient = LayerGradientTests.Random(input.Length, rng);
+        var output = new float[input.Length];
+        var scratch = new float[layer.ScratchSize(batch)];
+        Assert.Equal(2 * c, scratch.Length);
+        layer.ForwardTraining(parameters, input, output, batch, scratch);
+        var (kept, recomputed) = (new float[layer.ParameterCount], new float[layer.ParameterCount]);
+        var (dxKept, dxRecomputed) = (new float[input.Length], new float[input.Length]);
+        layer.BackwardTraining(parameters, input, output, outputGradient, dxKept, kept, batch, scratch);
+        layer.Backward(parameters, input, output, outputGradient, dxRecomputed, recomputed, batch);
+        Assert.Equal(recomputed, kept);
+        Assert.Equal(dxRecomputed, dxKept);
+        Assert.Contains(dxKept, v => v != 0f);
+    }
+
     [Fact]
     public void StateMask_MarksRunningMomentsOnly()
     {
