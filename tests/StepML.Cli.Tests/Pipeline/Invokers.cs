@@ -24,5 +24,32 @@ internal sealed class InterceptingInvoker(
     }
 }
 
+/// <summary>Options that delay each Worker call by a seeded random 0–39 ms and record, in <paramref name="finishOrder"/>,
+/// the partitions in the order their workers returned: a run with them finishes its workers out of partition order,
+/// which must not change any result.</summary>
+internal static class ShuffledWorkers
+{
+    public static LocalPipelineOptions Options(int seed, List<int> finishOrder)
+    {
+        var random = new Random(seed);
+        return new LocalPipelineOptions
+        {
+            WrapFunctions = inner => new InterceptingInvoker(inner,
+                before: async (function, input) =>
+                {
+                    if (function != "Worker") return;
+                    int delay;
+                    lock (random) delay = random.Next(0, 40);
+                    await Task.Delay(delay);
+                },
+                after: (function, input) =>
+                {
+                    if (function == "Worker") lock (finishOrder) finishOrder.Add(input["partition"]!.GetValue<int>());
+                    return Task.CompletedTask;
+                }),
+        };
+    }
+}
+
 /// <summary>An injected worker crash (a fault tests cannot cause through real inputs).</summary>
 internal sealed class InjectedFaultException(string message) : Exception(message);

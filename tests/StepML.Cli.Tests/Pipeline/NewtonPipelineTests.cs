@@ -60,27 +60,11 @@ public sealed class NewtonPipelineTests(PipelineFixture fixture) : IClassFixture
         var second = fixture.NewStore();
         var shuffled = fixture.NewStore();
         var job = PipelineFixture.Job("newton", maxRounds: 5);
-        var random = new Random(5);
         var finishOrder = new List<int>();
 
         var a = await PipelineFixture.RunAsync(first, job);
         var b = await PipelineFixture.RunAsync(second, job);
-        var c = await PipelineFixture.RunAsync(shuffled, job, new LocalPipelineOptions
-        {
-            WrapFunctions = inner => new InterceptingInvoker(inner,
-                before: async (function, input) =>
-                {
-                    if (function != "Worker") return;
-                    int delay;
-                    lock (random) delay = random.Next(0, 40);
-                    await Task.Delay(delay);
-                },
-                after: (function, input) =>
-                {
-                    if (function == "Worker") lock (finishOrder) finishOrder.Add(input["partition"]!.GetValue<int>());
-                    return Task.CompletedTask;
-                }),
-        });
+        var c = await PipelineFixture.RunAsync(shuffled, job, ShuffledWorkers.Options(seed: 5, finishOrder));
 
         Assert.True(a.Succeeded && b.Succeeded && c.Succeeded);
         Assert.Contains(finishOrder.Chunk(4), r => !r.SequenceEqual(r.Order()));

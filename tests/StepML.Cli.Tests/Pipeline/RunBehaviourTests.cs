@@ -46,26 +46,10 @@ public sealed class RunBehaviourTests(PipelineFixture fixture) : IClassFixture<P
         var ordered = fixture.NewStore();
         var shuffled = fixture.NewStore();
         var job = PipelineFixture.Job(algorithm, shards: 2, maxRounds: 5);
-        var random = new Random(3);
         var finishOrder = new List<int>();
 
         var a = await PipelineFixture.RunAsync(ordered, job, new LocalPipelineOptions { Concurrency = 1 });
-        var b = await PipelineFixture.RunAsync(shuffled, job, new LocalPipelineOptions
-        {
-            WrapFunctions = inner => new InterceptingInvoker(inner,
-                before: async (function, input) =>
-                {
-                    if (function != "Worker") return;
-                    int delay;
-                    lock (random) delay = random.Next(0, 40);
-                    await Task.Delay(delay);
-                },
-                after: (function, input) =>
-                {
-                    if (function == "Worker") lock (finishOrder) finishOrder.Add(input["partition"]!.GetValue<int>());
-                    return Task.CompletedTask;
-                }),
-        });
+        var b = await PipelineFixture.RunAsync(shuffled, job, ShuffledWorkers.Options(seed: 3, finishOrder));
 
         Assert.True(a.Succeeded && b.Succeeded);
         // The delays really reordered completions in at least one round (otherwise this test proves nothing).
