@@ -30,6 +30,19 @@ public static class Calibration
         _ => partitionRows,
     };
 
+    /// <summary>Rows one of <paramref name="workers"/> workers touches per round when the job's training is spread over
+    /// them: for mini-batch GA-SGD the global batch (the job's partitions × batchSize) stays what it is, so each worker
+    /// takes its share of it (and the same rounds mean the same training at any worker count); the other algorithms
+    /// pass over a partition of <c>⌈rows / workers⌉</c>.</summary>
+    public static long RowsPerWorker(JobSpec job, long trainingRows, int workers)
+    {
+        var partitionRows = (trainingRows + workers - 1) / workers;
+        if (job.Algorithm.Type != AlgorithmTypes.GaSgd || MiniBatches.IsFullBatch(job.Algorithm.BatchSize, (int)Math.Min(partitionRows, int.MaxValue)))
+            return RowsPerRound(job, partitionRows);
+        var globalBatch = (long)Math.Max(1, job.Dataset.Partitions) * job.Algorithm.BatchSize;
+        return Math.Min(partitionRows, (globalBatch + workers - 1) / workers);
+    }
+
     /// <summary>Seeded rows shaped like the job's data: standard normal features (pixels in [0, 1] for images), labels
     /// as the model reads them (±1 binary, class ids, none for KMeans).</summary>
     public static Partition Sample(JobSpec job, int features, int rows, ulong seed, double valuesPerRow = 0)

@@ -34,11 +34,11 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
     public double Speed(int memoryMb) =>
         Math.Min(Math.Min(memoryMb / (double)constants.MegabytesPerVcpu, constants.MaxVcpus), Math.Max(constants.WorkerThreads, 1e-9));
 
-    /// <summary>A worker's compute per round with <paramref name="workers"/> partitions at <paramref name="memoryMb"/>.</summary>
+    /// <summary>A worker's compute per round with <paramref name="workers"/> partitions at <paramref name="memoryMb"/>
+    /// (<see cref="Calibration.RowsPerWorker"/>: the same training at every worker count).</summary>
     public double Compute(int memoryMb, int workers)
     {
-        var rows = (input.TrainingRows + workers - 1) / workers;
-        var local = input.Calibration.RoundSeconds(Calibration.RowsPerRound(input.Job, rows));
+        var local = input.Calibration.RoundSeconds(Calibration.RowsPerWorker(input.Job, input.TrainingRows, workers));
         return local * constants.ComputeScale / Math.Min(Speed(memoryMb), Math.Max(constants.WorkerThreads, 1));
     }
 

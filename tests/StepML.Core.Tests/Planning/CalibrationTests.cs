@@ -107,4 +107,19 @@ public class CalibrationTests(ITestOutputHelper output)
         Assert.Equal(1000, Calibration.RowsPerRound(job with { Algorithm = new AlgorithmSpec { Type = AlgorithmTypes.GaSgd, BatchSize = 0 } }, 1000));
         Assert.Equal(1000, Calibration.RowsPerRound(job with { Algorithm = new AlgorithmSpec { Type = AlgorithmTypes.KMeansEm } }, 1000));
     }
+
+    [Fact]
+    public void RowsPerWorker_MiniBatchGaSgd_KeepsTheGlobalBatchAtAnyWorkerCount()
+    {
+        // The job: 8 partitions × batch 128 = 1,024 rows a round, however many workers share them.
+        var job = new JobSpec { Dataset = new DatasetSpec { Partitions = 8 }, Algorithm = new AlgorithmSpec { Type = AlgorithmTypes.GaSgd, BatchSize = 128 } };
+
+        Assert.Equal(1024, Calibration.RowsPerWorker(job, 60_000, 1));
+        Assert.Equal(128, Calibration.RowsPerWorker(job, 60_000, 8));
+        Assert.Equal(103, Calibration.RowsPerWorker(job, 60_000, 10));   // ⌈1,024 / 10⌉
+        Assert.Equal(4, Calibration.RowsPerWorker(job, 1_000, 256));     // capped by the ⌈1,000 / 256⌉-row partition
+        // Passes over the partition (MA-SGD, ADMM) and full batches split the data instead.
+        Assert.Equal(2 * 7_500, Calibration.RowsPerWorker(job with { Algorithm = new AlgorithmSpec { Type = AlgorithmTypes.MaSgd, LocalEpochs = 2 } }, 60_000, 8));
+        Assert.Equal(30_000, Calibration.RowsPerWorker(job with { Algorithm = new AlgorithmSpec { Type = AlgorithmTypes.GaSgd, BatchSize = 0 } }, 60_000, 2));
+    }
 }

@@ -86,4 +86,24 @@ public class PlanTests
         Assert.Equal(4 - 2.0 - 0.5 - 0.25, refit.RoundOverheadSeconds, 9); // median wall minus worker, merger, Decide
         Assert.Equal((2.0 - 0.5) / 1.5, refit.ComputeScale, 9);    // worker seconds without its requests, per calibrated second
     }
+
+    [Fact]
+    public void Predict_MiniBatchGaSgd_OneWorkerComputesTheWholeGlobalBatch()
+    {
+        // Same training at every worker count: one worker's round computes all 8 × 128 rows, eight workers 128 each.
+        var input = Input() with
+        {
+            Calibration = new CalibrationResult(FixedSeconds: 0, SecondsPerRow: 1e-3, SampleRows: 4096, Parameters: 29),
+            Job = new JobSpec
+            {
+                Dataset = new DatasetSpec { Partitions = 8 },
+                Model = new ModelSpec { Type = ModelTypes.Logistic },
+                Algorithm = new AlgorithmSpec { Type = AlgorithmTypes.GaSgd, BatchSize = 128 },
+            },
+        };
+        var model = new CloudModel(input, new CloudConstants(), s_memory);
+
+        Assert.Equal(8 * model.Compute(1769, 8), model.Compute(1769, 1), 1e-9 * model.Compute(1769, 1));
+        Assert.InRange(model.Predict(1769, 1).ComputeSeconds, 1.0, double.MaxValue);
+    }
 }
