@@ -51,7 +51,7 @@ internal static class JobOverrides
         {
             var culprit = overrides.FirstOrDefault(o => e.Field.StartsWith(o.Split('=')[0].Trim(), StringComparison.Ordinal)
                 || o.Split('=')[0].Trim().StartsWith(e.Field, StringComparison.Ordinal));
-            throw new JobSpecException(e.Field, culprit is null ? $"in {fileName}: {e.Message}" : $"in --set {culprit}: {e.Message}");
+            throw e.From(culprit is null ? fileName : $"--set {culprit}");
         }
     }
 }

@@ -239,12 +239,18 @@ public static class Patterns
 /// <summary>A job spec field is missing, unknown or out of range. <see cref="Field"/> is the JSON path.</summary>
 public sealed class JobSpecException : Exception
 {
-    public JobSpecException(string field, string message) : this(field, $"job spec field '{field}': {message}", inner: null) { }
+    public JobSpecException(string field, string message) : this(field, message, $"job spec field '{field}': {message}", inner: null) { }
 
-    private JobSpecException(string field, string fullMessage, Exception? inner) : base(fullMessage, inner) => Field = field;
+    private JobSpecException(string field, string detail, string fullMessage, Exception? inner) : base(fullMessage, inner) => (Field, Detail) = (field, detail);
 
     public string Field { get; }
 
+    /// <summary>What is wrong and the fix, without the field prefix.</summary>
+    public string Detail { get; }
+
+    /// <summary>The same error saying where the bad value came from, once: "job spec field 'x': in --set x=1: ...".</summary>
+    public JobSpecException From(string source) => new(Field, $"in {source}: {Detail}", $"job spec field '{Field}': in {source}: {Detail}", this);
+
     /// <summary>The same error prefixed with the file (or key) the spec came from, once: "job.json: job spec field ...".</summary>
-    public JobSpecException InFile(string file) => new(Field, $"{file}: {Message}", this);
+    public JobSpecException InFile(string file) => new(Field, Detail, $"{file}: {Message}", this);
 }

@@ -73,6 +73,16 @@ public sealed class ConventionsTests(PipelineFixture data) : IClassFixture<Pipel
     }
 
     [Fact]
+    public async Task Run_SetOutOfRange_NamesTheFieldOnceThenTheOverride()
+    {
+        var (code, _, error) = await Cli.RunAsync("run", JobFile(), "--store", Path.Combine(_dir, "s"), "--set", "stop.maxRounds=-3");
+
+        Assert.Equal(2, code);
+        Assert.Contains("job spec field 'stop.maxRounds': in --set stop.maxRounds=-3: -3 must be between", error);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error, "job spec field"));
+    }
+
+    [Fact]
     public async Task Pack_AsDotnetTool_InstallsAndRunsHelp()
     {
         var repository = new DirectoryInfo(AppContext.BaseDirectory);
