@@ -63,8 +63,8 @@ public sealed class Conv2dLayer : ILayer
     // Samples per chunk of the strided input gradient's patch-gradient matrix (dY·Wᵀ before col2im): about 4 MiB.
     private int PatchChunk(int batch) => Math.Clamp(PatchBudget / (OutputPixels * PatchLength), 1, batch);
 
-    // Samples per chunk of the direct kernel: a chunk's zero-padded input is about 1 MiB, so it stays in L2.
-    private int DirectChunk(int batch) => Math.Clamp(PaddedBudget / PaddedSize(_channels), 1, batch);
+    // Samples per chunk of the direct kernel: a chunk's zero-padded input (of `channels`) is about 1 MiB, so it stays in L2.
+    private int PaddedChunk(int channels, int batch) => Math.Clamp(PaddedBudget / PaddedSize(channels), 1, batch);
     private int PaddedSize(int channels) => (_height + 2 * _pad) * (_width + 2 * _pad) * channels;
 
     public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, Span<float> output, int batch)
@@ -73,35 +73,48 @@ public sealed class Conv2dLayer : ILayer
         var weights = parameters[..(k * _filters)];
         var bias = _bias ? parameters.Slice(k * _filters, _filters) : [];
         if (Pointwise)
-        {
             Sgemm.Multiply(false, false, batch * OutputPixels, _filters, k, input, k, weights, _filters, output, _filters, accumulate: false);
-            if (_bias) Init.AddRowBias(output, batch * OutputPixels, bias);
-            return;
+        else
+        {
+            var packed = ArrayPool<float>.Shared.Rent(DirectConv.Strips(_filters) * k * DirectConv.Nr);
+            try
+            {
+                DirectConv.PackStrips(weights, k, _filters, packed);
+                Convolve(input, _channels, _stride, OutputHeight, OutputWidth, packed, _filters, output, batch);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(packed);
+            }
         }
-        var chunk = DirectChunk(batch);
-        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_channels) + DirectConv.Slack);
-        var offsets = ArrayPool<int>.Shared.Rent(chunk * OutputPixels);
-        var packed = ArrayPool<float>.Shared.Rent(DirectConv.Strips(_filters) * k * DirectConv.Nr);
+        if (_bias) Init.AddRowBias(output, batch * OutputPixels, bias);
+    }
+
+    // Y = conv(X, W) on zero-padded chunks of `source` (inChannels each) with the packed weights, outChannels out:
+    // the forward pass, and at stride 1 the input gradient (∂Y in, the flipped kernel, C out).
+    private void Convolve(ReadOnlySpan<float> source, int inChannels, int stride, int outHeight, int outWidth, ReadOnlySpan<float> packed,
+        int outChannels, Span<float> destination, int batch)
+    {
+        var (inSize, outPixels) = (_height * _width * inChannels, outHeight * outWidth);
+        var chunk = PaddedChunk(inChannels, batch);
+        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(inChannels) + DirectConv.Slack);
+        var offsets = ArrayPool<int>.Shared.Rent(chunk * outPixels);
         try
         {
-            DirectConv.PackStrips(weights, k, _filters, packed);
-            InputOffsets(chunk, offsets);
+            DirectConv.PixelOffsets(chunk, _height + 2 * _pad, _width + 2 * _pad, inChannels, outHeight, outWidth, stride, offsets);
             for (var s = 0; s < batch; s += chunk)
             {
                 var count = Math.Min(chunk, batch - s);
-                var pixels = count * OutputPixels;
-                var x = padded.AsSpan(0, count * PaddedSize(_channels) + DirectConv.Slack);
-                DirectConv.Pad(input.Slice(s * InputSize, count * InputSize), count, _height, _width, _channels, _pad, x);
-                var y = output.Slice(s * OutputSize, count * OutputSize);
-                DirectConv.Forward(x, offsets.AsSpan(0, pixels), _kernel, _kernel * _channels, (_width + 2 * _pad) * _channels, packed, _filters, y, WideKernels);
-                if (_bias) Init.AddRowBias(y, pixels, bias);
+                var x = padded.AsSpan(0, count * PaddedSize(inChannels) + DirectConv.Slack);
+                DirectConv.Pad(source.Slice(s * inSize, count * inSize), count, _height, _width, inChannels, _pad, x);
+                DirectConv.Forward(x, offsets.AsSpan(0, count * outPixels), _kernel, _kernel * inChannels, (_width + 2 * _pad) * inChannels,
+                    packed, outChannels, destination.Slice(s * outPixels * outChannels, count * outPixels * outChannels), WideKernels);
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(padded);
             ArrayPool<int>.Shared.Return(offsets);
-            ArrayPool<float>.Shared.Return(packed);
         }
     }
 
@@ -134,7 +147,7 @@ public sealed class Conv2dLayer : ILayer
     {
         var kc = _kernel * _channels;
         var strips = DirectConv.Strips(_filters);
-        var chunk = DirectChunk(batch);
+        var chunk = PaddedChunk(_channels, batch);
         var accumulatorSize = strips * _kernel * DirectConv.RoundRows(kc) * DirectConv.Nr;
         var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_channels) + DirectConv.Slack);
         var offsets = ArrayPool<int>.Shared.Rent(chunk * OutputPixels);
@@ -167,27 +180,14 @@ public sealed class Conv2dLayer : ILayer
     // Stride 1: ∂X is the same-padded convolution of ∂Y with the flipped, transposed kernel (F channels in, C out).
     private void InputGradientDirect(ReadOnlySpan<float> weights, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
-        var chunk = Math.Clamp(PaddedBudget / PaddedSize(_filters), 1, batch);
-        var padded = ArrayPool<float>.Shared.Rent(chunk * PaddedSize(_filters) + DirectConv.Slack);
-        var offsets = ArrayPool<int>.Shared.Rent(chunk * _height * _width);
         var flipped = ArrayPool<float>.Shared.Rent(DirectConv.Strips(_channels) * PatchLength / _channels * _filters * DirectConv.Nr);
         try
         {
             DirectConv.FlipTranspose(weights, _kernel, _channels, _filters, flipped);
-            DirectConv.PixelOffsets(chunk, _height + 2 * _pad, _width + 2 * _pad, _filters, _height, _width, 1, offsets);
-            for (var s = 0; s < batch; s += chunk)
-            {
-                var count = Math.Min(chunk, batch - s);
-                var dy = padded.AsSpan(0, count * PaddedSize(_filters) + DirectConv.Slack);
-                DirectConv.Pad(outputGradient.Slice(s * OutputSize, count * OutputSize), count, _height, _width, _filters, _pad, dy);
-                DirectConv.Forward(dy, offsets.AsSpan(0, count * _height * _width), _kernel, _kernel * _filters, (_width + 2 * _pad) * _filters,
-                    flipped, _channels, inputGradient.Slice(s * InputSize, count * InputSize), WideKernels);
-            }
+            Convolve(outputGradient, _filters, 1, _height, _width, flipped, _channels, inputGradient, batch);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(padded);
-            ArrayPool<int>.Shared.Return(offsets);
             ArrayPool<float>.Shared.Return(flipped);
         }
     }
