@@ -46,9 +46,8 @@ public sealed record Plan(PlanInput Input, CloudConstants Constants, IReadOnlyLi
     public static VmPoint OnVm(PlanInput input, CloudConstants constants, VmType vm)
     {
         var partitions = Math.Max(1, input.Job.Dataset.Partitions);
-        var rows = (input.TrainingRows + partitions - 1) / partitions;
         var waves = (partitions + vm.Vcpus - 1) / vm.Vcpus;
-        var compute = waves * input.Calibration.RoundSeconds(Calibration.RowsPerRound(input.Job, rows)) * constants.ComputeScale;
+        var compute = waves * input.Calibration.RoundSeconds(Calibration.RowsPerWorker(input.Job, input.TrainingRows, partitions)) * constants.ComputeScale;
         var merge = partitions * input.Calibration.Parameters * sizeof(float) / 5e9;
         var round = compute + merge;
         var total = constants.VmStartSeconds + input.DatasetBytes / constants.S3BytesPerSecond + Math.Max(1, input.Rounds) * round;
