@@ -28,6 +28,7 @@ internal static class CliErrors
         nameof(JobSpecException), nameof(StepML.Core.Search.SearchSpecException), nameof(DatasetFormatException), nameof(InvalidInputException), nameof(TensorFormatException),
         nameof(ObjectNotFoundException), nameof(AslValidationException), nameof(ArgumentException), nameof(UsageException),
         nameof(FileNotFoundException), nameof(DirectoryNotFoundException), nameof(RunExistsException),
+        nameof(RunNotFoundException), nameof(RunNotResumableException),
     ];
 
     /// <summary>The global <c>--verbose</c> option (one per root command).</summary>

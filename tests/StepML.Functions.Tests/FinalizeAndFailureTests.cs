@@ -129,6 +129,22 @@ public class RecordFailureStepTests
     }
 
     [Fact]
+    public async Task RunAsync_ResumeOfARunWithNothingStored_WritesNoRunFolder()
+    {
+        // A user's resume of a mistyped run id fails Prepare with RunNotFoundException: writing failure.json would
+        // create runs/<typo>/ out of nothing.
+        using var run = new TestRun();
+        await run.PrepareAsync(TestRun.Job());
+        var before = await run.KeysAsync("");
+        var input = JsonNode.Parse("""{ "resume": { "runId": "run-typo" }, "error": { "Error": "RunNotFoundException", "Cause": "run 'run-typo' does not exist" } }""");
+
+        var record = await RecordFailureStep.RunAsync(run.Context, input);
+
+        Assert.Equal("run-typo", record.RunId);
+        Assert.Equal(before, await run.KeysAsync(""));
+    }
+
+    [Fact]
     public async Task RunAsync_InputWithoutRunId_RecordHasNoRunId()
     {
         using var run = new TestRun();

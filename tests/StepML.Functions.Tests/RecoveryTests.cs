@@ -39,7 +39,7 @@ public sealed class RecoveryTests : IDisposable
     [Fact]
     public async Task RecordFailure_ResumedExecutionInput_WritesFailureOfThatRun()
     {
-        var input = JsonNode.Parse("""{ "resume": { "runId": "run-7", "round": 40 }, "error": { "Error": "RunNotFoundException", "Cause": "gone" } }""");
+        var input = JsonNode.Parse("""{ "resume": { "runId": "run-7", "round": 40 }, "error": { "Error": "StoreTransientException", "Cause": "gone" } }""");
 
         var record = await RecordFailureStep.RunAsync(_run.Context, input);
 

@@ -23,11 +23,13 @@ internal static class BenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            // Checked before the measurements, which take minutes: a mistyped --out fails at once.
+            var outPath = parse.GetValue(output) is { } file ? Commands.OutputPaths.File(file.ToString(), "--out") : null;
             var document = await RunAsync(BenchSettings.For(parse.GetValue(quick)), Console.Error, ct).ConfigureAwait(false);
             var text = document.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
             Console.WriteLine(text);
-            if (parse.GetValue(output) is { } file)
-                await File.WriteAllTextAsync(file.FullName, text + "\n", ct).ConfigureAwait(false);
+            if (outPath is not null)
+                await File.WriteAllTextAsync(outPath, text + "\n", ct).ConfigureAwait(false);
             return 0;
         });
         return command;

@@ -12,6 +12,28 @@ internal static class Common
         DefaultValueFactory = _ => ObjectStores.DefaultFolder,
     };
 
+    /// <summary>Opens the store of a command that only reads it (runs, history, resume, predict, ...): a folder that
+    /// does not exist is a mistyped --store (exit 2), not a new empty store to create and report as empty.</summary>
+    /// <param name="modelOrRun">predict, evaluate, export: a MODEL that is a local .tensor file needs no store.</param>
+    public static IObjectStore OpenExistingStore(string uri, string? modelOrRun = null)
+    {
+        if (modelOrRun is not null && File.Exists(modelOrRun)) return ObjectStores.Open(uri);
+        var folder = uri.StartsWith("file://", StringComparison.Ordinal) ? uri["file://".Length..] : uri.Contains("://", StringComparison.Ordinal) ? null : uri;
+        if (folder is { Length: > 0 } && !Directory.Exists(folder) && !File.Exists(folder))
+            throw new DirectoryNotFoundException($"--store '{uri}': there is no store folder '{Path.GetFullPath(folder)}': check the path (run, demo and search create {ObjectStores.DefaultFolder} in the folder they ran in unless given --store)");
+        return ObjectStores.Open(uri);
+    }
+
+    /// <summary>An input file the command reads: a missing path and a folder given in its place are both refused
+    /// (exit 2) with what to give instead.</summary>
+    /// <param name="what">What the file is, as the message names it ("job spec", "--constants").</param>
+    public static void RequireFile(FileInfo file, string what)
+    {
+        if (Directory.Exists(file.FullName))
+            throw new FileNotFoundException($"{what} '{file.FullName}' is a folder, not a file: give the file itself (e.g. {Path.Combine(file.ToString(), "NAME")})");
+        if (!file.Exists) throw new FileNotFoundException($"{what} '{file.FullName}' does not exist");
+    }
+
     public static Option<string?> LedgerOption() => new("--ledger")
     {
         Description = "Who owns each run: dynamodb://TABLE (the stack's LedgerTableName) or a folder. Default: $STEPML_LEDGER, else the folder store's own ledger/ folder; an s3:// store needs one",

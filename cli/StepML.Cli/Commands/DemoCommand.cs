@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using StepML.Core.Data;
+using StepML.Core.Jobs;
 using StepML.Core.Training;
 using StepML.Functions;
 using StepML.Storage;
@@ -32,11 +33,27 @@ internal static class DemoCommand
         command.SetAction(async (parse, ct) =>
         {
             var clock = Stopwatch.StartNew();
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
             var n = parse.GetValue(rows);
             var d = parse.GetValue(features);
             var s = parse.GetValue(seed);
+            if (n < 1) throw new UsageException($"--rows {n}: give at least 1 row");
             var datasetKey = $"datasets/demo-higgs-{n}x{d}-seed{s}.libsvm";
+            var pattern = parse.GetValue(shards) > 1 ? "scatter-reduce" : "all-reduce";
+            var job = new JsonObject
+            {
+                ["name"] = "demo",
+                ["dataset"] = new JsonObject { ["path"] = datasetKey, ["format"] = "libsvm", ["features"] = d, ["partitions"] = parse.GetValue(partitions), ["validationFraction"] = 0.1 },
+                ["model"] = new JsonObject { ["type"] = "logistic", ["l2"] = 1e-4 },
+                ["algorithm"] = new JsonObject { ["type"] = parse.GetValue(algorithm), ["learningRate"] = 1.0, ["batchSize"] = 1000, ["localEpochs"] = 3, ["rho"] = 0.02 },
+                ["communication"] = new JsonObject { ["channel"] = "s3", ["pattern"] = pattern, ["shards"] = parse.GetValue(shards) },
+                ["stop"] = parse.GetValue(algorithm) == "newton"
+                    ? new JsonObject { ["maxRounds"] = parse.GetValue(rounds), ["tolerance"] = 1e-6, ["gap"] = 1e-5 }
+                    : new JsonObject { ["maxRounds"] = parse.GetValue(rounds), ["tolerance"] = 1e-6 },
+                ["seed"] = s,
+            };
+            // The options are checked as the job they become before any data is generated or written.
+            CheckOptions(job);
+            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
             if (!await objectStore.ExistsAsync(datasetKey, ct).ConfigureAwait(false))
             {
                 if (!parse.GetValue(quiet)) Console.WriteLine($"generating {n:N0} Higgs-shaped rows with {d} features -> {datasetKey}");
@@ -54,21 +71,8 @@ internal static class DemoCommand
                     File.Delete(temp);
                 }
             }
-            var pattern = parse.GetValue(shards) > 1 ? "scatter-reduce" : "all-reduce";
-            var job = new JsonObject
-            {
-                ["name"] = "demo",
-                ["dataset"] = new JsonObject { ["path"] = datasetKey, ["format"] = "libsvm", ["features"] = d, ["partitions"] = parse.GetValue(partitions), ["validationFraction"] = 0.1 },
-                ["model"] = new JsonObject { ["type"] = "logistic", ["l2"] = 1e-4 },
-                ["algorithm"] = new JsonObject { ["type"] = parse.GetValue(algorithm), ["learningRate"] = 1.0, ["batchSize"] = 1000, ["localEpochs"] = 3, ["rho"] = 0.02 },
-                ["communication"] = new JsonObject { ["channel"] = "s3", ["pattern"] = pattern, ["shards"] = parse.GetValue(shards) },
-                ["stop"] = parse.GetValue(algorithm) == "newton"
-                    ? new JsonObject { ["maxRounds"] = parse.GetValue(rounds), ["tolerance"] = 1e-6, ["gap"] = 1e-5 }
-                    : new JsonObject { ["maxRounds"] = parse.GetValue(rounds), ["tolerance"] = 1e-6 },
-                ["seed"] = s,
-            };
             var result = await RunCommand.Execute(objectStore, job.ToJsonString(), parse.GetValue(concurrency), parse.GetValue(quiet), ct).ConfigureAwait(false);
-            if (!result.Succeeded || result.Summary is null) return 1;
+            if (!result.Succeeded || result.Summary is null) return CliErrors.ExitCode(result);
 
             // The reference: Newton's method on all training partitions at once, same objective and λ.
             var parts = new List<Partition>();
@@ -85,5 +89,31 @@ internal static class DemoCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The demo option each job field comes from, so an error names what the user typed.</summary>
+    private static readonly Dictionary<string, string> s_options = new()
+    {
+        ["dataset.features"] = "--features", ["dataset.partitions"] = "--partitions", ["algorithm.type"] = "--algorithm",
+        ["communication.shards"] = "--shards", ["stop.maxRounds"] = "--rounds",
+    };
+
+    private static void CheckOptions(JsonObject job)
+    {
+        try
+        {
+            JobSpecParser.Parse(job.ToJsonString());
+        }
+        catch (JobSpecException e) when (s_options.TryGetValue(e.Field, out var option))
+        {
+            throw e.From($"{option} {FieldValue(job, e.Field)}");
+        }
+    }
+
+    private static string? FieldValue(JsonObject job, string field)
+    {
+        JsonNode? node = job;
+        foreach (var part in field.Split('.')) node = node?[part];
+        return node?.ToJsonString().Trim('"');
     }
 }

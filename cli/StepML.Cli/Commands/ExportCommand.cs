@@ -21,15 +21,22 @@ internal static class ExportCommand
         var command = new Command("export", "Write a trained model as NumPy arrays or as an ONNX graph") { run, format, output, store, job };
         command.SetAction(async (parse, ct) =>
         {
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
+            var objectStore = OpenExistingStore(parse.GetValue(store)!, parse.GetValue(run));
+            var onnx = parse.GetValue(format) == "onnx";
+            if (parse.GetValue(output) is { } requested)
+            {
+                if (onnx) OutputPaths.File(requested, "--out", objectStore, parse.GetValue(run), parse.GetValue(job)?.FullName);
+                else OutputPaths.Folder(requested, "--out", objectStore);
+            }
             var trained = await TrainedModel.LoadAsync(parse.GetValue(run)!, objectStore, parse.GetValue(job), ct).ConfigureAwait(false);
             var name = trained.RunId ?? Path.GetFileNameWithoutExtension(trained.Source);
-            if (parse.GetValue(format) == "onnx")
+            if (onnx)
             {
                 if (!OnnxExporter.CanExport(trained.Model))
                     throw new UsageException($"ONNX export supports logistic, svm, softmax, mlp and cnn models, not '{trained.Model.Type}': use --format npy");
-                var file = parse.GetValue(output) ?? name + ".onnx";
-                await File.WriteAllBytesAsync(file, OnnxExporter.Export(trained.Model, trained.Parameters, name), ct).ConfigureAwait(false);
+                var file = OutputPaths.File(parse.GetValue(output) ?? name + ".onnx", "--out", objectStore, trained.Source);
+                var bytes = OnnxExporter.Export(trained.Model, trained.Parameters, name);
+                await OutputPaths.WriteAsync(file, stream => stream.WriteAsync(bytes, ct).AsTask()).ConfigureAwait(false);
                 Console.WriteLine($"wrote {Path.GetFullPath(file)} (input \"input\" [N, {trained.Model.Features}])");
                 return 0;
             }

@@ -15,7 +15,7 @@ internal static class GcCommand
         var command = new Command("gc", "Delete partition sets no run references and round statistics of finished runs (models, records and reports are kept)") { store, dryRun };
         command.SetAction(async (parse, ct) =>
         {
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
+            var objectStore = Common.OpenExistingStore(parse.GetValue(store)!);
             var garbage = await StoreCollector.FindAsync(objectStore, ct).ConfigureAwait(false);
             var dry = parse.GetValue(dryRun);
             foreach (var group in garbage.GroupBy(g => (g.Reason, Owner: Owner(g.Key))))

@@ -24,7 +24,9 @@ internal static class HistoryCommand
         command.SetAction(async (parse, ct) =>
         {
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
+            if (parse.GetValue(round) is < 0)
+                throw new UsageException($"--round {parse.GetValue(round)}: rounds are numbered from 0; give 0 or more");
+            var objectStore = Common.OpenExistingStore(parse.GetValue(store)!);
             var reader = new RunReader(objectStore);
             var doc = await reader.HistoryAsync(runId, ct).ConfigureAwait(false);
             if (doc is null && await reader.RoundsAsync(runId, ct).ConfigureAwait(false) is { Count: > 0 } rounds)

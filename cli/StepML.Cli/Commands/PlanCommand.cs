@@ -29,12 +29,13 @@ internal static class PlanCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            var html = parse.GetValue(output) is { } file ? OutputPaths.File(file.ToString(), "--out", null, parse.GetValue(job)?.FullName) : null;
             var (plan, source) = await PlanAsync(parse.GetValue(job)!, parse.GetValue(rounds), parse.GetValue(from), parse.GetValue(store)!, parse.GetValue(constants), ct).ConfigureAwait(false);
             Console.Write(parse.GetValue(json) ? PlanOutput.Json(plan, source) + Environment.NewLine : PlanOutput.Text(plan, source));
-            if (parse.GetValue(output) is { } file)
+            if (html is not null)
             {
-                await File.WriteAllTextAsync(file.FullName, PlanOutput.Html(plan, source), ct).ConfigureAwait(false);
-                if (!parse.GetValue(json)) Console.WriteLine($"wrote {file.FullName}");
+                await File.WriteAllTextAsync(html, PlanOutput.Html(plan, source), ct).ConfigureAwait(false);
+                if (!parse.GetValue(json)) Console.WriteLine($"wrote {html}");
             }
             return 0;
         });
@@ -43,7 +44,7 @@ internal static class PlanCommand
 
     public static async Task<(Plan Plan, string RoundsSource)> PlanAsync(FileInfo file, int? rounds, string? fromRun, string storeUri, FileInfo? constantsFile, CancellationToken ct)
     {
-        if (!file.Exists) throw new FileNotFoundException($"job spec '{file.FullName}' does not exist");
+        Common.RequireFile(file, "job spec");
         if (rounds is < 1) throw new UsageException($"--rounds {rounds}: plan at least 1 round");
         JobSpec spec;
         try
@@ -81,7 +82,7 @@ internal static class PlanCommand
 
     private static CloudConstants ReadConstants(FileInfo file)
     {
-        if (!file.Exists) throw new FileNotFoundException($"--constants: '{file.FullName}' does not exist");
+        Common.RequireFile(file, "--constants");
         try
         {
             return JsonSerializer.Deserialize<CloudConstants>(File.ReadAllText(file.FullName), new JsonSerializerOptions
@@ -92,7 +93,7 @@ internal static class PlanCommand
         }
         catch (JsonException e)
         {
-            throw new UsageException($"--constants {file.Name}: {e.Message} (fields: {string.Join(", ", typeof(CloudConstants).GetProperties().Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)))})");
+            throw new UsageException($"--constants {file.Name}: {(e.Message.Contains("could not be mapped", StringComparison.Ordinal) ? JsonErrorText.Trimmed(e) : JsonErrorText.Describe(e))} (fields: {string.Join(", ", typeof(CloudConstants).GetProperties().Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)))})");
         }
     }
 

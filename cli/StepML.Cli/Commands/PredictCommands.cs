@@ -35,19 +35,24 @@ internal static class PredictCommands
         };
         command.SetAction(async (parse, ct) =>
         {
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
+            var objectStore = OpenExistingStore(parse.GetValue(store)!, parse.GetValue(model));
+            var outPath = parse.GetValue(output) is { } file
+                ? OutputPaths.File(file.ToString(), "--out", objectStore, parse.GetValue(data), parse.GetValue(model), parse.GetValue(job)?.FullName)
+                : null;
             var trained = await TrainedModel.LoadAsync(parse.GetValue(model)!, objectStore, parse.GetValue(job), ct).ConfigureAwait(false);
             var rows = await trained.ReadDataAsync(parse.GetValue(data)!, objectStore, parse.GetValue(format), ct).ConfigureAwait(false);
             var predictions = Predictions.Of(trained.Model, trained.Parameters, rows);
-            var file = parse.GetValue(output);
-            if (file is null)
+            if (outPath is null)
             {
                 WriteCsv(predictions, Console.Out);
                 return 0;
             }
-            await using (var writer = new StreamWriter(file.FullName, append: false, new UTF8Encoding(false)))
+            await OutputPaths.WriteAsync(outPath, async stream =>
+            {
+                await using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
                 WriteCsv(predictions, writer);
-            Console.Error.WriteLine($"wrote {predictions.Rows:N0} predictions to {file.FullName}");
+            }).ConfigureAwait(false);
+            Console.Error.WriteLine($"wrote {predictions.Rows:N0} predictions to {outPath}");
             return 0;
         });
         return command;
@@ -62,7 +67,7 @@ internal static class PredictCommands
         };
         command.SetAction(async (parse, ct) =>
         {
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
+            var objectStore = OpenExistingStore(parse.GetValue(store)!, parse.GetValue(model));
             var trained = await TrainedModel.LoadAsync(parse.GetValue(model)!, objectStore, parse.GetValue(job), ct).ConfigureAwait(false);
             var rows = await trained.ReadDataAsync(parse.GetValue(data)!, objectStore, parse.GetValue(format), ct).ConfigureAwait(false);
             var evaluation = trained.Model.Evaluate(trained.Parameters, rows);

@@ -20,7 +20,7 @@ internal static class ReportCommand
         command.SetAction(async (parse, ct) =>
         {
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
+            var objectStore = OpenExistingStore(parse.GetValue(store)!);
             var key = await RunReport.WriteAsync(new RunReader(objectStore), runId, parse.GetValue(optimum), "given with --optimum", ct).ConfigureAwait(false);
             Console.WriteLine($"wrote {Location(objectStore, key)}");
             return 0;

@@ -27,7 +27,7 @@ internal static class ResumeCommand
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
             if (parse.GetValue(maxRounds) is < 1)
                 throw new UsageException($"--max-rounds {parse.GetValue(maxRounds)}: use a whole number ≥ 1");
-            var objectStore = ObjectStores.Open(parse.GetValue(store)!);
+            var objectStore = OpenExistingStore(parse.GetValue(store)!);
             var request = new JsonObject { ["runId"] = runId };
             if (parse.GetValue(maxRounds) is { } n) request["maxRounds"] = n;
             if (parse.GetValue(force)) request["force"] = true;

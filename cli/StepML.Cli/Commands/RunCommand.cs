@@ -41,7 +41,7 @@ internal static class RunCommand
 
     private static async Task<PipelineResult> RunAsync(FileInfo file, string storeUri, string? ledgerUri, int concurrency, bool quiet, string[] overrides, CancellationToken ct)
     {
-        if (!file.Exists) throw new FileNotFoundException($"job spec '{file.FullName}' does not exist");
+        RequireFile(file, "job spec");
         // The spec is the execution input, which Step Functions caps at 256 KiB: refuse it here, naming the file.
         if (file.Length > MaxJobBytes)
             throw new JobSpecException("$", $"{file.Name} is {file.Length:N0} bytes; a job spec is the execution input, limited to {MaxJobBytes / 1024} KiB: keep data in files and name them in dataset.path");

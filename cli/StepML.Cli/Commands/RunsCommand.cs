@@ -15,7 +15,7 @@ internal static class RunsCommand
         var command = new Command("runs", "List the runs in a store: status (finished, failed, running), rounds, final or latest training loss, estimated cost, start time") { store };
         command.SetAction(async (parse, ct) =>
         {
-            var reader = new RunReader(ObjectStores.Open(parse.GetValue(store)!));
+            var reader = new RunReader(OpenExistingStore(parse.GetValue(store)!));
             var overviews = new List<RunOverview>();
             foreach (var id in await reader.ListRunIdsAsync(ct).ConfigureAwait(false))
                 overviews.Add(await reader.OverviewAsync(id, ct).ConfigureAwait(false));

@@ -33,7 +33,7 @@ internal static class SearchCommand
 
     private static async Task<int> RunAsync(FileInfo file, string storeUri, string? ledgerUri, int concurrency, bool quiet, CancellationToken ct)
     {
-        if (!file.Exists) throw new FileNotFoundException($"search spec '{file.FullName}' does not exist");
+        RequireFile(file, "search spec");
         if (file.Length > MaxSpecBytes)
             throw new SearchSpecException("$", $"{file.Name} is {file.Length:N0} bytes; a search spec is the execution input, limited to {MaxSpecBytes / 1024} KiB");
         var store = ObjectStores.Open(storeUri);
@@ -79,8 +79,16 @@ internal static class SearchCommand
                 var local = new[] { Path.Combine(file.DirectoryName!, jobFile), Path.GetFullPath(jobFile) }.FirstOrDefault(File.Exists);
                 if (local is not null)
                 {
-                    node["job"] = JsonNode.Parse(await File.ReadAllTextAsync(local, ct).ConfigureAwait(false), documentOptions: options) as JsonObject
-                                  ?? throw new SearchSpecException("job", $"{jobFile} does not hold a job spec object");
+                    try
+                    {
+                        node["job"] = JsonNode.Parse(await File.ReadAllTextAsync(local, ct).ConfigureAwait(false), documentOptions: options) as JsonObject
+                                      ?? throw new SearchSpecException("job", $"{jobFile} does not hold a job spec object");
+                    }
+                    catch (JsonException e)
+                    {
+                        // The base job's own syntax error: name that file, not the search spec.
+                        throw new SearchSpecException("job", $"{jobFile}: {JsonErrorText.Describe(e)}");
+                    }
                     jobDirectory = Path.GetDirectoryName(local)!;
                 }
                 else if (!await store.ExistsAsync(ObjectKey.Validate(jobFile, "job"), ct).ConfigureAwait(false))
@@ -98,11 +106,11 @@ internal static class SearchCommand
         }
         catch (JsonException e)
         {
-            throw new SearchSpecException("$", $"{file.Name}: not valid JSON (line {e.LineNumber + 1}): {e.Message}");
+            throw new SearchSpecException("$", JsonErrorText.Describe(e)).InFile(file.Name);
         }
         catch (SearchSpecException e) when (!e.Message.StartsWith(file.Name, StringComparison.Ordinal))
         {
-            throw new SearchSpecException(e.Field, $"{file.Name}: {e.Message}");
+            throw e.InFile(file.Name);
         }
     }
 

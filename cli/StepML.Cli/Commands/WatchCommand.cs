@@ -24,7 +24,7 @@ internal static class WatchCommand
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
             var seconds = parse.GetValue(interval);
             if (!(seconds > 0)) throw new UsageException($"--interval {seconds}: give a positive number of seconds");
-            return await WatchAsync(ObjectStores.Open(parse.GetValue(store)!), runId, TimeSpan.FromSeconds(seconds), Console.Out, ct).ConfigureAwait(false);
+            return await WatchAsync(OpenExistingStore(parse.GetValue(store)!), runId, TimeSpan.FromSeconds(seconds), Console.Out, ct).ConfigureAwait(false);
         });
         return command;
     }

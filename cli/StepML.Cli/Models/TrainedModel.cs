@@ -81,7 +81,16 @@ internal sealed record TrainedModel(JobSpec Job, IModel Model, float[] Parameter
             // One partition, nothing held out: every row in file order, mapped as the run's Prepare mapped them.
             var options = new PartitionOptions(1, 0, Job.Seed, Job.Dataset.Features, Job.Dataset.Sparse,
                 PrepareStep.LabelMappingFor(Job.Model), format == "csv" && Job.Dataset.CsvHeader);
-            Partitioner.Run(() => new MemoryStream(bytes, writable: false), data, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, folder);
+            try
+            {
+                Partitioner.Run(() => new MemoryStream(bytes, writable: false), data, format == "csv" ? DatasetFormat.Csv : DatasetFormat.LibSvm, options, folder);
+            }
+            catch (DatasetFormatException e) when (e.Message.Contains($"dataset.features = {Job.Dataset.Features}:", StringComparison.Ordinal))
+            {
+                // The reader's fix ("set dataset.features") is for training; a trained model's width is fixed.
+                throw new DatasetFormatException(e.FileName, e.LineNumber,
+                    $"this row has more features than the {Job.Dataset.Features} the model was trained on ({Source}): score rows with the training data's features (is this file for another model?)");
+            }
             return Partition.Decode(await File.ReadAllBytesAsync(Path.Combine(folder, "0.part"), ct).ConfigureAwait(false), data);
         }
         finally

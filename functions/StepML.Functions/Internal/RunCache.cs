@@ -94,4 +94,4 @@ internal sealed class RunCache(IObjectStore store, long capacityBytes)
 
 /// <summary>No run with this id exists in the store (job.json is missing).</summary>
 public sealed class RunNotFoundException(string runId, string store, Exception inner)
-    : Exception($"run '{runId}' does not exist in {store} (no job.json): start it with a job spec first", inner);
+    : Exception($"run '{runId}' does not exist in {store} (no job.json): check the run id and the store (stepml runs --store STORE lists the runs), or start a run with a job spec", inner);

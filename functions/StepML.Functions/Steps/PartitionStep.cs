@@ -100,7 +100,7 @@ public static class PartitionStep
 
         var total = rows.Sum();
         if (total == 0)
-            throw new DatasetFormatException(plan.Files[0].Key, 0, "the dataset has no rows.");
+            throw new DatasetFormatException(plan.Files[0].Key, 0, "the dataset has no rows: every line is blank, a comment or the CSV header; check dataset.path names the data (and dataset.csvHeader).");
         if (zeroRange is { } zero && minusOneRange is { } minus)
             throw new DatasetFormatException(Describe(plan, Math.Max(zero, minus)), 0,
                 $"labels mix 0 ({Describe(plan, zero)}) and -1 ({Describe(plan, minus)}): binary labels are either 0/1 or -1/+1; use the Raw label mapping for three classes.");

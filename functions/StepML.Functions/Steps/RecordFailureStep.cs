@@ -20,9 +20,12 @@ public static class RecordFailureStep
         // A resumed execution carries its run inside "resume" until Prepare has returned it.
         var runId = Text(input?["runId"] ?? input?["resume"]?["runId"]);
         var record = new FailureRecord(runId, name, cause, context.Time.GetUtcNow());
-        // RunExistsException and RunOwnedException mean the runId belongs to another job or execution: that run did
-        // not fail, so leave it alone.
-        if (runId is null || name is nameof(RunExistsException) or nameof(RunOwnedException) || !IsValidRunId(runId)) return record;
+        // RunExistsException and RunOwnedException mean the runId belongs to another job or execution, and
+        // RunNotResumableException a resume of a run that ended by a stop rule: that run did not fail, so leave it alone.
+        if (runId is null || name is nameof(RunExistsException) or nameof(RunOwnedException) or nameof(RunNotResumableException) || !IsValidRunId(runId)) return record;
+        // A resume of a run id with nothing in the store (a typo, the wrong store): there is no run to record the
+        // failure on, and writing failure.json would create one.
+        if (name is nameof(RunNotFoundException) && (await context.Store.ListAsync(RunLayout.Root(runId) + "/").ConfigureAwait(false)).Count == 0) return record;
         var owner = execution ?? Text(input?["owner"] ?? input?["resume"]?["owner"]);
         RunOwner? current;
         try

@@ -170,6 +170,8 @@ public sealed class CifarReader(Stream stream, string source) : IRowSource
     {
         var n = _stream.ReadAtLeast(_record, RecordBytes, throwOnEndOfStream: false);
         if (n == 0) return false;
+        if (_read == 0 && Archive(_record.AsSpan(0, n)) is { } archive)
+            throw new DatasetFormatException(source, 1, archive);
         if (n < RecordBytes)
             throw new DatasetFormatException(source, _read + 1, $"ends inside record {_read + 1} ({n} of {RecordBytes} bytes): CIFAR-10 binary records are 1 label byte + 3072 pixel bytes");
         _read++;
@@ -184,6 +186,17 @@ public sealed class CifarReader(Stream stream, string source) : IRowSource
                 if (value != 0) row.Add(p * Channels + c, value * (1f / 255f));
             }
         return true;
+    }
+
+    /// <summary>What CIFAR-10 is downloaded as (cifar-10-binary.tar.gz), recognised by its magic numbers: a gzip or ZIP
+    /// file starts with bytes that no CIFAR-10 label (0-9) can be, a tar holds "ustar" at byte 257.</summary>
+    private static string? Archive(ReadOnlySpan<byte> head)
+    {
+        const string fix = "extract it (tar xzf cifar-10-binary.tar.gz) and point dataset.path at one batch, e.g. cifar-10-batches-bin/data_batch_1.bin";
+        if (head.StartsWith(new byte[] { 0x1F, 0x8B })) return $"this is gzip-compressed, not a CIFAR-10 binary batch: {fix}";
+        if (head.StartsWith("PK\u0003\u0004"u8)) return "this is a ZIP archive, not a CIFAR-10 binary batch: extract it (unzip FILE) and point dataset.path at one data_batch_N.bin";
+        if (head.Length >= 262 && head[257..262].SequenceEqual("ustar"u8)) return $"this is a tar archive, not a CIFAR-10 binary batch: {fix}";
+        return null;
     }
 
     public void Dispose() => _stream.Dispose();

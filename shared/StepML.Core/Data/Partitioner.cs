@@ -298,9 +298,9 @@ public static class Partitioner
             if (row.Count > 0 && row.Indices[row.Count - 1] >= features.Value)
             {
                 int needed = row.Indices[row.Count - 1] + 1;
-                string what = csvColumns ? $"the row has {row.Count} feature columns" : $"feature index {needed}";
+                string what = csvColumns ? $"the row has {row.Count} feature columns, more than" : $"feature index {needed} exceeds";
                 throw new DatasetFormatException(
-                    sourceName, reader.LineNumber, $"{what} exceeds dataset.features = {features.Value}: set dataset.features to {needed} or more.");
+                    sourceName, reader.LineNumber, $"{what} dataset.features = {features.Value}: set dataset.features to {needed} or more.");
             }
 
             double u = random.NextDouble();

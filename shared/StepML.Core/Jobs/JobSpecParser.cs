@@ -18,7 +18,7 @@ public static class JobSpecParser
         }
         catch (JsonException e)
         {
-            throw new JobSpecException("$", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
+            throw new JobSpecException("$", JsonErrorText.Describe(e));
         }
         using (doc) return Parse(doc.RootElement);
     }
@@ -157,6 +157,12 @@ public static class JobSpecParser
     }
 
     /// <summary>Range checks that do not depend on the data; Prepare adds the ones that do (shards ≤ parameters).</summary>
+    /// <summary>Said of a value that training multiplies in 32-bit floats, where anything above float.MaxValue becomes
+    /// infinity: a learning rate of 1e308 would turn every step into inf·0 = NaN, silently dropped, and "train" nothing.</summary>
+    private const string FloatRange = " and at most 3.4e38 (training computes in 32-bit floats)";
+
+    private static bool IsFloat(double value) => double.IsFinite(value) && Math.Abs(value) <= float.MaxValue;
+
     public static void Validate(JobSpec s)
     {
         Check("name", s.Name.Length is > 0 and <= 48 && s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.Name[0]) && !s.Name.Contains(".."),
@@ -179,8 +185,8 @@ public static class JobSpecParser
                 Check("dataset.partitionWeights", w > 0 && double.IsFinite(w), $"{w} must be a finite number > 0");
         }
         OneOf("model.type", s.Model.Type, ModelTypes.All);
-        Check("model.l2", s.Model.L2 >= 0 && double.IsFinite(s.Model.L2), $"{s.Model.L2} must be a finite number ≥ 0");
-        Check("model.l1", s.Model.L1 >= 0 && double.IsFinite(s.Model.L1), $"{s.Model.L1} must be a finite number ≥ 0");
+        Check("model.l2", s.Model.L2 >= 0 && IsFloat(s.Model.L2), $"{s.Model.L2} must be a finite number ≥ 0{FloatRange}");
+        Check("model.l1", s.Model.L1 >= 0 && IsFloat(s.Model.L1), $"{s.Model.L1} must be a finite number ≥ 0{FloatRange}");
         Check("model.l1", s.Model.L1 == 0 || s.Model.Type is ModelTypes.Logistic or ModelTypes.Svm,
             $"{s.Model.L1}: L1 regularisation applies to the linear models (\"logistic\", \"svm\"); leave it out for '{s.Model.Type}'");
         OneOf("model.loss", s.Model.Loss, SvmLosses.All);
@@ -202,17 +208,17 @@ public static class JobSpecParser
             s.Model.Type == ModelTypes.KMeans
                 ? $"'{s.Algorithm.Type}' cannot train kmeans, which has no gradient: use \"kmeans-em\""
                 : $"'kmeans-em' trains only model.type \"kmeans\"; for '{s.Model.Type}' use \"admm\", \"ma-sgd\" or \"ga-sgd\"");
-        Check("algorithm.learningRate", s.Algorithm.LearningRate > 0 && double.IsFinite(s.Algorithm.LearningRate), $"{s.Algorithm.LearningRate} must be a finite number > 0");
+        Check("algorithm.learningRate", s.Algorithm.LearningRate > 0 && IsFloat(s.Algorithm.LearningRate), $"{s.Algorithm.LearningRate} must be a finite number > 0{FloatRange}");
         Check("algorithm.batchSize", s.Algorithm.BatchSize >= 0, $"{s.Algorithm.BatchSize} must be ≥ 0 (0 = whole partition)");
         Check("algorithm.localEpochs", s.Algorithm.LocalEpochs is >= 1 and <= 1000, $"{s.Algorithm.LocalEpochs} must be between 1 and 1000");
-        Check("algorithm.rho", s.Algorithm.Rho > 0 && double.IsFinite(s.Algorithm.Rho), $"{s.Algorithm.Rho} must be a finite number > 0");
+        Check("algorithm.rho", s.Algorithm.Rho > 0 && IsFloat(s.Algorithm.Rho), $"{s.Algorithm.Rho} must be a finite number > 0{FloatRange}");
         Check("algorithm.momentum", s.Algorithm.Momentum is >= 0 and < 1, $"{s.Algorithm.Momentum} must be in [0, 1)");
         OneOf("algorithm.optimizer", s.Algorithm.Optimizer, Optimizers.All);
         Check("algorithm.optimizer", s.Algorithm.Optimizer == Optimizers.Sgd || s.Algorithm.Type == AlgorithmTypes.GaSgd, $"\"{s.Algorithm.Optimizer}\" is a GA-SGD step rule; set algorithm.type to \"ga-sgd\" or use \"sgd\"");
         Check("algorithm.momentum", s.Algorithm.Optimizer != Optimizers.Adam || s.Algorithm.Momentum == 0, $"{s.Algorithm.Momentum}: Adam keeps its own momentum (algorithm.beta1); leave momentum out with \"adam\"");
         Check("algorithm.beta1", s.Algorithm.Beta1 is >= 0 and < 1, $"{s.Algorithm.Beta1} must be in [0, 1)");
         Check("algorithm.beta2", s.Algorithm.Beta2 is >= 0 and < 1, $"{s.Algorithm.Beta2} must be in [0, 1)");
-        Check("algorithm.epsilon", s.Algorithm.Epsilon > 0 && double.IsFinite(s.Algorithm.Epsilon), $"{s.Algorithm.Epsilon} must be a finite number > 0");
+        Check("algorithm.epsilon", s.Algorithm.Epsilon > 0 && IsFloat(s.Algorithm.Epsilon), $"{s.Algorithm.Epsilon} must be a finite number > 0{FloatRange}");
         OneOf("communication.channel", s.Communication.Channel, ChannelKinds.All);
         // An empty endpoint is the deployment's default, resolved where the channel is opened.
         if (s.Communication.Endpoint.Length > 0) ChannelEndpoint.Parse(s.Communication.Channel, s.Communication.Endpoint);

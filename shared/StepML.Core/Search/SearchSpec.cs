@@ -47,7 +47,14 @@ public sealed record SearchStrategy(string Type = SearchStrategies.Grid, int Min
 public sealed record SearchBudget(int Trials = 0, int Rounds = 0, double Dollars = 0);
 
 /// <summary>A search spec field is missing or wrong: names the JSON path and the fix (CLI exit code 2).</summary>
-public sealed class SearchSpecException(string field, string message) : Exception($"search spec field '{field}': {message}")
+public sealed class SearchSpecException : Exception
 {
-    public string Field { get; } = field;
+    public SearchSpecException(string field, string message) : base($"search spec field '{field}': {message}") => Field = field;
+
+    private SearchSpecException(string field, string fullMessage, Exception inner) : base(fullMessage, inner) => Field = field;
+
+    public string Field { get; }
+
+    /// <summary>The same error prefixed with the spec file, once: "search.json: search spec field 'x': ...".</summary>
+    public SearchSpecException InFile(string file) => new(Field, $"{file}: {Message}", this);
 }

@@ -22,7 +22,7 @@ public static partial class SearchSpecParser
         }
         catch (JsonException e)
         {
-            throw new SearchSpecException("$", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
+            throw new SearchSpecException("$", JsonErrorText.Describe(e));
         }
         return Parse(root as JsonObject ?? throw new SearchSpecException("$", "must be a JSON object (the search spec)"));
     }

@@ -123,7 +123,8 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task History_UnknownRun_ExitsTwoWithHint()
     {
-        var (code, _, error) = await RunAsync("history", "no-such-run", "--store", Path.Combine(_dir, "store"));
+        var store = Directory.CreateDirectory(Path.Combine(_dir, "store")).FullName; // a store without that run
+        var (code, _, error) = await RunAsync("history", "no-such-run", "--store", store);
 
         Assert.Equal(2, code);
         Assert.Contains("no history", error);

@@ -133,6 +133,7 @@ public sealed class InputErrorTests : IDisposable
     [Fact]
     public async Task Cli_Verbose_IsAcceptedByEveryCommand()
     {
+        Directory.CreateDirectory(Store);
         var (code, _, error) = await RunAsync("history", "no-such-run", "--store", Store, "--verbose");
 
         Assert.Equal(2, code);
@@ -177,6 +178,135 @@ public sealed class InputErrorTests : IDisposable
         Assert.DoesNotContain("   at ", error);
         Assert.Equal(1, verboseCode);
         Assert.Contains("   at ", verboseError);
+    }
+
+    private async Task<string> TrainR1Async()
+    {
+        File.WriteAllText(Path.Combine(_dir, "train.libsvm"), s_rows);
+        var job = Path.Combine(_dir, "job.json");
+        File.WriteAllText(job, """{ "runId": "r1", "dataset": { "path": "train.libsvm", "partitions": 2 }, "stop": { "maxRounds": 2 } }""");
+        var (code, _, error) = await RunAsync("run", job, "--store", Store, "--quiet");
+        Assert.True(code == 0, error);
+        return job;
+    }
+
+    [Fact]
+    public async Task Resume_RunThatDoesNotExist_ExitsTwoAndWritesNoRunFolder()
+    {
+        await TrainR1Async();
+
+        var (code, _, error) = await RunAsync("resume", "r2", "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "run 'r2' does not exist", "stepml runs");
+        Assert.False(Directory.Exists(Path.Combine(Store, "runs", "r2")));
+    }
+
+    [Fact]
+    public async Task Resume_RunStoppedByMaxRounds_ExitsTwoSayingMaxRoundsAndTheRunIsUnchanged()
+    {
+        await TrainR1Async();
+        var files = Directory.GetFiles(Path.Combine(Store, "runs", "r1"), "*", SearchOption.AllDirectories).Order().ToArray();
+
+        var (code, _, error) = await RunAsync("resume", "r1", "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "--max-rounds");
+        Assert.Equal(files, Directory.GetFiles(Path.Combine(Store, "runs", "r1"), "*", SearchOption.AllDirectories).Order().ToArray());
+    }
+
+    [Theory]
+    [InlineData("runs")]
+    [InlineData("resume", "r1")]
+    [InlineData("history", "r1")]
+    [InlineData("gc")]
+    public async Task ReadingCommands_StoreFolderMissing_ExitTwoAndCreateNothing(params string[] args)
+    {
+        var typo = Path.Combine(_dir, "stroe");
+
+        var (code, _, error) = await RunAsync([.. args, "--store", typo]);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, $"no store folder '{typo}'");
+        Assert.False(Directory.Exists(typo));
+    }
+
+    [Fact]
+    public async Task History_NegativeRound_ExitsTwo()
+    {
+        await TrainR1Async();
+
+        var (code, _, error) = await RunAsync("history", "r1", "--store", Store, "--round", "-1");
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "--round -1");
+    }
+
+    [Fact]
+    public async Task Run_LearningRateBeyondFloatRange_ExitsTwoInsteadOfTrainingNothing()
+    {
+        var job = await TrainR1Async();
+
+        var (code, _, error) = await RunAsync("run", job, "--store", Store, "--set", "runId=r2", "--set", "algorithm.learningRate=1e308");
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "algorithm.learningRate", "3.4e38");
+        Assert.False(Directory.Exists(Path.Combine(Store, "runs", "r2")));
+    }
+
+    [Theory]
+    [InlineData("--partitions", "0", "dataset.partitions")]
+    [InlineData("--algorithm", "sgd", "algorithm.type")]
+    [InlineData("--rows", "0", "--rows 0")]
+    public async Task Demo_BadOption_ExitsTwoBeforeGeneratingData(string option, string value, string named)
+    {
+        var (code, output, error) = await RunAsync("demo", option, value, "--store", Store, "--quiet");
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, named, $"{option} {value}");
+        Assert.DoesNotContain("generating", output);
+        Assert.False(Directory.Exists(Path.Combine(Store, "datasets")));
+    }
+
+    [Theory]
+    [InlineData("wide.libsvm", "1 1:0.5 2:0.1 3:0.9\n")]
+    [InlineData("wide.csv", "1,0.5,0.1,0.9\n")]
+    public async Task Predict_RowsWiderThanTheModel_NamesTheModelsFeatureCountNotAJobField(string name, string rows)
+    {
+        await TrainR1Async();
+        var data = Path.Combine(_dir, name);
+        File.WriteAllText(data, rows);
+
+        var (code, _, error) = await RunAsync("predict", "r1", data, "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, $"{data}:1:", "more features than the 2 the model was trained on");
+        Assert.DoesNotContain("set dataset.features", error);
+    }
+
+    [Fact]
+    public async Task Run_JobPathIsAFolder_ExitsTwoSayingItIsAFolder()
+    {
+        var (code, _, error) = await RunAsync("run", _dir, "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "is a folder, not a file");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n\n")]
+    public async Task Run_EmptyJobFile_ExitsTwoSayingItIsEmptyWithoutReaderInternals(string text)
+    {
+        var job = Path.Combine(_dir, "blank.json");
+        File.WriteAllText(job, text);
+
+        var (code, _, error) = await RunAsync("run", job, "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "blank.json: job spec field '$': not valid JSON: the file is empty or blank");
+        Assert.DoesNotContain("LineNumber", error);
+        Assert.DoesNotContain("isFinalBlock", error);
     }
 
     public void Dispose()

@@ -17,6 +17,7 @@ public sealed class SearchCommandTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "job.json"), """
             {"name": "cli", "dataset": {"path": "rows.libsvm", "partitions": 2}, "algorithm": {"type": "admm"}, "stop": {"maxRounds": 3, "tolerance": 0}}
             """);
+        File.WriteAllText(Path.Combine(_dir, "empty.json"), "");
     }
 
     private string Spec(string body)
@@ -46,7 +47,8 @@ public sealed class SearchCommandTests : IDisposable
     [InlineData("""{"job": "job.json", "parameters": {"algorithm.rho": [0.1, -2]}}""", "search.json: search spec field 'parameters.algorithm.rho': value -2")]
     [InlineData("""{"job": "nope.json", "parameters": {"algorithm.rho": [0.1]}}""", "search spec field 'job': 'nope.json' is neither a file")]
     [InlineData("""{"job": "job.json", "parameters": {"algorithm.rho": [0.1]}, "budgett": {}}""", "'budgett': is not a search spec field: did you mean 'budget'?")]
-    [InlineData("""{"job": "job.json", "parameters": """, "search.json: not valid JSON")]
+    [InlineData("""{"job": "job.json", "parameters": """, "search.json: search spec field '$': not valid JSON (line 1, byte")]
+    [InlineData("""{"job": "empty.json", "parameters": {"algorithm.rho": [0.1]}}""", "search.json: search spec field 'job': empty.json: not valid JSON: the file is empty")]
     public async Task Search_BadSpec_ExitsTwoNamingFileAndField(string body, string message)
     {
         var (code, _, error) = await RunAsync("search", Spec(body), "--store", Store);
@@ -54,6 +56,8 @@ public sealed class SearchCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains(message, error);
         Assert.Equal(1, error.Split("stepml:").Length - 1);
+        Assert.Equal(1, error.Split("search spec field '").Length - 1);
+        Assert.DoesNotContain("LineNumber:", error);
         Assert.False(Directory.Exists(Path.Combine(Store, "runs")));
     }
 

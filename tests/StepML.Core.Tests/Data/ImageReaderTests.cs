@@ -125,6 +125,34 @@ public class ImageReaderTests
     }
 
     [Fact]
+    public void CifarReader_GzippedBatch_SaysExtractItInsteadOfABadLabel()
+    {
+        var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            for (var i = 0; i < 4; i++) gzip.Write(CifarRecord((byte)(i % 10), (c, p) => (byte)(p + c)));
+        using var reader = new CifarReader(new MemoryStream(compressed.ToArray()), "cifar-10-binary.tar.gz");
+
+        var e = Assert.Throws<DatasetFormatException>(() => reader.Read(new DatasetRow()));
+
+        Assert.Contains("gzip-compressed", e.Message);
+        Assert.Contains("tar xzf", e.Message);
+    }
+
+    [Fact]
+    public void CifarReader_TarOfBatches_SaysExtractIt()
+    {
+        // A tar header: the member's name, then "ustar" at byte 257; 'c' (99) would pass as a label.
+        var tar = new byte[2 * 3073];
+        "cifar-10-batches-bin/data_batch_1.bin"u8.CopyTo(tar);
+        "ustar"u8.CopyTo(tar.AsSpan(257));
+        using var reader = new CifarReader(new MemoryStream(tar), "cifar.tar");
+
+        var e = Assert.Throws<DatasetFormatException>(() => reader.Read(new DatasetRow()));
+
+        Assert.Contains("tar archive", e.Message);
+    }
+
+    [Fact]
     public void PartitionerRun_IdxRowSource_WritesDensePartitionsWithEveryImage()
     {
         const int n = 40;

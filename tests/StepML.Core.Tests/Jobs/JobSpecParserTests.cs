@@ -208,6 +208,22 @@ public class JobSpecParserTests
         Assert.Contains(value.Trim('"'), e.Message);
     }
 
+    [Theory]
+    [InlineData("algorithm.learningRate", "1e308")] // in float32 every step would be inf·0 = NaN, silently dropped: a run that trains nothing
+    [InlineData("algorithm.rho", "1e39")]
+    [InlineData("algorithm.epsilon", "4e38")]
+    [InlineData("model.l2", "1e300")]
+    [InlineData("model.l1", "1e300")]
+    public void Parse_ValueBeyondFloat32_NamesFieldAndTheLimit(string field, string value)
+    {
+        var json = WithField(field, value);
+
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(json));
+
+        Assert.Equal(field, e.Field);
+        Assert.Contains("at most 3.4e38", e.Message);
+    }
+
     [Fact]
     public void Parse_RoundsPerExecutionOverHistoryLimit_GivesTheEventCountAndTheMaximum()
     {

@@ -102,9 +102,9 @@ public static class RangePartitioner
             int rowWidth = task.Format == DatasetFormat.Csv ? row.Count : row.Count > 0 ? row.Indices[row.Count - 1] + 1 : 0;
             if (features is { } limit && rowWidth > limit)
             {
-                string what = task.Format == DatasetFormat.Csv ? $"the row has {row.Count} feature columns" : $"feature index {rowWidth}";
+                string what = task.Format == DatasetFormat.Csv ? $"the row has {row.Count} feature columns, more than" : $"feature index {rowWidth} exceeds";
                 throw new DatasetFormatException(
-                    source, reader.LineNumber, $"{what} exceeds dataset.features = {limit}: set dataset.features to {rowWidth} or more.");
+                    source, reader.LineNumber, $"{what} dataset.features = {limit}: set dataset.features to {rowWidth} or more.");
             }
 
             width = Math.Max(width, rowWidth);
