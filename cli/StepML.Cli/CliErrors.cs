@@ -61,6 +61,14 @@ internal static class CliErrors
             if (verbose) Console.Error.WriteLine(e);
             return InputError;
         }
+        catch (UnauthorizedAccessException e)
+        {
+            // A file or folder of the user's that this user may not read or write (mode 000, another owner's folder):
+            // theirs to fix, named by the path in the message.
+            Console.Error.WriteLine($"stepml: {Clip(e.Message.TrimEnd('.'))} (permission denied): make it readable (or writable) for this user with chmod or chown, or give another path");
+            if (verbose) Console.Error.WriteLine(e);
+            return InputError;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("stepml: cancelled");

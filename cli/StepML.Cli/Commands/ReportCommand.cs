@@ -21,6 +21,9 @@ internal static class ReportCommand
         {
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
             var objectStore = OpenExistingStore(parse.GetValue(store)!);
+            // Checked before report.html is rewritten: the gap plotted is (F − F*)/F* on a log axis.
+            if (parse.GetValue(optimum) is { } best && !(best > 0 && double.IsFinite(best)))
+                throw new UsageException($"--optimum {best}: give the optimal training loss, a finite number > 0 (the report plots the relative gap (F − F*)/F*)");
             var key = await RunReport.WriteAsync(new RunReader(objectStore), runId, parse.GetValue(optimum), "given with --optimum", ct).ConfigureAwait(false);
             Console.WriteLine($"wrote {Location(objectStore, key)}");
             return 0;

@@ -23,7 +23,8 @@ internal static class WatchCommand
         {
             var runId = ObjectKey.ValidateRunId(parse.GetValue(run)!, "RUN");
             var seconds = parse.GetValue(interval);
-            if (!(seconds > 0)) throw new UsageException($"--interval {seconds}: give a positive number of seconds");
+            // At most a day: a larger value overflows TimeSpan (OverflowException) and means no polling anyway.
+            if (!(seconds is > 0 and <= 86_400)) throw new UsageException($"--interval {seconds}: give a positive number of seconds, at most 86400 (a day)");
             return await WatchAsync(OpenExistingStore(parse.GetValue(store)!), runId, TimeSpan.FromSeconds(seconds), Console.Out, ct).ConfigureAwait(false);
         });
         return command;

@@ -284,6 +284,34 @@ public sealed class InputErrorTests : IDisposable
         Assert.DoesNotContain("set dataset.features", error);
     }
 
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("-1")]
+    [InlineData("0")]
+    public async Task Report_OptimumNotAPositiveLoss_ExitsTwoAndKeepsTheReport(string optimum)
+    {
+        await TrainR1Async();
+        var report = Path.Combine(Store, "runs", "r1", "report.html");
+        var before = File.ReadAllBytes(report);
+
+        var (code, _, error) = await RunAsync("report", "r1", "--store", Store, "--optimum", optimum);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, $"--optimum {optimum}", "finite number > 0");
+        Assert.Equal(before, File.ReadAllBytes(report));
+    }
+
+    [Fact]
+    public async Task Watch_IntervalBeyondTimeSpan_ExitsTwoNotAnOverflowFault()
+    {
+        await TrainR1Async();
+
+        var (code, _, error) = await RunAsync("watch", "r1", "--store", Store, "--interval", "1e300");
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "--interval", "at most 86400");
+    }
+
     [Fact]
     public async Task Run_JobPathIsAFolder_ExitsTwoSayingItIsAFolder()
     {
