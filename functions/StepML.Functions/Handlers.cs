@@ -12,7 +12,7 @@ public sealed class PrepareFunction(FunctionContext context)
 
     public async Task<Stream> HandleAsync(Stream input)
     {
-        var node = await JsonNode.ParseAsync(input).ConfigureAwait(false)
+        var node = await Json.ReadNodeAsync(input, "Prepare").ConfigureAwait(false)
             ?? throw new InvalidInputException("Prepare: the input is JSON null; expected a job spec, {\"jobKey\": ...}, an S3 event or {\"resume\": ...}");
         var state = await PrepareStep.RunAsync(context, node).ConfigureAwait(false);
         return Json.Write(state, ContractJson.Default.RunState);
@@ -73,7 +73,7 @@ public sealed class RecordFailureFunction(FunctionContext context)
 
     public async Task<Stream> HandleAsync(Stream input)
     {
-        var node = await JsonNode.ParseAsync(input).ConfigureAwait(false);
+        var node = await Json.ReadNodeAsync(input, "RecordFailure").ConfigureAwait(false);
         var record = await RecordFailureStep.RunAsync(context, node).ConfigureAwait(false);
         return Json.Write(record, ContractJson.Default.FailureRecord);
     }

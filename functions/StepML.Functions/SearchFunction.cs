@@ -13,7 +13,7 @@ public sealed class SearchFunction(FunctionContext context)
 
     public async Task<Stream> HandleAsync(Stream input)
     {
-        var node = await JsonNode.ParseAsync(input).ConfigureAwait(false) as JsonObject
+        var node = await Json.ReadNodeAsync(input, "Search").ConfigureAwait(false) as JsonObject
                    ?? throw new InvalidInputException("Search: the input must be {\"action\": \"plan\" | \"rank\" | \"finish\", ...}");
         var action = node["action"]?.GetValue<string>();
         return action switch

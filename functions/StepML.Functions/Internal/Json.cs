@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 
 namespace StepML.Functions;
@@ -15,6 +16,20 @@ internal static class Json
         catch (JsonException e)
         {
             throw new InvalidInputException($"{function}: the input is not a valid {typeof(T).Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A handler's input as a JSON tree; text that is not JSON (an empty payload, a typo) is the caller's
+    /// input error, <see cref="InvalidInputException"/>, not the reader's internal exception type.</summary>
+    public static async Task<JsonNode?> ReadNodeAsync(Stream input, string function)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(input).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"{function}: the input is {Core.Jobs.JsonErrorText.Describe(e)}", e);
         }
     }
 

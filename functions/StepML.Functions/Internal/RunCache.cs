@@ -35,7 +35,14 @@ internal sealed class RunCache(IObjectStore store, long capacityBytes)
             _jobs.TryRemove(runId, out _);
             throw new RunNotFoundException(runId, store.Uri, e);
         }
-        return JobSpecParser.Parse(Encoding.UTF8.GetString(bytes));
+        try
+        {
+            return JobSpecParser.Parse(Encoding.UTF8.GetString(bytes));
+        }
+        catch (JobSpecException e)
+        {
+            throw e.InFile(key); // a damaged job.json in the store: name the object
+        }
     }
 
     /// <summary>The digest of the run's partition set, from runs/&lt;runId&gt;/dataset.json.</summary>

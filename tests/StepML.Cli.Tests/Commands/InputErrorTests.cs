@@ -312,6 +312,20 @@ public sealed class InputErrorTests : IDisposable
         AssertOneMessage(error, "--interval", "at most 86400");
     }
 
+    [Theory]
+    [InlineData("report")]
+    [InlineData("resume")]
+    public async Task ReportAndResume_DamagedJobJsonInTheStore_NameTheStoreObject(string command)
+    {
+        await TrainR1Async();
+        File.WriteAllText(Path.Combine(Store, "runs", "r1", "job.json"), "garbage");
+
+        var (code, _, error) = await RunAsync(command, "r1", "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "runs/r1/job.json: job spec field '$': not valid JSON (line 1, byte 1)");
+    }
+
     [Fact]
     public async Task Run_JobPathIsAFolder_ExitsTwoSayingItIsAFolder()
     {

@@ -69,4 +69,20 @@ public sealed class InvokeCommandTests(PipelineFixture fixture) : IClassFixture<
         Assert.Equal(2, code);
         Assert.Contains("--payload /nonexistent/event.json: no such file", err);
     }
+
+    [Theory]
+    [InlineData("Prepare")]
+    [InlineData("RecordFailure")]
+    [InlineData("Search")]
+    public async Task Invoke_PayloadNotJson_ExitTwoNamingTheFunction(string function)
+    {
+        var payload = Path.Combine(fixture.NewStore().Root, "..", $"{function}-empty.json");
+        File.WriteAllText(payload, "");
+
+        var (code, _, err) = await Cli.RunAsync("invoke", function, "--store", fixture.NewStore().Root, "--payload", payload);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{function}: the input is not valid JSON: the file is empty or blank", err);
+        Assert.DoesNotContain("JsonReaderException", err);
+    }
 }
