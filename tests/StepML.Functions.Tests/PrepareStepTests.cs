@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using StepML.Core.Data;
 using StepML.Core.Jobs;
 using StepML.Core.Tensors;
@@ -346,6 +347,22 @@ public class PrepareStepTests
     public void ResolveFormat_ExtensionOrExplicit_Resolved(string path, string format, string expected)
     {
         Assert.Equal(expected, PrepareStep.ResolveFormat(new DatasetSpec { Path = path, Format = format }));
+    }
+
+    [Theory]
+    [InlineData("labels")]
+    [InlineData("testLabels")]
+    public async Task RunAsync_LabelsFileForTextData_NamesTheFieldAndWritesNoRun(string field)
+    {
+        using var run = new TestRun();
+        var job = JsonNode.Parse(TestRun.Job())!.AsObject();
+        job["dataset"]![field] = "datasets/train-labels-idx1-ubyte";
+
+        var e = await Assert.ThrowsAsync<JobSpecException>(() => run.PrepareAsync(job.ToJsonString()));
+
+        Assert.Equal($"dataset.{field}", e.Field);
+        Assert.Contains("leave", e.Message);
+        Assert.Empty(await run.KeysAsync("runs/"));
     }
 
     [Fact]

@@ -124,6 +124,10 @@ public static class PrepareStep
         var files = await PartitionSets.ListAsync(store, job.Dataset.Path, "dataset.path").ConfigureAwait(false);
         var format = ResolveFormat(job.Dataset.Path.EndsWith('/') ? job.Dataset with { Path = files[0].Key } : job.Dataset);
         var image = ImageData.IsImageFormat(format);
+        // Only IDX keeps its labels in a separate file: anywhere else the field would be silently ignored.
+        foreach (var (field, value) in new[] { ("dataset.labels", job.Dataset.Labels), ("dataset.testLabels", job.Dataset.TestLabels) })
+            if (value.Length > 0 && format != "idx")
+                throw new JobSpecException(field, $"'{value}': a separate labels file is for IDX images; {format} data carries its labels in its rows, so leave {field} out");
         if (image && files.Length > 1)
             throw new JobSpecException("dataset.path", $"'{job.Dataset.Path}' holds {files.Length} objects: image datasets ({format}) are one file; name it");
         var record = await DatasetRecordAsync(store, job, format, files).ConfigureAwait(false);
