@@ -79,7 +79,8 @@ public sealed class CsvReader : IDisposable
                     ? " If the first line is a header, set the CSV header option."
                     : " Write decimals like 0.5 or -1e-3 (nan and inf are not allowed).";
                 bool empty = i == line.Length || line[i] == (byte)',';
-                throw Error(empty ? $"{what} is empty.{hint}" : $"{what} {LineBuffer.Excerpt(line, i)} is not a number.{hint}");
+                string reason = end == FastFloatParser.OutOfRange ? "is outside the float range (±3.4e38)" : "is not a number";
+                throw Error(empty ? $"{what} is empty.{hint}" : $"{what} {LineBuffer.Excerpt(line, i)} {reason}.{hint}");
             }
 
             if (column == 0)

@@ -42,6 +42,13 @@ public class CsvReaderTests
     }
 
     [Fact]
+    public void Read_ValueBeyondFloat_SaysOutOfRangeAsLibSvmDoes()
+    {
+        var ex = Assert.Throws<DatasetFormatException>(() => ReadAllCsv("1,2,3\n0,1e39,2\n"));
+        Assert.StartsWith("data.csv:2: column 2 '1e39' is outside the float range (±3.4e38)", ex.Message);
+    }
+
+    [Fact]
     public void Read_EmptyField_Throws()
     {
         var ex = Assert.Throws<DatasetFormatException>(() => ReadAllCsv("1,,3\n"));
