@@ -63,7 +63,15 @@ internal static class RunCommand
             JobOverrides.Apply(node, overrides);
             spec = JobOverrides.Parse(node, file.Name, overrides);
         }
-        var imports = await ImportDatasetFilesAsync(store, node, spec, file.DirectoryName!, quiet, ct).ConfigureAwait(false);
+        Dictionary<string, string> imports;
+        try
+        {
+            imports = await ImportDatasetFilesAsync(store, node, spec, file.DirectoryName!, quiet, ct).ConfigureAwait(false);
+        }
+        catch (JobSpecException e)
+        {
+            throw e.InFile(file.Name);
+        }
         return await Execute(store, node.ToJsonString(), concurrency, quiet, ct, ledger, imports).ConfigureAwait(false);
     }
 
@@ -75,7 +83,7 @@ internal static class RunCommand
         foreach (var (field, path) in new[] { ("path", spec.Dataset.Path), ("labels", spec.Dataset.Labels), ("testPath", spec.Dataset.TestPath), ("testLabels", spec.Dataset.TestLabels) })
         {
             if (path.Length == 0) continue;
-            var imported = await ImportLocalDatasetAsync(store, path, jobDirectory, ct).ConfigureAwait(false);
+            var imported = await ImportLocalDatasetAsync(store, path, jobDirectory, ct, $"dataset.{field}").ConfigureAwait(false);
             if (imported is null) continue;
             node["dataset"]![field] = imported.Key;
             imports[imported.Key] = imported.LocalPath;
@@ -217,7 +225,7 @@ internal static class RunCommand
     /// working directory), copies it into the store under datasets/ and returns the key (null: not a local file).
     /// Never replaces a different object: datasets/&lt;name&gt; when that key is free or already holds the same bytes,
     /// else datasets/&lt;stem&gt;-&lt;12 hex digits of the file's SHA-256&gt;&lt;extension&gt;.</summary>
-    internal static async Task<DatasetImport?> ImportLocalDatasetAsync(IObjectStore store, string path, string jobDirectory, CancellationToken ct)
+    internal static async Task<DatasetImport?> ImportLocalDatasetAsync(IObjectStore store, string path, string jobDirectory, CancellationToken ct, string field = "dataset.path")
     {
         try
         {
@@ -229,6 +237,8 @@ internal static class RunCommand
         }
         var candidates = new[] { Path.Combine(jobDirectory, path), Path.GetFullPath(path) };
         var local = candidates.FirstOrDefault(File.Exists);
+        if (local is null && !path.EndsWith('/') && candidates.FirstOrDefault(Directory.Exists) is { } folder)
+            throw new JobSpecException(field, $"'{path}' is a local folder ({folder}): name the data file in it; stepml run copies a file into the store, not a folder (a store prefix ends in '/')");
         if (local is null) return null;
         var name = new string(Path.GetFileName(local).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-').ToArray());
         var key = $"datasets/{name}";

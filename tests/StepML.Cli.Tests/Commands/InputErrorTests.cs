@@ -327,6 +327,19 @@ public sealed class InputErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_DatasetPathIsALocalFolder_ExitsTwoSayingToNameTheFile()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "data"));
+        var job = Path.Combine(_dir, "job.json");
+        File.WriteAllText(job, """{ "dataset": { "path": "data", "partitions": 2 } }""");
+
+        var (code, _, error) = await RunAsync("run", job, "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "job.json: job spec field 'dataset.path': 'data' is a local folder", "name the data file in it");
+    }
+
+    [Fact]
     public async Task Run_JobPathIsAFolder_ExitsTwoSayingItIsAFolder()
     {
         var (code, _, error) = await RunAsync("run", _dir, "--store", Store);
