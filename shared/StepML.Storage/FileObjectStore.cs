@@ -18,6 +18,8 @@ public sealed class FileObjectStore : IObjectStore
     public FileObjectStore(string root)
     {
         _root = Path.GetFullPath(root);
+        if (File.Exists(_root))
+            throw new IOException($"the store '{_root}' is a file, not a folder: give --store a folder (created if missing) or s3://BUCKET[/PREFIX]");
         Directory.CreateDirectory(_root);
         _realRoot = StorePaths.RealPath(_root);
     }

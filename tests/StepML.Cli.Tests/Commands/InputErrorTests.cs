@@ -175,6 +175,7 @@ public sealed class InputErrorTests : IDisposable
         Assert.Equal(1, code);
         Assert.StartsWith("stepml: IOException: ", error);
         Assert.Contains(notAFolder, error);
+        Assert.Contains("is a file, not a folder", error);
         Assert.DoesNotContain("   at ", error);
         Assert.Equal(1, verboseCode);
         Assert.Contains("   at ", verboseError);
