@@ -18,11 +18,23 @@ internal sealed record TrainedModel(JobSpec Job, IModel Model, float[] Parameter
         if (File.Exists(model))
         {
             var path = Path.GetFullPath(model);
+            var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+            // A data file given as MODEL (predict DATA DATA): say what MODEL is before looking for its job.
+            if (!bytes.AsSpan().StartsWith("SMLT"u8))
+                throw new TensorFormatException(model, "MODEL is not a StepML model file (no \"SMLT\" header): give a run id or a .tensor file such as runs/<id>/model/final.tensor");
             var jobPath = jobFile?.FullName ?? Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(path))!, "job.json");
             if (!File.Exists(jobPath))
                 throw new UsageException($"{model}: no job.json beside the run folder ({jobPath}); give the run's job with --job FILE");
-            var job = JobSpecParser.Parse(await File.ReadAllTextAsync(jobPath, ct).ConfigureAwait(false));
-            return Create(job, await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false), path, null);
+            JobSpec job;
+            try
+            {
+                job = JobSpecParser.Parse(await File.ReadAllTextAsync(jobPath, ct).ConfigureAwait(false));
+            }
+            catch (JobSpecException e)
+            {
+                throw e.InFile(jobPath);
+            }
+            return Create(job, bytes, path, null);
         }
         if (model.EndsWith(".tensor", StringComparison.Ordinal))
             throw new FileNotFoundException($"model file '{model}' does not exist");
@@ -72,7 +84,19 @@ internal sealed record TrainedModel(JobSpec Job, IModel Model, float[] Parameter
         }
         format ??= data.EndsWith(".part", StringComparison.Ordinal) ? "part"
             : data.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "libsvm";
-        if (format == "part") return Partition.Decode(bytes, data);
+        if (format == "part")
+        {
+            try
+            {
+                return Partition.Decode(bytes, data);
+            }
+            catch (PartitionFormatException e)
+            {
+                // The user's DATA, not a damaged run: bad input.
+                var detail = e.Message.StartsWith(data + ": ", StringComparison.Ordinal) ? e.Message[(data.Length + 2)..] : e.Message;
+                throw new DatasetFormatException(data, 0, $"{detail} DATA read as a partition (--format part or a .part name) must be one Prepare wrote; for LIBSVM or CSV text give --format libsvm or csv");
+            }
+        }
         if (format is not ("libsvm" or "csv"))
             throw new UsageException($"--format {format}: use part, libsvm or csv (image files: train with dataset.testPath, or pass the run's test.part)");
         var folder = Path.Combine(Path.GetTempPath(), "stepml-data-" + Guid.NewGuid().ToString("N"));

@@ -341,6 +341,29 @@ public sealed class InputErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Predict_TextDataAsPartFormat_ExitsTwoSuggestingTheTextFormats()
+    {
+        await TrainR1Async();
+
+        var (code, _, error) = await RunAsync("predict", "r1", Path.Combine(_dir, "train.libsvm"), "--store", Store, "--format", "part");
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "train.libsvm", "not a StepML partition", "--format libsvm or csv");
+    }
+
+    [Fact]
+    public async Task Predict_DataFileGivenAsModel_ExitsTwoSayingWhatModelIs()
+    {
+        await TrainR1Async();
+        var data = Path.Combine(_dir, "train.libsvm");
+
+        var (code, _, error) = await RunAsync("predict", data, data, "--store", Store);
+
+        Assert.Equal(2, code);
+        AssertOneMessage(error, "MODEL is not a StepML model file", "give a run id or a .tensor file");
+    }
+
+    [Fact]
     public async Task Run_JobPathIsAFolder_ExitsTwoSayingItIsAFolder()
     {
         var (code, _, error) = await RunAsync("run", _dir, "--store", Store);
