@@ -111,6 +111,14 @@ internal static class ResumeRun
             // Elapsed time continues from the record: the time the run lay dead does not count against stop.maxSeconds.
             state = last.Next with { StartedAtMs = now - (long)(last.Metrics.ElapsedSeconds * 1000) };
         }
+        // An asynchronous run has one phase and one record; training it further would write that phase's model and
+        // record again over the finished run's.
+        if (job.Communication.IsAsync && last?.Next.Action == Actions.Stop)
+            throw new RunNotResumableException($"run '{runId}' is asynchronous and finished ({last.Next.Reason}); an asynchronous run trains once, " +
+                $"so it cannot be trained further: start a new run (another runId) with a larger stop.maxRounds");
+        if (job.Communication.IsAsync && maxRounds is { } asked && asked != job.Stop.MaxRounds)
+            throw new InvalidInputException($"Prepare: resume.maxRounds (--max-rounds) {asked} does not apply to run '{runId}': it is asynchronous, " +
+                $"and its workers apply stop.maxRounds = {job.Stop.MaxRounds} updates each; resume it without --max-rounds");
         var effectiveMax = maxRounds ?? state.MaxRounds ?? job.Stop.MaxRounds;
         if (last?.Next.Action == Actions.Stop && effectiveMax <= state.Round)
             throw new RunNotResumableException($"run '{runId}' stopped after {state.Round} rounds ({last.Next.Reason}); to train further resume it with a larger stop.maxRounds (--max-rounds {state.Round + 10}, or \"maxRounds\" in the resume input)");
