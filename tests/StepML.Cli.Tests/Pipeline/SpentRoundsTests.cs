@@ -13,13 +13,17 @@ public sealed class SpentRoundsTests(PipelineFixture data) : IClassFixture<Pipel
         long.Parse(key[prefix.Length..].Split('/')[0].Replace(".tensor", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
 
     [Theory]
-    [InlineData("ga-sgd")]
-    [InlineData("admm")]
-    public async Task Run_SixRounds_KeepsTheLastTwoRoundsOfScratchAndEveryModel(string algorithm)
+    [InlineData("ga-sgd", "all-reduce")]
+    [InlineData("ga-sgd", "tree")]
+    [InlineData("admm", "all-reduce")]
+    public async Task Run_SixRounds_KeepsTheLastTwoRoundsOfScratchAndEveryModel(string algorithm, string pattern)
     {
         var store = data.NewStore();
+        var job = PipelineFixture.Job(algorithm, maxRounds: 6);
+        job["communication"]!["pattern"] = pattern;
+        if (pattern == "tree") job["communication"]!["fanIn"] = 2; // 4 partitions: 2 partials at level 0, then the root
 
-        var result = await PipelineFixture.RunAsync(store, PipelineFixture.Job(algorithm, maxRounds: 6));
+        var result = await PipelineFixture.RunAsync(store, job);
 
         Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
         var rounds = RunLayout.Rounds("test-run");
@@ -28,6 +32,7 @@ public sealed class SpentRoundsTests(PipelineFixture data) : IClassFixture<Pipel
         // Statistics of the last two rounds stay inspectable, for every worker.
         Assert.Equal(4, (await store.ListAsync(rounds + "5/stats/")).Count);
         if (algorithm == "ga-sgd") Assert.NotEmpty(await store.ListAsync(rounds + "5/optimizer/"));
+        if (pattern == "tree") Assert.Equal(2, (await store.ListAsync(rounds + "5/tree/")).Count);
         var workers = RunLayout.Root("test-run") + "/workers/";
         var states = (await store.ListAsync(workers)).Select(o => o.Key[workers.Length..].Split('/')).Select(p => (Partition: p[0], Round: RoundOf(p[1], ""))).ToList();
         if (algorithm == "admm")
