@@ -25,6 +25,9 @@ public static class RunLayout
     /// <summary>Worker-local state written in <paramref name="round"/>. Keyed by round (not overwritten) so that a
     /// retried worker reads the same input state as its first attempt.</summary>
     public static string WorkerState(string runId, int partition, long round) => $"{Root(runId)}/workers/{partition}/{round}.tensor";
+    /// <summary>Asynchronous training: how many updates one worker has applied (and how many of them conflicted),
+    /// rewritten after each of its invocations, so a resumed run continues each worker's count instead of starting it over.</summary>
+    public static string AsyncProgress(string runId, int partition) => $"{Root(runId)}/workers/{partition}/async-progress.json";
     /// <summary>Decide's record of one round (not under rounds/, whose statistics expire and are collected).</summary>
     public static string Record(string runId, long round) => $"{Root(runId)}/records/{round}.json";
     public static string Records(string runId) => $"{Root(runId)}/records/";

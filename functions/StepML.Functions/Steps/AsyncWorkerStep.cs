@@ -13,7 +13,9 @@ namespace StepML.Functions;
 /// (<see cref="AtomicModel"/>, <see cref="AsyncUpdate"/>) until it has applied stop.maxRounds updates, or its round
 /// budget (the same time budget as a synchronous round, inside the Worker timeout) is spent after at least one
 /// update. The ASL's AsyncWorkers loop invokes it again until it answers <c>done</c>. The first invocation of every
-/// worker offers model/0.tensor as version 1; one of them wins.
+/// worker offers model/0.tensor as version 1; one of them wins. After each invocation the worker's count is stored
+/// (<see cref="RunLayout.AsyncProgress"/>), so a run resumed after an interruption continues every worker from the
+/// updates it applied rather than applying stop.maxRounds more.
 /// </summary>
 public static class AsyncWorkerStep
 {
@@ -29,7 +31,11 @@ public static class AsyncWorkerStep
         var n = model.ParameterCount;
         var length = (long)n * (1 + algorithm.OptimizerStateStride);
         var shared = new AtomicModel(context.Channel(job), input.RunId);
-        var done = input.Steps ?? 0;
+        // The ASL's count, or the stored one when that is further on: a resumed run starts its loops at 0, and a retried
+        // invocation whose updates landed has already recorded them.
+        var recorded = await AsyncProgress.ReadAsync(context.Store, input.RunId, input.Partition).ConfigureAwait(false);
+        var done = Math.Max(input.Steps ?? 0, recorded.Steps);
+        long conflicts = done == recorded.Steps ? Math.Max(recorded.Conflicts, input.Conflicts ?? 0) : input.Conflicts ?? 0;
         if (done == 0)
         {
             var initial = new float[length];
@@ -41,7 +47,7 @@ public static class AsyncWorkerStep
         model.RegularizationMask(mask);
         var budget = WorkerStep.Budget(context, started);
         var contribution = new float[n];
-        long steps = 0, samples = 0, conflicts = input.Conflicts ?? 0;
+        long steps = 0, samples = 0;
         double lossSum = 0;
         var total = (long)job.Stop.MaxRounds;
         while (done + steps < total && (steps == 0 || !budget.IsSpent))
@@ -60,10 +66,38 @@ public static class AsyncWorkerStep
             samples += result.Samples;
             lossSum += result.Samples * result.Loss;
         }
+        if (steps > 0) await AsyncProgress.WriteAsync(context.Store, input.RunId, input.Partition, new AsyncProgress(done + steps, conflicts)).ConfigureAwait(false);
         return new WorkerOutput
         {
             Partition = input.Partition, Samples = samples, Loss = samples > 0 ? lossSum / samples : 0, Seconds = clock.Elapsed.TotalSeconds,
             Steps = done + steps, Done = done + steps >= total, Conflicts = conflicts,
         };
     }
+}
+
+/// <summary>One asynchronous worker's count of applied updates, kept in the store (<see cref="RunLayout.AsyncProgress"/>).</summary>
+internal sealed record AsyncProgress(long Steps, long Conflicts)
+{
+    public static async Task<AsyncProgress> ReadAsync(IObjectStore store, string runId, int partition)
+    {
+        var key = RunLayout.AsyncProgress(runId, partition);
+        try
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(await store.GetAsync(key).ConfigureAwait(false));
+            return new AsyncProgress(node!["steps"]!.GetValue<long>(), node["conflicts"]!.GetValue<long>());
+        }
+        catch (ObjectNotFoundException)
+        {
+            return new AsyncProgress(0, 0);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{key} is damaged ({e.Message}); it holds the number of updates worker {partition} applied. " +
+                "Delete it and resume: the worker then applies stop.maxRounds updates again", e);
+        }
+    }
+
+    public static Task WriteAsync(IObjectStore store, string runId, int partition, AsyncProgress progress) =>
+        store.PutAsync(RunLayout.AsyncProgress(runId, partition),
+            System.Text.Encoding.UTF8.GetBytes($"{{\"steps\":{progress.Steps},\"conflicts\":{progress.Conflicts}}}"));
 }

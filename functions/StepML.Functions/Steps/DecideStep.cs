@@ -136,6 +136,7 @@ public static class DecideStep
         // The record is the round's commit point (written after the model it points to); metrics.jsonl follows it.
         await RunRecords.WriteAsync(store, runId, new RoundRecord(metrics, next)).ConfigureAwait(false);
         await AppendMetricsAsync(store, runId, metrics).ConfigureAwait(false);
+        await SpentRounds.DeleteAsync(context, job, algorithm, layout, runId, round).ConfigureAwait(false);
         return next;
     }
 

@@ -40,6 +40,25 @@ internal static class ResumeRun
         return state with { Owner = owner, RoundsThisExecution = 0, Action = null, Reason = null, Workers = null, Merged = null };
     }
 
+    /// <summary>The optimizer state round <paramref name="round"/> reads (momentum, Adam's moments). Decide deletes a
+    /// round's state two rounds later and <c>stepml gc</c> all but the last round's, so a resume that had to fall back
+    /// further, past damaged records, finds it gone: refused before anything changes, rather than a Merge that fails
+    /// or a run that silently restarts its momentum. (Worker state that is missing is what a tolerated worker failure
+    /// leaves too: that worker starts over from the global model, as the workers do by design.)</summary>
+    private static async Task EnsureStateAsync(IObjectStore store, RunSetup setup, string runId, long round, List<string> damaged)
+    {
+        if (round == 0 || setup.Algorithm.OptimizerStateStride == 0) return;
+        for (var s = 0; s < setup.Layout.Shards; s++)
+        {
+            var key = RunLayout.Optimizer(runId, round - 1, s);
+            if (await store.ExistsAsync(key).ConfigureAwait(false)) continue;
+            var why = damaged.Count == 0 ? "" : $" (the later records are unreadable: {string.Join(", ", damaged.Distinct())})";
+            throw new RunNotResumableException($"run '{runId}' cannot continue from round {round}{why}: {key}, the optimizer state " +
+                "that round reads, is gone (a round's state is deleted two rounds later, and by stepml gc); " +
+                "start a new run (stepml run with another runId) to train this job again");
+        }
+    }
+
     private static (string RunId, int? MaxRounds, bool Force) ParseRequest(JsonObject resume)
     {
         var runId = resume["runId"] is JsonValue id && id.TryGetValue<string>(out var text) ? text
@@ -59,7 +78,8 @@ internal static class ResumeRun
     public static async Task<RunState> ResumeAsync(FunctionContext context, string runId, int? maxRounds, bool force, string owner)
     {
         var store = context.Store;
-        var job = (await RunSetup.LoadAsync(context, runId).ConfigureAwait(false)).Job;
+        var setup = await RunSetup.LoadAsync(context, runId).ConfigureAwait(false);
+        var job = setup.Job;
 
         // Read-only until the take-over, so a refused resume leaves the run exactly as it was.
         var damaged = new List<string>();
@@ -91,9 +111,19 @@ internal static class ResumeRun
             // Elapsed time continues from the record: the time the run lay dead does not count against stop.maxSeconds.
             state = last.Next with { StartedAtMs = now - (long)(last.Metrics.ElapsedSeconds * 1000) };
         }
+        // An asynchronous run has one phase and one record; training it further would write that phase's model and
+        // record again over the finished run's.
+        if (job.Communication.IsAsync && last?.Next.Action == Actions.Stop)
+            throw new RunNotResumableException($"run '{runId}' is asynchronous and finished ({last.Next.Reason}); an asynchronous run trains once, " +
+                $"so it cannot be trained further: start a new run (another runId) with a larger stop.maxRounds");
+        if (job.Communication.IsAsync && maxRounds is { } asked && asked != job.Stop.MaxRounds)
+            throw new InvalidInputException($"Prepare: resume.maxRounds (--max-rounds) {asked} does not apply to run '{runId}': it is asynchronous, " +
+                $"and its workers apply stop.maxRounds = {job.Stop.MaxRounds} updates each; resume it without --max-rounds");
         var effectiveMax = maxRounds ?? state.MaxRounds ?? job.Stop.MaxRounds;
         if (last?.Next.Action == Actions.Stop && effectiveMax <= state.Round)
             throw new RunNotResumableException($"run '{runId}' stopped after {state.Round} rounds ({last.Next.Reason}); to train further resume it with a larger stop.maxRounds (--max-rounds {state.Round + 10}, or \"maxRounds\" in the resume input)");
+
+        await EnsureStateAsync(store, setup, runId, state.Round, damaged).ConfigureAwait(false);
 
         await context.Ledger.TakeOverAsync(runId, owner, context.Settings.Process, force).ConfigureAwait(false);
         await ArchiveFailureAsync(context, runId).ConfigureAwait(false);

@@ -35,7 +35,8 @@ public sealed class AtomicModel(IChannel channel, string runId)
         for (var attempt = 0; ; attempt++)
         {
             var head = await channel.ReadRegisterAsync(_head, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"the asynchronous model of run '{runId}' was never initialised ({_head} is missing on {channel.Name})");
+                ?? throw new InvalidOperationException($"the asynchronous model of run '{runId}' is not in the channel ({_head} is missing on {channel.Name}): " +
+                    "never initialised, or expired with the channel's TTL before a resume");
             try
             {
                 var values = TensorCodec.Decode(await channel.GetAsync(head.Value, cancellationToken).ConfigureAwait(false), head.Value, out var header);

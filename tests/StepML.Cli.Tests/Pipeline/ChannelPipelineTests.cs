@@ -56,7 +56,7 @@ public sealed class ChannelPipelineTests(PipelineFixture data, RedisServerFixtur
             Assert.DoesNotContain(await runs[channel].Store.ListAsync($"runs/{runs[channel].RunId}/rounds/"),
                 o => o.Key.Contains("/stats/", StringComparison.Ordinal) || o.Key.Contains("/merged/", StringComparison.Ordinal));
         }
-        Assert.NotEmpty(await runs["s3"].Store.ListAsync($"runs/{runs["s3"].RunId}/rounds/0/stats/"));
+        Assert.NotEmpty(await runs["s3"].Store.ListAsync($"runs/{runs["s3"].RunId}/rounds/{Rounds - 1}/stats/"));
     }
 
     [Fact]
