@@ -121,6 +121,16 @@ public static class PrepareStep
     internal static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source, string owner)
     {
         var store = context.Store;
+        try
+        {
+            // A channel without an endpoint here or in the deployment fails now, naming the field, rather than in
+            // every worker of round 0 after the data is partitioned.
+            StepML.Storage.Channels.ChannelFactory.Resolve(job.Communication, context.Settings.Channels);
+        }
+        catch (StepML.Storage.Channels.ChannelConfigurationException e)
+        {
+            throw new JobSpecException("communication.endpoint", e.Message);
+        }
         var files = await PartitionSets.ListAsync(store, job.Dataset.Path, "dataset.path").ConfigureAwait(false);
         var format = ResolveFormat(job.Dataset.Path.EndsWith('/') ? job.Dataset with { Path = files[0].Key } : job.Dataset);
         var image = ImageData.IsImageFormat(format);

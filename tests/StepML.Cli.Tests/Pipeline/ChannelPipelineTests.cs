@@ -106,8 +106,13 @@ public sealed class ChannelPipelineTests(PipelineFixture data, RedisServerFixtur
 
         var result = await PipelineFixture.RunAsync(store, Job("admm", ChannelKinds.Redis, "", "no-endpoint"));
 
+        // Refused at Prepare, naming the field, before any data is partitioned or model written (it used to fail
+        // every worker of round 0 with ChannelConfigurationException).
         Assert.False(result.Succeeded);
-        Assert.Contains($"failed with {nameof(ChannelConfigurationException)}", result.Cause);
+        Assert.Equal(nameof(JobSpecException), result.Error);
+        Assert.Contains("job spec field \\u0027communication.endpoint\\u0027", result.Cause); // the cause is the error JSON
         Assert.Contains("sets no communication.endpoint", result.Cause);
+        Assert.DoesNotContain(await store.ListAsync("runs/"), o => o.Key.Contains("/model/", StringComparison.Ordinal));
+        Assert.Empty(await store.ListAsync("partitions/"));
     }
 }
