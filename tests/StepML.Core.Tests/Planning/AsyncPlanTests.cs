@@ -8,11 +8,6 @@ namespace StepML.Core.Tests.Planning;
 /// read and written), and the Lambda bill covers the workers' loops and their invocations rather than rounds.</summary>
 public class AsyncPlanTests
 {
-    private static readonly DeployedMemory s_memory = new(new Dictionary<string, int>
-    {
-        ["Worker"] = 2048, ["Merge"] = 1769, ["Decide"] = 512, ["Prepare"] = 2048, ["Finalize"] = 1024, ["Partition"] = 1769,
-    });
-
     private static PlanInput Input(string synchronization, double momentum = 0, long parameters = 29, int rounds = 1000) => new(
         new JobSpec
         {
@@ -27,8 +22,8 @@ public class AsyncPlanTests
     public void Predict_Async_AnUpdateIsLocalWorkThenTheModelAndItsOptimizerStateReadAndWritten()
     {
         var constants = new CloudConstants();
-        var plain = new CloudModel(Input(Synchronizations.Async, parameters: 10_000_000), constants, s_memory).Predict(2048, 8);
-        var momentum = new CloudModel(Input(Synchronizations.Async, momentum: 0.9, parameters: 10_000_000), constants, s_memory).Predict(2048, 8);
+        var plain = new CloudModel(Input(Synchronizations.Async, parameters: 10_000_000), constants, PlanTests.Memory).Predict(2048, 8);
+        var momentum = new CloudModel(Input(Synchronizations.Async, momentum: 0.9, parameters: 10_000_000), constants, PlanTests.Memory).Predict(2048, 8);
 
         Assert.Equal(plain.ComputeSeconds + plain.CommunicationSeconds, plain.RoundSeconds, 12);
         // 40 MB of model each way; momentum adds as much state again to every read and write.
@@ -42,8 +37,8 @@ public class AsyncPlanTests
     {
         // A synchronous round pays 5 + P + S transitions and every worker's start; the asynchronous loop pays two per
         // invocation, and an invocation holds many updates.
-        var sync = new CloudModel(Input(Synchronizations.Sync), new CloudConstants(), s_memory).Predict(2048, 8);
-        var async = new CloudModel(Input(Synchronizations.Async), new CloudConstants(), s_memory).Predict(2048, 8);
+        var sync = new CloudModel(Input(Synchronizations.Sync), new CloudConstants(), PlanTests.Memory).Predict(2048, 8);
+        var async = new CloudModel(Input(Synchronizations.Async), new CloudConstants(), PlanTests.Memory).Predict(2048, 8);
 
         Assert.True(async.TotalUsd < sync.TotalUsd, $"async ${async.TotalUsd:F4} against sync ${sync.TotalUsd:F4}");
     }
@@ -53,7 +48,7 @@ public class AsyncPlanTests
     {
         var input = Input(Synchronizations.Async) with { Calibration = new CalibrationResult(500, 0, 4096, 29) };
 
-        var point = new CloudModel(input, new CloudConstants(), s_memory).Predict(2048, 8);
+        var point = new CloudModel(input, new CloudConstants(), PlanTests.Memory).Predict(2048, 8);
 
         Assert.False(point.Feasible);
         Assert.Contains("one update takes", point.Infeasible);
