@@ -32,6 +32,8 @@ internal static class PlanOutput
         sb.AppendLine(CultureInfo.InvariantCulture, $"plan for '{input.Job.Name}': {input.Job.Model.Type} ({c.Parameters:N0} parameters), {input.Job.Algorithm.Type}, {input.Job.Communication.Channel} {input.Job.Communication.Pattern}; {input.TrainingRows:N0} training rows × {input.Features:N0} features");
         sb.AppendLine(CultureInfo.InvariantCulture, $"calibration on this machine: a worker's round = {F(c.FixedSeconds * 1e3, "F3")} ms + {F(c.SecondsPerRow * 1e6, "F3")} µs per row touched (sample of {c.SampleRows:N0} rows)");
         sb.AppendLine(CultureInfo.InvariantCulture, $"rounds: {input.Rounds} ({roundsSource})");
+        if (input.Job.Communication.IsAsync)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"asynchronous: each worker applies {input.Rounds} updates without a barrier; a row's \"round\" is one update (its local work, then the model and its optimizer state read and written), and the Lambda rows bill the workers' whole loops; conflicts are not modelled. The VM rows run the same updates as rounds");
         sb.AppendLine();
         sb.AppendLine("memory MB  workers  compute s  comm s  round s   total s   $/round     total $  note");
         foreach (var p in plan.Points)

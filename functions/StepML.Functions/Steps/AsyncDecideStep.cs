@@ -1,3 +1,4 @@
+using StepML.Core.Cost;
 using StepML.Core.Models;
 using StepML.Storage;
 using StepML.Storage.Channels;
@@ -17,6 +18,7 @@ public static class AsyncDecideStep
 {
     public static async Task<RunState> RunAsync(FunctionContext context, RunState state)
     {
+        var started = context.Time.GetTimestamp();
         var store = context.Store;
         var runId = state.RunId;
         await context.Ledger.EnsureOwnerAsync(runId, state.Owner
@@ -51,19 +53,27 @@ public static class AsyncDecideStep
 
         var elapsed = (context.Time.GetUtcNow().ToUnixTimeMilliseconds() - state.StartedAtMs) / 1000.0;
         var conflicts = ok.Sum(w => w.Conflicts ?? 0);
+        // The workers' stored counts hold every invocation and its seconds (the ASL's result holds only the last one's).
+        var loops = new List<AsyncWorkerUsage>();
+        for (var p = 0; p < job.Dataset.Partitions; p++)
+            loops.Add((await AsyncProgress.ReadAsync(store, runId, p).ConfigureAwait(false)).Usage);
+        var usage = AsyncUsage.Of(RoundShape.Of(job, n, algorithm), FunctionContext.Memory.For(job), loops,
+            (long)n * (1 + algorithm.OptimizerStateStride) * sizeof(float), context.Time.GetElapsedTime(started).TotalSeconds, elapsed);
+        var total = (state.Usage ?? ResourceUsage.None).Plus(usage);
+        var cost = CostModel.Price(total, job.Communication.Channel, context.Settings.Architecture == "arm64").TotalUsd;
         var reason = $"asynchronous: {applied} updates applied ({steps} worker steps, {job.Stop.MaxRounds} per worker; {conflicts} retried after another worker's update came first)";
         var metrics = new RoundMetrics
         {
             Round = 0, TrainLoss = trainLoss, ValidationLoss = eval?.MeanLoss,
             ValidationAccuracy = model.MetricName == "accuracy" ? eval?.Accuracy : null, Metric = model.MetricName, ValidationMetric = eval?.Accuracy,
             Samples = ok.Sum(w => w.Samples), Workers = ok.Count, FailedWorkers = workers.Length - ok.Count,
-            WorkerSeconds = ok.Sum(w => w.Seconds), ElapsedSeconds = elapsed, CostUsd = state.CostUsd, Action = "stop", Reason = reason,
+            WorkerSeconds = loops.Sum(w => w.Seconds), ElapsedSeconds = elapsed, CostUsd = cost, Usage = usage, Action = "stop", Reason = reason,
         };
         var next = state with
         {
             Round = 1, RoundsThisExecution = 1, PreviousLoss = trainLoss, FirstLoss = state.FirstLoss ?? trainLoss,
             ValidationLoss = eval?.MeanLoss, ValidationMetric = eval?.Accuracy, MetricName = eval is null ? null : model.MetricName,
-            Action = "stop", Reason = reason, Workers = null, AppliedUpdates = applied,
+            Action = "stop", Reason = reason, Workers = null, AppliedUpdates = applied, CostUsd = cost, Usage = total, PreviousElapsedSeconds = elapsed,
         };
         await RunRecords.WriteAsync(store, runId, new RoundRecord(metrics, next)).ConfigureAwait(false);
         await DecideStep.AppendMetricsAsync(store, runId, metrics).ConfigureAwait(false);

@@ -66,7 +66,9 @@ public static class AsyncWorkerStep
             samples += result.Samples;
             lossSum += result.Samples * result.Loss;
         }
-        if (steps > 0) await AsyncProgress.WriteAsync(context.Store, input.RunId, input.Partition, new AsyncProgress(done + steps, conflicts)).ConfigureAwait(false);
+        // Every invocation is counted (and billed), the last one of a finished worker that a resume asks again too.
+        await AsyncProgress.WriteAsync(context.Store, input.RunId, input.Partition,
+            new AsyncProgress(done + steps, conflicts, recorded.Invocations + 1, recorded.Seconds + clock.Elapsed.TotalSeconds)).ConfigureAwait(false);
         return new WorkerOutput
         {
             Partition = input.Partition, Samples = samples, Loss = samples > 0 ? lossSum / samples : 0, Seconds = clock.Elapsed.TotalSeconds,
@@ -75,20 +77,24 @@ public static class AsyncWorkerStep
     }
 }
 
-/// <summary>One asynchronous worker's count of applied updates, kept in the store (<see cref="RunLayout.AsyncProgress"/>).</summary>
-internal sealed record AsyncProgress(long Steps, long Conflicts)
+/// <summary>One asynchronous worker's count of applied updates, and of its invocations and their seconds (what the run is
+/// billed for), kept in the store (<see cref="RunLayout.AsyncProgress"/>).</summary>
+internal sealed record AsyncProgress(long Steps, long Conflicts, long Invocations, double Seconds)
 {
+    public Core.Cost.AsyncWorkerUsage Usage => new(Invocations, Seconds, Steps, Conflicts);
+
     public static async Task<AsyncProgress> ReadAsync(IObjectStore store, string runId, int partition)
     {
         var key = RunLayout.AsyncProgress(runId, partition);
         try
         {
             var node = System.Text.Json.Nodes.JsonNode.Parse(await store.GetAsync(key).ConfigureAwait(false));
-            return new AsyncProgress(node!["steps"]!.GetValue<long>(), node["conflicts"]!.GetValue<long>());
+            return new AsyncProgress(node!["steps"]!.GetValue<long>(), node["conflicts"]!.GetValue<long>(),
+                node["invocations"]!.GetValue<long>(), node["seconds"]!.GetValue<double>());
         }
         catch (ObjectNotFoundException)
         {
-            return new AsyncProgress(0, 0);
+            return new AsyncProgress(0, 0, 0, 0);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or NullReferenceException or InvalidOperationException or FormatException)
         {
@@ -98,6 +104,8 @@ internal sealed record AsyncProgress(long Steps, long Conflicts)
     }
 
     public static Task WriteAsync(IObjectStore store, string runId, int partition, AsyncProgress progress) =>
-        store.PutAsync(RunLayout.AsyncProgress(runId, partition),
-            System.Text.Encoding.UTF8.GetBytes($"{{\"steps\":{progress.Steps},\"conflicts\":{progress.Conflicts}}}"));
+        store.PutAsync(RunLayout.AsyncProgress(runId, partition), System.Text.Encoding.UTF8.GetBytes(new System.Text.Json.Nodes.JsonObject
+        {
+            ["steps"] = progress.Steps, ["conflicts"] = progress.Conflicts, ["invocations"] = progress.Invocations, ["seconds"] = progress.Seconds,
+        }.ToJsonString()));
 }

@@ -71,6 +71,7 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
 
     public PlanPoint Predict(int memoryMb, int workers)
     {
+        if (input.Job.Communication.IsAsync) return PredictAsync(memoryMb, workers);
         var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
         var parameters = input.Calibration.Parameters;
         var algorithm = Algorithms.Algorithms.Create(job);
@@ -117,18 +118,68 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
         var mergeSeconds = Enumerable.Repeat(merge, shape.Mergers).ToArray();
         var steady = RoundUsage.Of(shape, timed, workerSeconds, mergeSeconds, decide, round, firstRound: false, continueAsNew: false);
         var first = RoundUsage.Of(shape, timed, workerSeconds.Select(s => s + firstExtra).ToArray(), mergeSeconds, decide, round + firstExtra, firstRound: true, continueAsNew: false);
-        var outside = ResourceUsage.Function(DeployedMemory.Prepare, 2, start / 2, timed[DeployedMemory.Prepare])
-            .Plus(ResourceUsage.Function(DeployedMemory.Partition, ranges + 1 + workers + 1, start / 2 * ranges, timed[DeployedMemory.Partition]))
-            .Plus(ResourceUsage.Function(DeployedMemory.Finalize, 1, decide + compute, timed[DeployedMemory.Finalize])) with
-            {
-                Transitions = RoundUsage.StartTransitions + RoundUsage.PartitioningTransitions(ranges, workers + 1) + RoundUsage.FinishTransitions,
-                ExpressExecutions = ranges,
-                ExpressGbSeconds = ranges * Pricing.ExpressGbSeconds(start / 2),
-            };
+        var outside = Outside(timed, workers, ranges, start, decide + compute);
         var channel = job.Communication.Channel;
         var roundUsd = CostModel.Price(steady, channel).TotalUsd;
         var total = CostModel.Price(outside.Plus(first).Plus(steady.Times(rounds - 1)), channel).TotalUsd;
         return new PlanPoint(memoryMb, workers, compute, workerIo + merge + decide, constants.RoundOverheadSeconds,
             round, start + firstExtra + rounds * round + decide + compute, roundUsd, total, infeasible);
+    }
+
+    /// <summary>Prepare and the Partition tasks (they read the dataset once and write the partitions) and Finalize.</summary>
+    private static ResourceUsage Outside(DeployedMemory timed, int workers, int ranges, double start, double finalize) =>
+        ResourceUsage.Function(DeployedMemory.Prepare, 2, start / 2, timed[DeployedMemory.Prepare])
+            .Plus(ResourceUsage.Function(DeployedMemory.Partition, ranges + 1 + workers + 1, start / 2 * ranges, timed[DeployedMemory.Partition]))
+            .Plus(ResourceUsage.Function(DeployedMemory.Finalize, 1, finalize, timed[DeployedMemory.Finalize])) with
+            {
+                Transitions = RoundUsage.StartTransitions + RoundUsage.PartitioningTransitions(ranges, workers + 1) + RoundUsage.FinishTransitions,
+                ExpressExecutions = ranges,
+                ExpressGbSeconds = ranges * Pricing.ExpressGbSeconds(start / 2),
+            };
+
+    /// <summary>
+    /// An asynchronous job (communication.synchronization "async"): each worker applies stop.maxRounds updates, one after
+    /// the other and without waiting for the others; an update is the worker's local work of a round, then a read of the
+    /// model and its optimizer state and a write of the next version (two requests each way, the register's read and
+    /// swap among them). A row of the table is then one update: "round s" is an update's time, "$/round" its share of
+    /// the bill. The workers' loops last updates × that, cut into invocations of the round budget, and are billed for
+    /// all of it (<see cref="AsyncUsage"/>). Conflicts (an update applied again because another worker's came first)
+    /// are not modelled: each would repeat an update's communication.
+    /// </summary>
+    private PlanPoint PredictAsync(int memoryMb, int workers)
+    {
+        var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
+        var algorithm = Algorithms.Algorithms.Create(job);
+        var shape = RoundShape.Of(job, input.Calibration.Parameters, algorithm);
+        var rows = (input.TrainingRows + workers - 1) / workers;
+        var partitionBytes = rows * (input.Features + 1L) * sizeof(float);
+        var stateBytes = shape.ModelBytes * (1 + algorithm.OptimizerStateStride);
+        var compute = Compute(memoryMb, workers);
+        string? infeasible = null;
+        if (2 * partitionBytes + input.Calibration.Parameters * 16 + RuntimeBytes > (long)memoryMb << 20)
+            infeasible = $"a worker needs about {(2 * partitionBytes + input.Calibration.Parameters * 16 + RuntimeBytes) >> 20:N0} MB";
+        else if (compute > constants.WorkerRoundSeconds)
+            infeasible = $"one update takes {compute:F0} s, past the {constants.WorkerRoundSeconds:F0} s round budget";
+
+        var communication = 2 * Transfer(stateBytes) + 2 * Transfer(0);
+        var update = compute + communication;
+        var updates = Math.Max(1, input.Rounds);
+        var loop = updates * update;
+        var concurrency = job.Workers.MaxConcurrency > 0 ? Math.Min(job.Workers.MaxConcurrency, constants.MaxConcurrentWorkers) : constants.MaxConcurrentWorkers;
+        var waves = (workers + concurrency - 1) / concurrency;
+        var firstExtra = constants.ColdStartSeconds + Store(partitionBytes) + Store(shape.ModelBytes);
+        var ranges = Math.Max(1, (int)Math.Ceiling(input.DatasetBytes / (double)(64L << 20)));
+        var start = 2 * constants.ColdStartSeconds + 2 * constants.RoundOverheadSeconds + 2 * Store(input.DatasetBytes / ranges);
+        // Decide reads the register and the model, evaluates it on every partition (a round's compute, roughly) and writes it.
+        var decide = 2 * Transfer(stateBytes) + compute + Store(shape.ModelBytes) + Store(0, 3);
+
+        var timed = memory.For(job).With(DeployedMemory.Worker, memoryMb);
+        var invocations = (long)Math.Ceiling((loop + firstExtra) / Math.Max(constants.WorkerRoundSeconds, 1e-9));
+        var loops = Enumerable.Repeat(new AsyncWorkerUsage(invocations, loop + firstExtra, updates, 0), workers).ToArray();
+        var phase = waves * (loop + firstExtra);
+        var usage = Outside(timed, workers, ranges, start, decide).Plus(AsyncUsage.Of(shape, timed, loops, stateBytes, decide, phase));
+        var total = CostModel.Price(usage, job.Communication.Channel).TotalUsd;
+        return new PlanPoint(memoryMb, workers, compute, communication, 0, update, start + constants.RoundOverheadSeconds + phase + 2 * decide,
+            total / updates, total, infeasible);
     }
 }

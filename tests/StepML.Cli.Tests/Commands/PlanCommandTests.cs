@@ -34,6 +34,21 @@ public sealed class PlanCommandTests(PipelineFixture data) : IClassFixture<Pipel
     }
 
     [Fact]
+    public async Task Plan_AsyncJob_SaysARowIsOneUpdate()
+    {
+        var job = JobFile();
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(job))!;
+        spec["algorithm"] = new JsonObject { ["type"] = "ga-sgd", ["learningRate"] = 0.1, ["batchSize"] = 64 };
+        spec["communication"] = new JsonObject { ["synchronization"] = "async" };
+        await File.WriteAllTextAsync(job, spec.ToJsonString());
+
+        var (code, output, error) = await Cli.RunAsync("plan", job, "--store", Path.Combine(_dir, "s"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("asynchronous: each worker applies 6 updates", output);
+    }
+
+    [Fact]
     public async Task Plan_UnknownModel_ExitsTwoNamingTheField()
     {
         var (code, _, error) = await Cli.RunAsync("plan", JobFile(model: "forest"), "--store", Path.Combine(_dir, "s"));

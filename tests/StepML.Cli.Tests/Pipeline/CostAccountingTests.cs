@@ -98,6 +98,34 @@ public sealed class CostAccountingTests(PipelineFixture fixture) : IClassFixture
         folder.Delete(recursive: true);
     }
 
+    [Fact]
+    public async Task Run_Async_TransitionsAndWorkerInvocationsEqualHandCountAndHistory()
+    {
+        var store = fixture.NewStore();
+        var job = PipelineFixture.Job("ga-sgd", maxRounds: 5, runId: "cost-async", partitions: 2);
+        job["communication"]!["synchronization"] = "async";
+
+        // A budget spent after the first update: each AsyncWork invocation applies one, so each worker is invoked 5 times.
+        var result = await PipelineFixture.RunAsync(store, job, new LocalPipelineOptions { WorkerRoundSeconds = 1e-6 });
+
+        Assert.True(result.Succeeded, $"{result.Error}: {result.Cause}");
+        // Hand count, one execution: the start (4) and the partitioning of 2 partitions (11) as above; then
+        //   AsyncWorkers + 2 STANDARD children × (start + AsyncStart + 5 × (AsyncWork + AsyncDone?) + AsyncEnd) + Decide + Converged?
+        //   Finalize
+        const int handCount = 4 + 11 + 1 + 2 * (3 + 2 * 5) + 2 + 1;
+        var summary = result.Summary!;
+        Assert.Equal(handCount, summary.Cost!.Transitions);
+        var entered = await StatesEnteredAsync(store, summary.RunId);
+        Assert.Equal(handCount, entered.Count + entered.Count(name => name is "AssembleOutput" or "AsyncStart"));
+
+        var final = JsonNode.Parse(await store.GetAsync($"runs/{result.RunId}/model/final.json"))!;
+        var functions = final["cost"]!["lambda"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!);
+        Assert.Equal(entered.Count(name => name == "AsyncWork"), functions["Worker"]["invocations"]!.GetValue<long>());
+        Assert.Equal(10, functions["Worker"]["invocations"]!.GetValue<long>());
+        Assert.True(functions["Worker"]["seconds"]!.GetValue<double>() > 0);
+        Assert.Equal(1, functions["Decide"]["invocations"]!.GetValue<long>());
+    }
+
     private static async Task<List<string>> StatesEnteredAsync(IObjectStore store, string runId)
     {
         var names = new List<string>();

@@ -6,7 +6,8 @@ namespace StepML.Core.Tests.Planning;
 
 public class PlanTests
 {
-    private static readonly DeployedMemory s_memory = new(new Dictionary<string, int>
+    /// <summary>The deployed memory sizes the plan tests price with.</summary>
+    internal static readonly DeployedMemory Memory = new(new Dictionary<string, int>
     {
         ["Worker"] = 2048, ["Merge"] = 1769, ["Decide"] = 512, ["Prepare"] = 2048, ["Finalize"] = 1024, ["Partition"] = 1769,
     });
@@ -30,7 +31,7 @@ public class PlanTests
     [MemberData(nameof(Cases))]
     public void ParetoFront_ByRisingTime_CostFallsAndNothingDominatesIt(string channel, double perRow, int rounds)
     {
-        var plan = Plan.Make(Input(channel, perRow, rounds), new CloudConstants(), s_memory);
+        var plan = Plan.Make(Input(channel, perRow, rounds), new CloudConstants(), Memory);
 
         var front = plan.Pareto;
         Assert.NotEmpty(front);
@@ -51,11 +52,11 @@ public class PlanTests
     [Fact]
     public void Speed_MemorySizes_OneVcpuPer1769MbUpToSixCappedByThreads()
     {
-        var model = new CloudModel(Input(), new CloudConstants { WorkerThreads = 6 }, s_memory);
+        var model = new CloudModel(Input(), new CloudConstants { WorkerThreads = 6 }, Memory);
         Assert.Equal(1.0, model.Speed(1769), 9);
         Assert.Equal(10240 / 1769.0, model.Speed(10240), 9);
         Assert.Equal(884 / 1769.0, model.Speed(884), 9);
-        var oneThread = new CloudModel(Input(), new CloudConstants(), s_memory);
+        var oneThread = new CloudModel(Input(), new CloudConstants(), Memory);
         Assert.Equal(1.0, oneThread.Speed(10240), 9);
         Assert.Equal(oneThread.Compute(1769, 8), oneThread.Compute(10240, 8), 12);
         Assert.Equal(2 * oneThread.Compute(1769, 8) - 0.001, oneThread.Compute(1769, 4), 9);
@@ -64,7 +65,7 @@ public class PlanTests
     [Fact]
     public void Predict_RoundCost_IsTheRoundUsagePriced()
     {
-        var model = new CloudModel(Input(), new CloudConstants(), s_memory);
+        var model = new CloudModel(Input(), new CloudConstants(), Memory);
 
         var point = model.Predict(1769, 8);
 
@@ -101,7 +102,7 @@ public class PlanTests
                 Algorithm = new AlgorithmSpec { Type = AlgorithmTypes.GaSgd, BatchSize = 128 },
             },
         };
-        var model = new CloudModel(input, new CloudConstants(), s_memory);
+        var model = new CloudModel(input, new CloudConstants(), Memory);
 
         Assert.Equal(8 * model.Compute(1769, 8), model.Compute(1769, 1), 1e-9 * model.Compute(1769, 1));
         Assert.InRange(model.Predict(1769, 1).ComputeSeconds, 1.0, double.MaxValue);
