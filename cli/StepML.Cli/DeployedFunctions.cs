@@ -1,4 +1,4 @@
-using System.Text.Json;
+using StepML.Core.Cost;
 using StepML.Local;
 
 namespace StepML.Cli;
@@ -9,8 +9,6 @@ namespace StepML.Cli;
 /// </summary>
 public sealed class DeployedFunctions
 {
-    private const string ResourceName = "functions.json";
-
     private DeployedFunctions(IReadOnlyDictionary<string, FunctionLimits> limits, double workerRoundSeconds)
     {
         Limits = limits;
@@ -25,18 +23,9 @@ public sealed class DeployedFunctions
 
     public static DeployedFunctions Load()
     {
-        using var stream = typeof(DeployedFunctions).Assembly.GetManifestResourceStream(ResourceName)
-                           ?? throw new InvalidOperationException($"{ResourceName} is not embedded in the stepml binary");
-        using var document = JsonDocument.Parse(stream);
-        var limits = new Dictionary<string, FunctionLimits>(StringComparer.Ordinal);
-        double workerRound = 0;
-        foreach (var f in document.RootElement.GetProperty("functions").EnumerateArray())
-        {
-            var name = f.GetProperty("name").GetString()!;
-            var timeout = f.GetProperty("timeoutSeconds").GetInt32();
-            limits[name] = new FunctionLimits(timeout, f.GetProperty("memoryMb").GetInt32());
-            if (name == "Worker") workerRound = Math.Floor(timeout * f.GetProperty("roundBudgetFraction").GetDouble());
-        }
-        return new DeployedFunctions(limits, workerRound);
+        var sizes = FunctionSizes.Embedded(typeof(DeployedFunctions).Assembly);
+        var worker = sizes["Worker"];
+        return new DeployedFunctions(sizes.ToDictionary(f => f.Key, f => new FunctionLimits(f.Value.TimeoutSeconds, f.Value.MemoryMb), StringComparer.Ordinal),
+            worker.RoundSeconds(worker.TimeoutSeconds));
     }
 }

@@ -48,11 +48,7 @@ public sealed class FunctionContext
     }
 
     private static readonly Lazy<DeployedMemory> s_memory = new(() =>
-    {
-        using var stream = typeof(FunctionContext).Assembly.GetManifestResourceStream("functions.json")
-                           ?? throw new InvalidOperationException("statemachines/functions.json is not embedded in StepML.Functions");
-        return DeployedMemory.Parse(stream);
-    });
+        DeployedMemory.Of(FunctionSizes.Embedded(typeof(FunctionContext).Assembly)));
 
     /// <summary>The memory each function is deployed with (statemachines/functions.json), what its cost is billed at.</summary>
     public static DeployedMemory Memory => s_memory.Value;

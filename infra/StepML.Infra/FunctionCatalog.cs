@@ -22,7 +22,7 @@ internal sealed record FunctionSpec(
     public IReadOnlyList<string> DeleteKeys => Deletes ?? [];
 
     // Sizes live in statemachines/functions.json, shared with the local engine.
-    public DeployedFunction Deployed => DeployedFunctions.Get(Name);
+    public StepML.Core.Cost.FunctionSize Deployed => DeployedFunctions.Get(Name);
 
     public int DefaultMemoryMb => Deployed.MemoryMb;
 

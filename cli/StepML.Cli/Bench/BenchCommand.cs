@@ -71,6 +71,10 @@ internal static class BenchCommand
         document["neuralTraining"] = ModelBench.RunForBench(settings.Quick);
         ct.ThrowIfCancellationRequested();
 
+        progress.WriteLine("bench: stepml plan's calibration against timed rounds (CNN, softmax, MLP)");
+        document["calibration"] = CalibrationBenchmark.Run(settings.Quick ? 1 : 5, progress);
+        ct.ThrowIfCancellationRequested();
+
         document["targetsMet"] = TargetsMet(document);
         document["benchSeconds"] = Measure.Round(clock.Elapsed.TotalSeconds, 2);
         return document;
@@ -88,6 +92,7 @@ internal static class BenchCommand
             ["engineOverhead8"] = Met(engine[0]),
             ["engineOverhead64"] = Met(engine[1]),
             ["storageRequests"] = document["storageRequests"]!.AsArray().All(job => job!["matches"]!.GetValue<bool>()),
+            ["calibration"] = document["calibration"]!.AsArray().All(Met),
         };
     }
 

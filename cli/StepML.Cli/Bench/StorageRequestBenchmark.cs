@@ -159,6 +159,8 @@ internal static class StorageRequestBenchmark
         {
             [StoreRequestKind.Get] = s + 1,
             [StoreRequestKind.Put] = 3,
+            // Round r − 2's statistics, merged shards and worker state (SpentRounds): from round 2 on.
+            [StoreRequestKind.Delete] = p + s + (admm ? p : 0),
         },
     };
 
@@ -170,6 +172,9 @@ internal static class StorageRequestBenchmark
         ("Merge", StoreRequestKind.Put) => $"{s} merged-shard puts",
         ("Decide", StoreRequestKind.Get) => $"{s} merged-shard gets + 1 metrics.jsonl get (S3 objects cannot be appended to)",
         ("Decide", StoreRequestKind.Put) => "1 model put + 1 round record put (records/<round>.json, the resume point) + 1 metrics.jsonl put",
+        ("Decide", StoreRequestKind.Delete) => admm
+            ? $"round r − 2's {p} statistics, {s} merged shards and {p} worker states (free on S3)"
+            : $"round r − 2's {p} statistics and {s} merged shards (free on S3)",
         _ => "none: the design implies no such request",
     };
 

@@ -41,9 +41,9 @@ internal static class ServeLambdaCommand
             if (portNumber is < 0 or > 65535) throw new UsageException($"--port {portNumber}: give 0 (any free port) or 1-65535");
             var address = ParseHost(parse.GetValue(host)!);
             var objectStore = ObjectStores.Open(parse.GetValue(store)!);
-            var functions = new LambdaFunctionTable(new FunctionContext(new FunctionSettings(objectStore.Uri,
-                LedgerUri: Environment.GetEnvironmentVariable(StepML.Storage.Ledger.RunLedgers.Variable),
-                DynamoDbEndpoint: Environment.GetEnvironmentVariable(StepML.Storage.Ledger.DynamoDbRunLedger.EndpointVariable)), objectStore));
+            // The settings a deployed function reads from its environment (STEPML_LEDGER, STEPML_REDIS_ENDPOINT, STEPML_CACHE_MB, ...),
+            // as `stepml invoke` takes them.
+            var functions = new LambdaFunctionTable(new FunctionContext(FunctionSettings.FromEnvironment() with { StoreUri = objectStore.Uri }, objectStore));
             if (!IPAddress.IsLoopback(address))
                 Console.Error.WriteLine($"warning: binding {address}: anyone who reaches this port can run the handlers against {objectStore.Uri}");
             await using var server = await LambdaInvokeServer.StartAsync(functions, address, portNumber, parse.GetValue(quiet) ? null : Console.Error, ct).ConfigureAwait(false);

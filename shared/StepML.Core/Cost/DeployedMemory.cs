@@ -1,4 +1,3 @@
-using System.Text.Json;
 using StepML.Core.Jobs;
 
 namespace StepML.Core.Cost;
@@ -26,15 +25,9 @@ public sealed class DeployedMemory
 
     public IReadOnlyDictionary<string, int> All => _memoryMb;
 
-    /// <summary>Reads functions.json (<c>{"functions": [{"name", "memoryMb", ...}]}</c>).</summary>
-    public static DeployedMemory Parse(Stream json)
-    {
-        using var document = JsonDocument.Parse(json);
-        var sizes = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var f in document.RootElement.GetProperty("functions").EnumerateArray())
-            sizes[f.GetProperty("name").GetString()!] = f.GetProperty("memoryMb").GetInt32();
-        return new DeployedMemory(sizes);
-    }
+    /// <summary>The memory sizes of functions.json (<see cref="FunctionSizes"/>).</summary>
+    public static DeployedMemory Of(IReadOnlyDictionary<string, FunctionSize> sizes) =>
+        new(sizes.ToDictionary(f => f.Key, f => f.Value.MemoryMb, StringComparer.Ordinal));
 
     /// <summary>The sizes a job's run is billed at: the catalog's, with the job's worker memory.</summary>
     public DeployedMemory For(JobSpec job) => With(Worker, job.Workers.MemoryMb);

@@ -80,8 +80,12 @@ public class BenchCommandTests
             Assert.Equal(6, channels.Count);
             Assert.All(channels, c => Assert.True(c!["skipped"] is not null || c["requestsPerRound"]!.GetValue<double>() > 0));
 
+            var calibration = document["calibration"]!.AsArray();
+            Assert.Equal(["cnn-ga-sgd", "softmax-ma-sgd", "mlp-ga-sgd"], calibration.Select(c => c!["job"]!.GetValue<string>()));
+            Assert.All(calibration, c => Positive(c!, "predictedMilliseconds", "measuredMilliseconds", "ratio"));
+
             var targets = document["targetsMet"]!.AsObject();
-            Assert.Equal(["libsvmParse", "tensorCodec", "logisticGradient", "engineOverhead8", "engineOverhead64", "storageRequests"], targets.Select(t => t.Key));
+            Assert.Equal(["libsvmParse", "tensorCodec", "logisticGradient", "engineOverhead8", "engineOverhead64", "storageRequests", "calibration"], targets.Select(t => t.Key));
             Positive(document, "benchSeconds");
         }
         finally
