@@ -156,13 +156,13 @@ public static class JobSpecParser
         };
     }
 
-    /// <summary>Range checks that do not depend on the data; Prepare adds the ones that do (shards ≤ parameters).</summary>
     /// <summary>Said of a value that training multiplies in 32-bit floats, where anything above float.MaxValue becomes
     /// infinity: a learning rate of 1e308 would turn every step into inf·0 = NaN, silently dropped, and "train" nothing.</summary>
     private const string FloatRange = " and at most 3.4e38 (training computes in 32-bit floats)";
 
     private static bool IsFloat(double value) => double.IsFinite(value) && Math.Abs(value) <= float.MaxValue;
 
+    /// <summary>Range checks that do not depend on the data; Prepare adds the ones that do (shards ≤ parameters).</summary>
     public static void Validate(JobSpec s)
     {
         Check("name", s.Name.Length is > 0 and <= 48 && s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(s.Name[0]) && !s.Name.Contains(".."),
