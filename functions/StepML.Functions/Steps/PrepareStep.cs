@@ -154,6 +154,9 @@ public static class PrepareStep
             throw new JobSpecException("communication.synchronization", new Storage.Channels.AtomicUpdatesNotSupportedException(context.Channel(job).Name).Message);
         // The claim comes before the first write of the run: a second execution on this run id stops here.
         await RunClaims.ClaimNewRunAsync(context, runId, owner).ConfigureAwait(false);
+        // An earlier attempt on this run id that Prepare refused (a mistake in the job, since fixed) left its
+        // failure.json; this run is not that failure.
+        await RecordFailureStep.ArchiveAsync(context, runId).ConfigureAwait(false);
         var pending = new PendingRun(JobSpecParser.ToJson(job with { RunId = runId, Dataset = job.Dataset with { Format = format } }), record);
         // When the job states the features (and classes), the model's size is checked before reading any data.
         if (job.Dataset.Features > 0 && (job.Model.Classes > 0 || !ModelTypes.IsClassifier(job.Model.Type)) && (!ModelTypes.IsImageNetwork(job.Model.Type) || job.Model.InputShape.Length > 0))

@@ -75,4 +75,26 @@ public static class RecordFailureStep
             return false;
         }
     }
+
+    /// <summary>A run that runs again (a resume, or a new start on the run id of a refused attempt): its failure.json
+    /// moves to failures/&lt;time&gt;.json (copied, then deleted), so `stepml runs` and `watch` stop calling it failed and
+    /// the earlier error stays readable.</summary>
+    internal static async Task ArchiveAsync(FunctionContext context, string runId)
+    {
+        var store = context.Store;
+        var key = RunLayout.Failure(runId);
+        if (!await store.ExistsAsync(key).ConfigureAwait(false)) return;
+        var bytes = await store.GetAsync(key).ConfigureAwait(false);
+        DateTimeOffset failed;
+        try
+        {
+            failed = JsonSerializer.Deserialize(bytes, ContractJson.Default.FailureRecord)?.Time ?? context.Time.GetUtcNow();
+        }
+        catch (JsonException)
+        {
+            failed = context.Time.GetUtcNow();
+        }
+        await store.PutAsync(RunLayout.PastFailure(runId, failed), bytes).ConfigureAwait(false);
+        await store.DeleteAsync(key).ConfigureAwait(false);
+    }
 }

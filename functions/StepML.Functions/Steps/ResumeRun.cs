@@ -100,7 +100,7 @@ internal static class ResumeRun
                 // Killed inside Prepare: redo it from job.json (partitioning is deterministic, so this is the run it
                 // would have been).
                 await context.Ledger.TakeOverAsync(runId, owner, context.Settings.Process, force).ConfigureAwait(false);
-                await ArchiveFailureAsync(context, runId).ConfigureAwait(false);
+                await RecordFailureStep.ArchiveAsync(context, runId).ConfigureAwait(false);
                 var prepared = await PrepareStep.StartRunAsync(context, job, $"{RunLayout.Job(runId)}: Prepare did not finish before; redone by the resume", owner).ConfigureAwait(false);
                 return prepared with { MaxRounds = maxRounds };
             }
@@ -126,7 +126,7 @@ internal static class ResumeRun
         await EnsureStateAsync(store, setup, runId, state.Round, damaged).ConfigureAwait(false);
 
         await context.Ledger.TakeOverAsync(runId, owner, context.Settings.Process, force).ConfigureAwait(false);
-        await ArchiveFailureAsync(context, runId).ConfigureAwait(false);
+        await RecordFailureStep.ArchiveAsync(context, runId).ConfigureAwait(false);
         await RunRecords.RebuildMetricsAsync(store, runId, state.Round, damaged).ConfigureAwait(false);
         var note = damaged.Count == 0 ? "" : $"; unreadable records skipped: {string.Join(", ", damaged.Distinct())}";
         return state with
@@ -139,27 +139,6 @@ internal static class ResumeRun
             Workers = null,
             Merged = null,
         };
-    }
-
-    /// <summary>A resumed run is running again: its failure.json moves to failures/&lt;time&gt;.json (copied, then
-    /// deleted), so `stepml runs` and `watch` stop calling it failed and the earlier error stays readable.</summary>
-    private static async Task ArchiveFailureAsync(FunctionContext context, string runId)
-    {
-        var store = context.Store;
-        var key = RunLayout.Failure(runId);
-        if (!await store.ExistsAsync(key).ConfigureAwait(false)) return;
-        var bytes = await store.GetAsync(key).ConfigureAwait(false);
-        DateTimeOffset failed;
-        try
-        {
-            failed = JsonSerializer.Deserialize(bytes, ContractJson.Default.FailureRecord)?.Time ?? context.Time.GetUtcNow();
-        }
-        catch (JsonException)
-        {
-            failed = context.Time.GetUtcNow();
-        }
-        await store.PutAsync(RunLayout.PastFailure(runId, failed), bytes).ConfigureAwait(false);
-        await store.DeleteAsync(key).ConfigureAwait(false);
     }
 }
 

@@ -138,6 +138,24 @@ public sealed class OwnershipTests(PipelineFixture data, S3rverFixture s3, Dynal
     }
 
     [Fact]
+    public async Task Run_AfterARefusedAttemptOnTheSameRunId_ArchivesItsFailureAndFinishes()
+    {
+        var store = data.NewStore();
+        var wrong = PipelineFixture.Job("admm", maxRounds: 2);
+        wrong["dataset"]!["labels"] = "datasets/labels.idx"; // refused by Prepare: LIBSVM rows carry their labels
+
+        var refused = await PipelineFixture.RunAsync(store, wrong);
+        var failure = await store.GetAsync(RunLayout.Failure("test-run"));
+        var fixedRun = await PipelineFixture.RunAsync(store, PipelineFixture.Job("admm", maxRounds: 2));
+
+        Assert.Equal("JobSpecException", refused.Error);
+        Assert.True(fixedRun.Succeeded, $"{fixedRun.Error}: {fixedRun.Cause}");
+        // The finished run holds no failure.json of the attempt before it; that attempt's error stays readable.
+        Assert.False(await store.ExistsAsync(RunLayout.Failure("test-run")));
+        Assert.Equal(failure, await store.GetAsync(Assert.Single(await store.ListAsync("runs/test-run/failures/")).Key));
+    }
+
+    [Fact]
     public async Task Resume_DamagedRecordAndTruncatedMetrics_NamesTheRecordAndStillFinishes()
     {
         var store = data.NewStore();
