@@ -61,9 +61,7 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
     /// <summary>A worker's requests: read the model (and its state), write its statistic (and state).</summary>
     public double WorkerCommunication(int workers)
     {
-        var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
-        var algorithm = Algorithms.Algorithms.Create(job);
-        var shape = RoundShape.Of(job, input.Calibration.Parameters, algorithm);
+        var (_, algorithm, shape, _) = Setup(workers);
         var rows = (int)Math.Min((input.TrainingRows + workers - 1) / workers, int.MaxValue);
         var stateBytes = (long)algorithm.WorkerStateLength((int)Math.Min(input.Calibration.Parameters, int.MaxValue), rows) * sizeof(float);
         return Store(shape.ModelBytes) + Transfer(shape.StatisticBytes) + (stateBytes > 0 ? Store(2 * stateBytes, 2) : 0);
@@ -72,18 +70,11 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
     public PlanPoint Predict(int memoryMb, int workers)
     {
         if (input.Job.Communication.IsAsync) return PredictAsync(memoryMb, workers);
-        var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
-        var parameters = input.Calibration.Parameters;
-        var algorithm = Algorithms.Algorithms.Create(job);
-        var shape = RoundShape.Of(job, parameters, algorithm);
-        var rows = (input.TrainingRows + workers - 1) / workers;
-        var partitionBytes = rows * (input.Features + 1L) * sizeof(float);
+        var (job, _, shape, partitionBytes) = Setup(workers);
 
         var compute = Compute(memoryMb, workers);
-        string? infeasible = null;
-        if (2 * partitionBytes + parameters * 16 + RuntimeBytes > (long)memoryMb << 20)
-            infeasible = $"a worker needs about {(2 * partitionBytes + parameters * 16 + RuntimeBytes) >> 20:N0} MB";
-        else if (compute > constants.WorkerRoundSeconds)
+        var infeasible = MemoryShortfall(partitionBytes, memoryMb);
+        if (infeasible is null && compute > constants.WorkerRoundSeconds)
         {
             if (job.Algorithm.Type is AlgorithmTypes.MaSgd or AlgorithmTypes.Admm) compute = constants.WorkerRoundSeconds; // the round budget cuts local epochs
             else infeasible = $"a worker's round takes {compute:F0} s, past the {constants.WorkerRoundSeconds:F0} s round budget";
@@ -104,13 +95,10 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
         }
         // Decide: the merged shards, the model, the record and metrics.
         var decide = Transfer(shape.ModelBytes, shape.TreeLevels is null ? shape.Shards : 1) + Store(shape.ModelBytes) + Store(0, 3);
-        var concurrency = job.Workers.MaxConcurrency > 0 ? Math.Min(job.Workers.MaxConcurrency, constants.MaxConcurrentWorkers) : constants.MaxConcurrentWorkers;
-        var waves = (workers + concurrency - 1) / concurrency;
+        var waves = Waves(job, workers);
         var round = constants.RoundOverheadSeconds + waves * (compute + workerIo) + merge + decide;
         var firstExtra = constants.ColdStartSeconds * Math.Min(waves, 1) + Store(partitionBytes);
-        // Prepare and the Partition tasks read the dataset once and write the partitions, in 64 MiB ranges in parallel.
-        var ranges = Math.Max(1, (int)Math.Ceiling(input.DatasetBytes / (double)(64L << 20)));
-        var start = 2 * constants.ColdStartSeconds + 2 * constants.RoundOverheadSeconds + 2 * Store(input.DatasetBytes / ranges);
+        var (ranges, start) = Start();
 
         var rounds = Math.Max(1, input.Rounds);
         var timed = memory.For(job).With(DeployedMemory.Worker, memoryMb);
@@ -124,6 +112,38 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
         var total = CostModel.Price(outside.Plus(first).Plus(steady.Times(rounds - 1)), channel).TotalUsd;
         return new PlanPoint(memoryMb, workers, compute, workerIo + merge + decide, constants.RoundOverheadSeconds,
             round, start + firstExtra + rounds * round + decide + compute, roundUsd, total, infeasible);
+    }
+
+    /// <summary>The job as <paramref name="workers"/> partitions: its algorithm, round shape and one partition's bytes.</summary>
+    private (JobSpec Job, Algorithms.IAlgorithm Algorithm, RoundShape Shape, long PartitionBytes) Setup(int workers)
+    {
+        var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
+        var algorithm = Algorithms.Algorithms.Create(job);
+        var rows = (input.TrainingRows + workers - 1) / workers;
+        return (job, algorithm, RoundShape.Of(job, input.Calibration.Parameters, algorithm), rows * (input.Features + 1L) * sizeof(float));
+    }
+
+    /// <summary>Why a worker does not fit in <paramref name="memoryMb"/> (its partition twice over, the model's buffers and
+    /// the runtime), or null.</summary>
+    private string? MemoryShortfall(long partitionBytes, int memoryMb)
+    {
+        var needed = 2 * partitionBytes + input.Calibration.Parameters * 16 + RuntimeBytes;
+        return needed > (long)memoryMb << 20 ? $"a worker needs about {needed >> 20:N0} MB" : null;
+    }
+
+    /// <summary>How many waves the workers run in under the job's (or the account's) concurrency.</summary>
+    private int Waves(JobSpec job, int workers)
+    {
+        var concurrency = job.Workers.MaxConcurrency > 0 ? Math.Min(job.Workers.MaxConcurrency, constants.MaxConcurrentWorkers) : constants.MaxConcurrentWorkers;
+        return (workers + concurrency - 1) / concurrency;
+    }
+
+    /// <summary>Prepare and the Partition tasks read the dataset once and write the partitions, in 64 MiB ranges in
+    /// parallel: the ranges and the seconds before the first round.</summary>
+    private (int Ranges, double Seconds) Start()
+    {
+        var ranges = Math.Max(1, (int)Math.Ceiling(input.DatasetBytes / (double)(64L << 20)));
+        return (ranges, 2 * constants.ColdStartSeconds + 2 * constants.RoundOverheadSeconds + 2 * Store(input.DatasetBytes / ranges));
     }
 
     /// <summary>Prepare and the Partition tasks (they read the dataset once and write the partitions) and Finalize.</summary>
@@ -148,28 +168,20 @@ public sealed class CloudModel(PlanInput input, CloudConstants constants, Deploy
     /// </summary>
     private PlanPoint PredictAsync(int memoryMb, int workers)
     {
-        var job = input.Job with { Dataset = input.Job.Dataset with { Partitions = workers } };
-        var algorithm = Algorithms.Algorithms.Create(job);
-        var shape = RoundShape.Of(job, input.Calibration.Parameters, algorithm);
-        var rows = (input.TrainingRows + workers - 1) / workers;
-        var partitionBytes = rows * (input.Features + 1L) * sizeof(float);
+        var (job, algorithm, shape, partitionBytes) = Setup(workers);
         var stateBytes = shape.ModelBytes * (1 + algorithm.OptimizerStateStride);
         var compute = Compute(memoryMb, workers);
-        string? infeasible = null;
-        if (2 * partitionBytes + input.Calibration.Parameters * 16 + RuntimeBytes > (long)memoryMb << 20)
-            infeasible = $"a worker needs about {(2 * partitionBytes + input.Calibration.Parameters * 16 + RuntimeBytes) >> 20:N0} MB";
-        else if (compute > constants.WorkerRoundSeconds)
+        var infeasible = MemoryShortfall(partitionBytes, memoryMb);
+        if (infeasible is null && compute > constants.WorkerRoundSeconds)
             infeasible = $"one update takes {compute:F0} s, past the {constants.WorkerRoundSeconds:F0} s round budget";
 
         var communication = 2 * Transfer(stateBytes) + 2 * Transfer(0);
         var update = compute + communication;
         var updates = Math.Max(1, input.Rounds);
         var loop = updates * update;
-        var concurrency = job.Workers.MaxConcurrency > 0 ? Math.Min(job.Workers.MaxConcurrency, constants.MaxConcurrentWorkers) : constants.MaxConcurrentWorkers;
-        var waves = (workers + concurrency - 1) / concurrency;
+        var waves = Waves(job, workers);
         var firstExtra = constants.ColdStartSeconds + Store(partitionBytes) + Store(shape.ModelBytes);
-        var ranges = Math.Max(1, (int)Math.Ceiling(input.DatasetBytes / (double)(64L << 20)));
-        var start = 2 * constants.ColdStartSeconds + 2 * constants.RoundOverheadSeconds + 2 * Store(input.DatasetBytes / ranges);
+        var (ranges, start) = Start();
         // Decide reads the register and the model, evaluates it on every partition (a round's compute, roughly) and writes it.
         var decide = 2 * Transfer(stateBytes) + compute + Store(shape.ModelBytes) + Store(0, 3);
 
