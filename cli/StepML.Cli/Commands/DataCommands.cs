@@ -27,7 +27,7 @@ internal static class DataCommands
         var output = new Option<FileInfo>("--out") { Description = "Output file (LIBSVM text)", Required = true };
         var quiet = QuietOption();
         var command = new Command("generate", "Write a synthetic dataset") { kind, rows, features, density, clusters, seed, output, quiet };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(output)!;
             var shape = parse.GetValue(kind)!;
@@ -40,26 +40,20 @@ internal static class DataCommands
             var k = parse.GetValue(clusters);
             if (k < 1) throw new UsageException($"--clusters {k}: give at least 1 cluster");
             var full = OutputPaths.File(file.ToString(), "--out");
-            var temp = full + ".tmp";
-            try
+            // Through a temporary file: a failure leaves no half-written file and keeps the one that was there.
+            await OutputPaths.WriteAsync(full, stream =>
             {
-                using (var progress = new TerminalProgress($"generating {n:N0} {shape} rows", null, parse.GetValue(quiet)))
-                using (var writer = new StreamWriter(new ProgressStream(File.Create(temp), progress)))
+                using var progress = new TerminalProgress($"generating {n:N0} {shape} rows", null, parse.GetValue(quiet));
+                using var writer = new StreamWriter(new ProgressStream(stream, progress));
+                var s = parse.GetValue(seed);
+                _ = shape switch
                 {
-                    var s = parse.GetValue(seed);
-                    _ = shape switch
-                    {
-                        "rcv1like" => SyntheticData.WriteRcv1Like(writer, n, d, p, s),
-                        "blobs" => SyntheticData.WriteBlobs(writer, n, d, k, s),
-                        _ => SyntheticData.WriteHiggsLike(writer, n, d, s),
-                    };
-                }
-                File.Move(temp, full, overwrite: true);
-            }
-            finally
-            {
-                File.Delete(temp); // after a failure: no half-written file is left beside the output
-            }
+                    "rcv1like" => SyntheticData.WriteRcv1Like(writer, n, d, p, s),
+                    "blobs" => SyntheticData.WriteBlobs(writer, n, d, k, s),
+                    _ => SyntheticData.WriteHiggsLike(writer, n, d, s),
+                };
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
             Console.WriteLine($"wrote {n:N0} {shape} rows x {d} features to {full} ({new FileInfo(full).Length / 1e6:F1} MB)");
             return 0;
         });
