@@ -46,15 +46,7 @@ internal static class PlanCommand
     {
         Common.RequireFile(file, "job spec");
         if (rounds is < 1) throw new UsageException($"--rounds {rounds}: plan at least 1 round");
-        JobSpec spec;
-        try
-        {
-            spec = JobSpecParser.Parse(await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false));
-        }
-        catch (JobSpecException e)
-        {
-            throw e.InFile(file.Name);
-        }
+        var spec = JobSpecParser.Parse(await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false), file.Name);
         var objectStore = ObjectStores.Open(storeUri);
         var facts = await DatasetProbe.ReadAsync(spec, file.DirectoryName!, objectStore, ct).ConfigureAwait(false);
         if (facts.ImageShape is { } shape && spec.Model.InputShape.Length == 0) spec = spec with { Model = spec.Model with { InputShape = shape } };

@@ -46,15 +46,7 @@ internal static class RunCommand
         if (file.Length > MaxJobBytes)
             throw new JobSpecException("$", $"{file.Name} is {file.Length:N0} bytes; a job spec is the execution input, limited to {MaxJobBytes / 1024} KiB: keep data in files and name them in dataset.path");
         var text = await File.ReadAllTextAsync(file.FullName, ct).ConfigureAwait(false);
-        JobSpec spec;
-        try
-        {
-            spec = JobSpecParser.Parse(text);
-        }
-        catch (JobSpecException e)
-        {
-            throw e.InFile(file.Name);
-        }
+        var spec = JobSpecParser.Parse(text, file.Name);
         var store = ObjectStores.Open(storeUri);
         var ledger = OpenLedger(ledgerUri, store);
         var node = JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();

@@ -25,15 +25,7 @@ internal sealed record TrainedModel(JobSpec Job, IModel Model, float[] Parameter
             var jobPath = jobFile?.FullName ?? Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(path))!, "job.json");
             if (!File.Exists(jobPath))
                 throw new UsageException($"{model}: no job.json beside the run folder ({jobPath}); give the run's job with --job FILE");
-            JobSpec job;
-            try
-            {
-                job = JobSpecParser.Parse(await File.ReadAllTextAsync(jobPath, ct).ConfigureAwait(false));
-            }
-            catch (JobSpecException e)
-            {
-                throw e.InFile(jobPath);
-            }
+            var job = JobSpecParser.Parse(await File.ReadAllTextAsync(jobPath, ct).ConfigureAwait(false), jobPath);
             return Create(job, bytes, path, null);
         }
         if (model.EndsWith(".tensor", StringComparison.Ordinal))

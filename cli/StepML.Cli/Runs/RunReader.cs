@@ -37,14 +37,7 @@ public sealed class RunReader(IObjectStore store)
     {
         var text = await TextAsync(RunLayout.Job(runId), ct).ConfigureAwait(false)
             ?? throw new UsageException($"run '{runId}' does not exist in {Store.Uri} (no {RunLayout.Job(runId)}): check the run id and --store; `stepml runs{Commands.Common.StoreHint(Store)}` lists the runs");
-        try
-        {
-            return JobSpecParser.Parse(text);
-        }
-        catch (JobSpecException e)
-        {
-            throw e.InFile(RunLayout.Job(runId)); // a damaged job.json in the store: name the object
-        }
+        return JobSpecParser.Parse(text, RunLayout.Job(runId)); // a damaged job.json in the store: named by its key
     }
 
     /// <summary>One entry per completed round, in round order (empty before the first round ends).</summary>

@@ -35,14 +35,7 @@ internal sealed class RunCache(IObjectStore store, long capacityBytes)
             _jobs.TryRemove(runId, out _);
             throw new RunNotFoundException(runId, store.Uri, e);
         }
-        try
-        {
-            return JobSpecParser.Parse(Encoding.UTF8.GetString(bytes));
-        }
-        catch (JobSpecException e)
-        {
-            throw e.InFile(key); // a damaged job.json in the store: name the object
-        }
+        return JobSpecParser.Parse(Encoding.UTF8.GetString(bytes), key); // a damaged job.json in the store: named by its key
     }
 
     /// <summary>The digest of the run's partition set, from runs/&lt;runId&gt;/dataset.json.</summary>

@@ -108,14 +108,7 @@ public static class PrepareStep
     private static async Task<JobSpec> ReadJobAsync(FunctionContext context, string key)
     {
         var bytes = await context.Store.GetAsync(key).ConfigureAwait(false);
-        try
-        {
-            return JobSpecParser.Parse(Encoding.UTF8.GetString(bytes));
-        }
-        catch (JobSpecException e)
-        {
-            throw e.InFile(key);
-        }
+        return JobSpecParser.Parse(Encoding.UTF8.GetString(bytes), key);
     }
 
     internal static async Task<RunState> StartRunAsync(FunctionContext context, JobSpec job, string source, string owner)

@@ -9,6 +9,20 @@ namespace StepML.Core.Jobs;
 /// </summary>
 public static class JobSpecParser
 {
+    /// <summary>Parses a job read from <paramref name="source"/> (a file name or a store key): an error names it first,
+    /// "job.json: job spec field 'x': ...".</summary>
+    public static JobSpec Parse(string json, string source)
+    {
+        try
+        {
+            return Parse(json);
+        }
+        catch (JobSpecException e)
+        {
+            throw e.InFile(source);
+        }
+    }
+
     public static JobSpec Parse(string json)
     {
         JsonDocument doc;
