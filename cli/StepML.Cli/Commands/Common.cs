@@ -18,7 +18,7 @@ internal static class Common
     public static IObjectStore OpenExistingStore(string uri, string? modelOrRun = null)
     {
         if (modelOrRun is not null && File.Exists(modelOrRun)) return ObjectStores.Open(uri);
-        var folder = uri.StartsWith("file://", StringComparison.Ordinal) ? uri["file://".Length..] : uri.Contains("://", StringComparison.Ordinal) ? null : uri;
+        var folder = ObjectStores.FolderOf(uri);
         if (folder is { Length: > 0 } && !Directory.Exists(folder) && !File.Exists(folder))
             throw new DirectoryNotFoundException($"--store '{uri}': there is no store folder '{Path.GetFullPath(folder)}': check the path (run, demo and search create {ObjectStores.DefaultFolder} in the folder they ran in unless given --store)");
         return ObjectStores.Open(uri);
